@@ -1,0 +1,274 @@
+"""Code generation: IR -> Python AST -> source (astor) -> a compiled function.
+
+Names are chosen here. User parameters keep their names; every other value is
+named after its hint (`grad_x`, `d_x`, `z`) and versions of one name share it
+whenever the older one is dead, so straight-line code reads `x = x + 1` rather
+than `x_1 = x + 1`. Names never collide with anything the user's code can see.
+
+The source is compiled under a unique file name registered in `linecache`, as
+the body of a factory whose parameters are the objects the code refers to
+(numpy, runtime helpers), so those become closure cells while the user's
+module globals stay live.
+"""
+import ast
+import builtins
+import itertools
+import keyword
+import math
+import types
+
+import astor
+import numpy as np
+
+from . import frontend, runtime
+from .ir import INFIX, PREFIX, Apply, Assign, Attribute, Const, Global, Method, Pack, Ref, Return, Var, walk
+
+_serial = itertools.count(1)
+
+_COMPARE = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq}
+_BINARY = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv, "%": ast.Mod,
+           "**": ast.Pow, "@": ast.MatMult}
+_UNARY = {"-": ast.USub, "+": ast.UAdd, "not ": ast.Not, "~": ast.Invert}
+
+
+def _module_members(module, prefix):
+    table = {}
+    for name in dir(module):
+        if name.startswith("_"):
+            continue
+        obj = getattr(module, name)
+        if callable(obj) and not isinstance(obj, type(module)):
+            table.setdefault(id(obj), (prefix, name, obj))
+    return table
+
+
+_QUALIFIED = {}
+for _module, _prefix in ((np.linalg, "np.linalg"), (math, "math"), (np, "np")):
+    _QUALIFIED.update(_module_members(_module, _prefix))
+_RUNTIME = {id(getattr(runtime, n)): n for n in dir(runtime) if not n.startswith("_")}
+_BUILTINS = {id(getattr(builtins, n)): n for n in dir(builtins) if not n.startswith("_")}
+
+
+class Namer:
+    """Allocates Python names: deterministic, collision-free, reusing dead versions of a name."""
+
+    def __init__(self, reserved, visible):
+        self.reserved = set(reserved) | set(keyword.kwlist) | {n for n in dir(builtins)}
+        self.visible = visible      # names the user's code can see -> the object they mean
+        self.taken = set()
+        self.temps = itertools.count(1)
+
+    def fresh(self, hint):
+        if not hint:
+            while True:
+                name = f"t{next(self.temps)}"
+                if name not in self.reserved and name not in self.taken:
+                    break
+        else:
+            name = hint
+            suffix = itertools.count(1)
+            while name in self.reserved or name in self.taken:
+                name = f"{hint}_{next(suffix)}"
+        self.taken.add(name)
+        return name
+
+    def for_object(self, obj, hint):
+        """A name bound to `obj`: the user's own name for it when they mean the same object."""
+        if self.visible.get(hint, _ABSENT) is obj and hint not in self.taken:
+            self.taken.add(hint)
+            return hint
+        return self.fresh(hint)
+
+
+_ABSENT = object()
+
+
+class Generator:
+    """Turns one IR function into Python source text and the objects it needs bound."""
+
+    def __init__(self, function, name, fixed_params, reserved, visible, ssa=False):
+        self.function = function
+        self.name = name
+        self.ssa = ssa
+        self.namer = Namer(reserved, visible)
+        hints = [p.hint for p in function.params]
+        self.namer.taken.update(hints[:fixed_params])
+        self.params = hints[:fixed_params] + [self.namer.fresh(h) for h in hints[fixed_params:]]
+        self.visible = visible
+        self.var_names = {}
+        self.holders = {}         # name -> Var currently held
+        self.injected = {}        # id(obj) -> (name, obj)
+        self.last_use = {}
+
+    # -- naming --------------------------------------------------------------
+
+    def plan_lifetimes(self, body):
+        for index, stmt in enumerate(body):
+            expr = stmt.expr if isinstance(stmt, Assign) else stmt.value
+            for node in walk(expr):
+                if isinstance(node, Var):
+                    self.last_use[node] = index
+
+    def hint(self, var):
+        if var.prefix is not None:
+            return var.prefix + (self.var_names.get(var.of) or var.of.hint or "t")
+        return var.hint
+
+    def define(self, var, index):
+        hint = self.hint(var)
+        if hint and not self.ssa:
+            family = [hint] + [f"{hint}_{k}" for k in range(1, 64)]
+            for candidate in family:
+                holder = self.holders.get(candidate)
+                if holder is not None and self.last_use.get(holder, -1) <= index and candidate not in self.params:
+                    self.holders[candidate] = var
+                    self.var_names[var] = candidate
+                    return candidate
+        name = self.namer.fresh(hint)
+        self.holders[name] = var
+        self.var_names[var] = name
+        return name
+
+    def inject(self, obj, hint):
+        key = id(obj)
+        if key not in self.injected:
+            self.injected[key] = (self.namer.for_object(obj, hint), obj)
+        return self.injected[key][0]
+
+    # -- expressions ---------------------------------------------------------
+
+    def callee(self, fn):
+        if id(fn) in _QUALIFIED:
+            prefix, attr, _ = _QUALIFIED[id(fn)]
+            head, *rest = prefix.split(".")
+            node = ast.Name(self.inject(np if head == "np" else math, head), ast.Load())
+            for part in rest + [attr]:
+                node = ast.Attribute(node, part, ast.Load())
+            return node
+        if id(fn) in _RUNTIME:
+            return ast.Name(self.inject(fn, _RUNTIME[id(fn)]), ast.Load())
+        if id(fn) in _BUILTINS and self.visible.get(_BUILTINS[id(fn)], fn) is fn:
+            return ast.Name(_BUILTINS[id(fn)], ast.Load())
+        return ast.Name(self.inject(fn, getattr(fn, "__name__", "fn")), ast.Load())
+
+    def expr(self, node, in_index=False):
+        if isinstance(node, Var):
+            return ast.Name(self.var_names[node], ast.Load())
+        if isinstance(node, Const):
+            return self.constant(node.value)
+        if isinstance(node, Global):
+            return ast.Name(node.name, ast.Load())
+        if isinstance(node, Ref):
+            qualified = _QUALIFIED.get(id(node.obj))
+            if qualified is not None and qualified[2] is node.obj:
+                return self.callee(node.obj)
+            if isinstance(node.obj, types.ModuleType) and node.obj in (np, math):
+                return ast.Name(self.inject(node.obj, "np" if node.obj is np else "math"), ast.Load())
+            return ast.Name(self.inject(node.obj, node.hint.replace(".", "_")), ast.Load())
+        if isinstance(node, Pack):
+            return self.pack(node, in_index)
+        return self.apply(node)
+
+    def constant(self, value):
+        if isinstance(value, (bool, int, str, type(None))) or (isinstance(value, float) and math.isfinite(value)):
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+            return ast.Constant(value)
+        if type(value) is tuple and all(isinstance(v, (int, type(None))) for v in value):
+            return ast.Tuple([self.constant(v) for v in value], ast.Load())
+        return ast.Name(self.inject(value, "const"), ast.Load())
+
+    def pack(self, node, in_index):
+        if node.kind == "slice":
+            parts = [None if isinstance(p, Const) and p.value is None else self.expr(p) for p in node.items]
+            if in_index:
+                return ast.Slice(*parts)
+            return ast.Call(ast.Name("slice", ast.Load()), [p or ast.Constant(None) for p in parts], [])
+        items = [self.expr(item, in_index) for item in node.items]
+        return ast.List(items, ast.Load()) if node.kind == "list" else ast.Tuple(items, ast.Load())
+
+    def apply(self, node):
+        fn, args = node.fn, node.args
+        symbol = INFIX.get(fn) if _hashable(fn) else None
+        if symbol in _COMPARE:
+            return ast.Compare(self.expr(args[0]), [_COMPARE[symbol]()], [self.expr(args[1])])
+        if symbol is not None:
+            return ast.BinOp(self.expr(args[0]), _BINARY[symbol](), self.expr(args[1]))
+        symbol = PREFIX.get(fn) if _hashable(fn) else None
+        if symbol is not None:
+            return ast.UnaryOp(_UNARY[symbol](), self.expr(args[0]))
+        if fn is _getitem:
+            return ast.Subscript(self.expr(args[0]), self.expr(args[1], in_index=True), ast.Load())
+        if isinstance(fn, Attribute):
+            return ast.Attribute(self.expr(args[0]), fn.name, ast.Load())
+        keywords = [ast.keyword(k, self.expr(v)) for k, v in node.kwargs]
+        if isinstance(fn, Method):
+            method = ast.Attribute(self.expr(args[0]), fn.name, ast.Load())
+            return ast.Call(method, [self.expr(a) for a in args[1:]], keywords)
+        return ast.Call(self.callee(fn), [self.expr(a) for a in args], keywords)
+
+    # -- statements ----------------------------------------------------------
+
+    def source(self):
+        """The function's source text."""
+        for var, name in zip(self.function.params, self.params):
+            self.var_names[var] = name
+            self.holders[name] = var
+        body = self.function.body
+        self.plan_lifetimes(body)
+        statements = []
+        for index, stmt in enumerate(body):
+            if isinstance(stmt, Assign):
+                value = self.expr(stmt.expr)
+                target = self.define(stmt.target, index)
+                statements.append(ast.Assign([ast.Name(target, ast.Store())], value))
+            elif isinstance(stmt, Return):
+                statements.append(ast.Return(self.expr(stmt.value)))
+        args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in self.params], vararg=None,
+                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        definition = ast.FunctionDef(self.name, args, statements, [], None)
+        return astor.to_source(definition)
+
+
+def _hashable(fn):
+    try:
+        hash(fn)
+        return True
+    except TypeError:
+        return False
+
+
+_getitem = __import__("operator").getitem
+
+
+def generate(function, name, fixed_params, reserved, visible, ssa=False):
+    """(source text, {name: object} the source refers to).
+
+    The first `fixed_params` parameters keep their names (they are the user's).
+    """
+    generator = Generator(function, name, fixed_params, reserved, visible, ssa)
+    text = generator.source()
+    return text, {name: obj for name, obj in generator.injected.values()}
+
+
+def compile_function(text, name, bindings, user_globals, label):
+    """Compile generated `text` defining `name`, with `bindings` as closure cells and live `user_globals`."""
+    filename = f"<adjoint {label} #{next(_serial)}>"
+    frontend.register_source(filename, text)
+    inner = ast.parse(text, filename).body[0]
+    factory_args = ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in sorted(bindings)], vararg=None,
+                                 kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    factory = ast.FunctionDef("__adjoint_factory", factory_args, [inner, ast.Return(ast.Name(name, ast.Load()))],
+                              [], None)
+    module = ast.Module([factory], [])
+    ast.fix_missing_locations(module)
+    for node in ast.walk(factory):
+        if node is factory or isinstance(node, (ast.arguments, ast.arg)) and node in ast.walk(factory_args):
+            node.lineno, node.end_lineno = 1, 1
+    code = compile(module, filename, "exec")
+    factory_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    inner_code = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType) and c.co_name == name)
+    cells = tuple(types.CellType(bindings[free]) for free in inner_code.co_freevars)
+    function = types.FunctionType(inner_code, user_globals, name, None, cells)
+    function.__adjoint_source__ = text
+    return function

@@ -1,0 +1,60 @@
+"""The exception hierarchy. Every error raised for the user's code says where and what to do."""
+
+
+class AdjointError(Exception):
+    """Base class of every error adjoint raises on purpose."""
+
+
+class UnsupportedSyntax(AdjointError):
+    """The function uses a Python construct the compiler does not handle."""
+
+
+class NoDerivativeRule(AdjointError):
+    """An active value reaches a call that has no derivative rule."""
+
+
+class NonScalarOutput(AdjointError):
+    """`grad` was asked for a function whose output is not a scalar."""
+
+
+class SourceUnavailable(AdjointError):
+    """The function's source code cannot be read (REPL, exec, builtins)."""
+
+
+class InvalidArgument(AdjointError):
+    """The transform was called with arguments that make no sense (bad `wrt`, ...)."""
+
+
+class GradientMismatch(AdjointError):
+    """`check_grad` found the analytic gradient far from finite differences."""
+
+
+class Location:
+    """A place in the user's source: file, line, column and the line's text."""
+
+    __slots__ = ("filename", "lineno", "col", "line", "function")
+
+    def __init__(self, filename, lineno, col, line, function):
+        self.filename, self.lineno, self.col = filename, lineno, col
+        self.line, self.function = line, function
+
+    def describe(self):
+        where = f'File "{self.filename}", line {self.lineno}, column {self.col + 1}, in {self.function}'
+        if not self.line:
+            return where
+        text = self.line.rstrip()
+        stripped = text.lstrip()
+        caret = " " * max(self.col - (len(text) - len(stripped)), 0) + "^"
+        return f"{where}\n    {stripped}\n    {caret}"
+
+
+def located(cls, message, location, advice=None):
+    """Build an error of class `cls` whose text names the place and the remedy."""
+    parts = [message]
+    if location is not None:
+        parts.append(location.describe())
+    if advice:
+        parts.append(advice)
+    error = cls("\n".join(parts))
+    error.location = location
+    return error

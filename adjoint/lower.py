@@ -1,0 +1,248 @@
+"""Lowering: a parsed Python function to the SSA IR.
+
+Each statement is lowered in order into three-address form: every operation
+gets a fresh `Var`, and every (re)assignment of a user name binds the name to
+a new value, so each `Var` is assigned exactly once. Calls into the user's own
+Python functions are inlined, so the transforms see one flat body.
+"""
+import builtins
+import inspect
+import operator
+import types
+
+import gast
+import numpy as np
+
+from . import frontend
+from .errors import UnsupportedSyntax, located
+from .ir import Apply, Assign, Attribute, Const, Function, Global, Method, Pack, Ref, Return, Var
+from .rules import METHODS, is_nondiff, rule_for
+from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data
+
+STATEMENT_ADVICE = {
+    "If": "Branches are not supported yet; use np.where(condition, a, b) for elementwise choices.",
+    "For": "Loops are not supported yet; write the computation with numpy operations.",
+    "While": "Loops are not supported yet; write the computation with numpy operations.",
+    "Try": "Remove the try/except from the differentiated function; handle errors in the caller.",
+    "With": "Move the `with` block out of the differentiated function.",
+    "Raise": "Check inputs before calling the gradient instead of raising inside the function.",
+    "Delete": "Remove the `del`; unused values cost nothing in the generated code.",
+    "Global": "Read globals without declaring them; pass values you update as arguments instead.",
+    "Nonlocal": "Pass values you update as arguments and return the new values instead.",
+    "ClassDef": "Define the class at module level.",
+    "FunctionDef": "Define the helper function at module level and call it.",
+    "Import": "Import at module level.",
+    "ImportFrom": "Import at module level.",
+    "Assert": "Check the condition before calling the gradient.",
+}
+
+
+def lower(fn):
+    """The SSA `Function` of the Python function `fn`."""
+    node, info = frontend.parse(fn)
+    params = parameters(node, info)
+    lowering = Lowering(fn, info, node, inline_stack=(fn.__code__,), root_globals=fn.__globals__)
+    param_vars = [Var(name) for name in params]
+    lowering.env.update(zip(params, param_vars))
+    result = lowering.lower_body(node)
+    lowering.body.append(Return(result, info.location(node)))
+    function = Function(node.name, param_vars, lowering.body, info, defaults=fn.__defaults__ or ())
+    function.visible = lowering.visible     # free names the code reads -> their objects
+    function.reserved = set(lowering.visible)  # generated locals must not shadow those
+    return function
+
+
+def parameters(node, info):
+    args = node.args
+    if args.vararg or args.kwarg or args.kwonlyargs or getattr(args, "posonlyargs", None):
+        raise located(UnsupportedSyntax, "cannot differentiate a function with *args, **kwargs, "
+                      "keyword-only or positional-only parameters", info.location(node),
+                      "Give the differentiated function plain positional parameters; "
+                      "wrap it in a small function if needed.")
+    return [arg.id for arg in args.args]
+
+
+class Lowering(ExpressionConverter):
+    """Lowers the statements of one function body (or an inlined callee) into `self.body`."""
+
+    def __init__(self, fn, info, node, inline_stack, root_globals, body=None, visible=None):
+        self.fn = fn
+        self.root_globals = root_globals  # the globals the generated code will run with
+        self.info = info
+        self.node = node
+        self.inline_stack = inline_stack
+        self.env = {}
+        self.body = [] if body is None else body
+        self.assigned = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+                         and isinstance(n.ctx, (gast.Store, gast.Param))}
+        self.visible = visible if visible is not None else {}  # free names -> what they mean
+
+    # -- errors --------------------------------------------------------------
+
+    def unsupported(self, node, what, advice=None):
+        raise located(UnsupportedSyntax, f"adjoint does not support {what}", self.info.location(node),
+                      advice or "Rewrite this part with the supported subset (see docs/subset.md).")
+
+    # -- statements ----------------------------------------------------------
+
+    def lower_body(self, node):
+        """Lower the function body; return the expression it returns."""
+        statements = list(node.body)
+        result = Const(None)
+        for index, stmt in enumerate(statements):
+            if isinstance(stmt, gast.Return):
+                if index != len(statements) - 1:
+                    self.unsupported(stmt, "a `return` before the end of the function",
+                                     "Use a single `return` at the end (early returns arrive with control flow).")
+                result = Const(None) if stmt.value is None else self.operand(stmt.value)
+            else:
+                self.statement(stmt)
+        return result
+
+    def statement(self, stmt):
+        kind = type(stmt).__name__
+        if isinstance(stmt, gast.Assign):
+            value = self.operand(stmt.value)
+            for target in stmt.targets:
+                self.assign(target, value)
+        elif isinstance(stmt, gast.AugAssign):
+            if not isinstance(stmt.target, gast.Name):
+                self.unsupported(stmt, "augmented assignment to an element or attribute",
+                                 "Build a new array (e.g. with np.where) instead of updating in place.")
+            current = self.name(stmt.target.id, stmt.target)
+            op = gast.BinOp(left=gast.Name(stmt.target.id, gast.Load(), None, None), op=stmt.op, right=stmt.value)
+            gast.copy_location(op, stmt)
+            self.assign(stmt.target, self.make_binary(op, current))
+        elif isinstance(stmt, gast.AnnAssign):
+            if stmt.value is not None:
+                self.assign(stmt.target, self.operand(stmt.value))
+        elif isinstance(stmt, gast.Expr):
+            if not (isinstance(stmt.value, gast.Constant) and isinstance(stmt.value.value, str)):
+                self.operand(stmt.value)  # kept for its effect, e.g. print()
+        elif isinstance(stmt, gast.Pass):
+            pass
+        else:
+            self.unsupported(stmt, f"the `{kind.lower().replace('def', ' def')}` statement"
+                             if kind not in ("FunctionDef", "ClassDef") else
+                             ("a function defined inside the function" if kind == "FunctionDef"
+                              else "a class defined inside the function"),
+                             STATEMENT_ADVICE.get(kind))
+
+    def make_binary(self, op_node, left):
+        return self.make(BINARY[type(op_node.op)], (left, self.operand(op_node.right)), (), op_node)
+
+    def assign(self, target, value):
+        if isinstance(target, gast.Name):
+            self.bind(target.id, value)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            if any(isinstance(elt, gast.Starred) for elt in target.elts):
+                self.unsupported(target, "starred unpacking (`a, *b = ...`)")
+            if isinstance(value, Pack):
+                if len(value.items) != len(target.elts):
+                    self.unsupported(target, f"unpacking {len(value.items)} values into {len(target.elts)} names")
+                items = value.items
+            else:
+                items = [self.make(operator.getitem, (value, Const(i)), (), target) for i in range(len(target.elts))]
+            for elt, item in zip(target.elts, items):
+                self.assign(elt, item)
+        elif isinstance(target, gast.Subscript):
+            self.unsupported(target, "assignment to an array element or slice",
+                             "Build the new array with numpy operations (np.where, np.concatenate) instead.")
+        else:
+            self.unsupported(target, f"assignment to {describe(target)}")
+
+    def bind(self, name, value):
+        last = self.body[-1] if self.body else None
+        if isinstance(value, Var) and isinstance(last, Assign) and last.target is value and value.hint == "":
+            value.hint = name  # the value was computed for this name: let it carry the name
+        self.env[name] = value
+
+    # -- expressions ---------------------------------------------------------
+
+    def make(self, fn, args, kwargs, node):
+        var = Var("")
+        self.body.append(Assign(var, Apply(fn, args, kwargs), self.info.location(node)))
+        return var
+
+    def name(self, identifier, node):
+        if identifier in self.env:
+            return self.env[identifier]
+        if identifier in self.assigned:
+            self.unsupported(node, f"reading `{identifier}` before it is assigned")
+        where, value = frontend.resolve_free_name(self.fn, identifier)
+        if where == "missing":
+            raise located(UnsupportedSyntax, f"name `{identifier}` is not defined", self.info.location(node),
+                          "Define it at module level or pass it as an argument.")
+        self.visible.setdefault(identifier, value)
+        if is_plain_data(value) and where == "builtin":
+            return Const(value)
+        if _is_static(value):
+            return Static(value, identifier)
+        if where == "global" and self.fn.__globals__ is self.root_globals:
+            return Global(identifier, value)
+        return Ref(value, identifier)
+
+    def attribute(self, value, attr, node):
+        if attr == "T":
+            return self.make(np.transpose, (value,), (), node)
+        return self.make(Attribute(attr), (value,), (), node)
+
+    def method_call(self, value, method, args, kwargs, node):
+        if method in METHODS:
+            fn, packs_varargs = METHODS[method]
+            if packs_varargs and len(args) > 1:
+                args = [Pack("tuple", args)]
+            return self.make(fn, (value, *args), kwargs, node)
+        return self.make(Method(method), (value, *args), kwargs, node)
+
+    def call(self, func, args, kwargs, node):
+        if not isinstance(func, Static):
+            self.unsupported(node, "calling a value computed inside the function")
+        fn = func.obj
+        if fn is builtins.sum and len(args) == 1 and isinstance(args[0], Pack) and not kwargs:
+            return self.sum_of(args[0].items, node)
+        inner = getattr(fn, "__adjoint_inline__", None)
+        if inner is not None:
+            fn = inner()
+        if rule_for(fn) is None and not is_nondiff(fn) and _is_user_function(fn):
+            return self.inline(fn, args, kwargs, node)
+        return self.make(fn, args, kwargs, node)
+
+    def sum_of(self, items, node):
+        """`sum([a, b, c])` as `a + b + c`."""
+        if not items:
+            return Const(0)
+        total = items[0]
+        for item in items[1:]:
+            total = self.make(operator.add, (total, item), (), node)
+        return total
+
+    def inline(self, callee, args, kwargs, node):
+        """Lower a call to the user's function `callee` in place."""
+        if callee.__code__ in self.inline_stack:
+            self.unsupported(node, f"the recursive call to `{callee.__name__}`",
+                             "Rewrite the recursion as a loop (recursion arrives with a later release).")
+        callee_node, callee_info = frontend.parse(callee)
+        names = parameters(callee_node, callee_info)
+        try:
+            bound = inspect.signature(callee).bind(*args, **dict(kwargs))
+        except TypeError as error:
+            self.unsupported(node, f"this call to `{callee.__name__}` ({error})")
+        bound.apply_defaults()
+        nested = Lowering(callee, callee_info, callee_node, self.inline_stack + (callee.__code__,),
+                          self.root_globals, self.body, self.visible)
+        for name in names:
+            value = bound.arguments[name]
+            nested.env[name] = value if isinstance(value, (Var, Const, Global, Ref, Pack)) else \
+                nested.as_operand(Static(value, name), node)
+        return nested.lower_body(callee_node)
+
+
+def _is_static(value):
+    return isinstance(value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
+                              types.MethodType, np.ufunc)) or callable(value) and not isinstance(value, np.ndarray)
+
+
+def _is_user_function(fn):
+    """A Python function of the user's (numpy's own Python functions stay opaque)."""
+    return isinstance(fn, types.FunctionType) and not (fn.__module__ or "").startswith("numpy")

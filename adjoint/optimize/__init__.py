@@ -1,0 +1,16 @@
+"""Optimisation passes on derivative IR, run in a fixed order."""
+from .copyprop import propagate_copies, substitute_in_return
+from .dce import eliminate_dead_code
+from .simplify import simplify
+
+
+def optimize(function, scalar_params=(), float_params=()):
+    """Simplify, propagate copies, simplify what that exposes, then drop dead code."""
+    for _ in range(2):
+        simplify(function, scalar_params, float_params)
+        propagate_copies(function)
+    simplify(function, scalar_params, float_params)
+    return eliminate_dead_code(function)
+
+
+__all__ = ["optimize", "simplify", "propagate_copies", "substitute_in_return", "eliminate_dead_code"]

@@ -1,0 +1,99 @@
+"""Shape classes: which values provably have the same shape.
+
+Each value gets a class: `SCALAR` (shape `()`), or a token shared by values of
+one shape. Elementwise operations keep the class of their non-scalar operands,
+derivatives share the class of their primal, and anything unknown is a class
+of its own. The simplifier uses this to drop `unbroadcast` and friends where
+shapes already agree: that is what keeps scalar gradient code free of helper
+calls.
+"""
+import numbers
+import operator
+
+import numpy as np
+
+from ..ir import Apply, Assign, Const, Global, Var
+from ..rules import rule_for
+
+SCALAR = "scalar"
+
+# operations without derivative rules whose result is shaped like a broadcast of their operands
+_ELEMENTWISE_NONDIFF = {operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
+                        operator.floordiv, np.sign, np.floor, np.ceil, np.round, np.floor_divide}
+
+
+class ShapeClasses:
+    def __init__(self, function, scalar_params):
+        self.classes = {}
+        self.definitions = {}
+        for param in function.params:
+            self.classes[param] = SCALAR if param in scalar_params else param
+        for stmt in function.body:
+            if isinstance(stmt, Assign) and stmt.target is not None:
+                self.assign(stmt.target, stmt.expr)
+
+    def assign(self, target, expr):
+        self.definitions[target] = expr
+        if target.of is not None:
+            self.classes[target] = self.of(target.of)
+        else:
+            cls = self.of(expr)
+            self.classes[target] = target if cls is None else cls
+
+    def of(self, expr):
+        """The class of an expression, or None if nothing is known."""
+        if isinstance(expr, Var):
+            return self.classes.get(expr, expr)
+        if isinstance(expr, Const):
+            return SCALAR if isinstance(expr.value, numbers.Number) else None
+        if isinstance(expr, Global):
+            return SCALAR if isinstance(expr.value, numbers.Number) else None
+        if isinstance(expr, Apply):
+            return self.of_apply(expr)
+        return None
+
+    def of_apply(self, expr):
+        fn = expr.fn
+        try:
+            if fn in _ELEMENTWISE_NONDIFF:
+                return self.broadcast(expr.args)
+        except TypeError:
+            return None
+        rule = rule_for(fn)
+        if rule is None:
+            return None
+        if rule.out == "scalar":
+            return SCALAR
+        bound = rule.bind(expr.args, expr.kwargs)
+        if bound is None:
+            return None
+        if rule.out == "elementwise":
+            return self.broadcast([bound[p.name] for p in rule.params])
+        if rule.out == "reduce":
+            axis, keepdims = bound["axis"], bound["keepdims"]
+            if _is_const(axis, None) and _is_const(keepdims, False):
+                return SCALAR
+            return None
+        if rule.out.startswith("like:"):
+            return self.of(bound[rule.out[5:]])
+        return None
+
+    def broadcast(self, operands):
+        shaped = set()
+        for operand in operands:
+            cls = self.of(operand)
+            if cls is None:
+                return None
+            if cls != SCALAR:
+                shaped.add(cls)
+        if not shaped:
+            return SCALAR
+        return shaped.pop() if len(shaped) == 1 else None
+
+    def same(self, a, b):
+        cls = self.of(a)
+        return cls is not None and cls == self.of(b)
+
+
+def _is_const(expr, value):
+    return isinstance(expr, Const) and expr.value is value

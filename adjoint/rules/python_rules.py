@@ -1,0 +1,72 @@
+"""Rules for Python's operators, builtins and the `math` module."""
+import builtins
+import math
+import operator
+
+from .registry import binary, elementwise, nondiff, structural, unary
+
+# -- operators (they broadcast like numpy's ufuncs) ---------------------------
+binary(operator.add,      x="1",          y="1")
+binary(operator.sub,      x="1",          y="-1")
+binary(operator.mul,      x="y",          y="x")
+binary(operator.truediv,  x="1 / y",      y="-ans / y")
+binary(operator.pow,      x="y * x ** (y - 1)", y="ans * log_or_zero(x)")
+binary(operator.mod,      x="1",          y="-(x // y)")
+unary(operator.neg,       "-1")
+unary(operator.pos,       "1")
+structural(operator.matmul, "x, y",
+           vjp=dict(x="matmul_vjp_left(g, x, y)", y="matmul_vjp_right(g, x, y)"),
+           jvp=dict(x="dx @ y", y="x @ dy"))
+structural(operator.getitem, "x, index",
+           vjp=dict(x="unindex(g, x, index)"),
+           jvp=dict(x="dx[index]"))
+
+nondiff(operator.floordiv, operator.lt, operator.le, operator.gt, operator.ge, operator.eq,
+        operator.ne, operator.not_, operator.invert, operator.and_, operator.or_, operator.xor,
+        operator.is_, operator.is_not, operator.lshift, operator.rshift)
+
+# -- builtins ------------------------------------------------------------------
+unary(builtins.abs,       "np.sign(x)")
+unary(builtins.float,     "1", out="scalar")
+binary(builtins.max,      x="x >= y",     y="x < y")
+binary(builtins.min,      x="x <= y",     y="x > y")
+structural(builtins.sum, "x",
+           vjp=dict(x="np.broadcast_to(g, np.shape(x))"),
+           jvp=dict(x="sum(dx)"))
+
+nondiff(builtins.len, builtins.int, builtins.bool, builtins.round, builtins.range, builtins.isinstance,
+        builtins.type)
+
+# -- math: scalars only --------------------------------------------------------
+S = "scalar"
+unary(math.sin,    "math.cos(x)", out=S)
+unary(math.cos,    "-math.sin(x)", out=S)
+unary(math.tan,    "1 + ans ** 2", out=S)
+unary(math.asin,   "1 / math.sqrt(1 - x ** 2)", out=S)
+unary(math.acos,   "-1 / math.sqrt(1 - x ** 2)", out=S)
+unary(math.atan,   "1 / (1 + x ** 2)", out=S)
+unary(math.sinh,   "math.cosh(x)", out=S)
+unary(math.cosh,   "math.sinh(x)", out=S)
+unary(math.tanh,   "1 - ans ** 2", out=S)
+unary(math.asinh,  "1 / math.sqrt(x ** 2 + 1)", out=S)
+unary(math.acosh,  "1 / math.sqrt(x ** 2 - 1)", out=S)
+unary(math.atanh,  "1 / (1 - x ** 2)", out=S)
+unary(math.exp,    "ans", out=S)
+unary(math.expm1,  "ans + 1", out=S)
+unary(math.log1p,  "1 / (1 + x)", out=S)
+unary(math.log2,   "1 / (x * math.log(2))", out=S)
+unary(math.log10,  "1 / (x * math.log(10))", out=S)
+unary(math.sqrt,   "0.5 / ans", out=S)
+unary(math.fabs,   "(x > 0) - (x < 0)", out=S)
+unary(math.degrees, "180 / math.pi", out=S)
+unary(math.radians, "math.pi / 180", out=S)
+unary(math.erf,    "2 / math.sqrt(math.pi) * math.exp(-x ** 2)", out=S)
+unary(math.erfc,   "-2 / math.sqrt(math.pi) * math.exp(-x ** 2)", out=S)
+binary(math.pow,   x="y * x ** (y - 1)", y="ans * log_or_zero(x)", out=S)
+binary(math.hypot, x="x / ans", y="y / ans", out=S)
+elementwise(math.atan2, "y, x", out=S, y="x / (x ** 2 + y ** 2)", x="-y / (x ** 2 + y ** 2)")
+elementwise(math.log, "x, base=2.718281828459045", out=S, x="1 / (x * math.log(base))",
+            base="-ans / (base * math.log(base))")
+binary(math.fmod,  x="1", y="-math.trunc(x / y)", out=S)
+
+nondiff(math.floor, math.ceil, math.trunc, math.isfinite, math.isnan, math.isinf)

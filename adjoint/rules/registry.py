@@ -1,0 +1,185 @@
+"""The derivative rule table and the little language its entries are written in.
+
+A rule is data: for each parameter of a primitive, a Python expression for its
+vector-Jacobian product (in terms of `g`, the adjoint of the result, `ans`, the
+result, and the parameters) and for its Jacobian-vector product (in terms of
+`d<param>`, the parameter's tangent). Elementwise rules give just the partial
+derivative; `g * partial` and `dx * partial` follow. Templates are parsed once
+and inlined into generated code, so a rule reads the same in the table and in
+the output.
+"""
+import builtins
+import functools
+import math
+
+import gast
+import numpy as np
+
+from .. import runtime
+from ..ir import Apply, Const, Pack, Var, walk
+from ..syntax import ExpressionConverter, Static
+
+RULES = {}        # callable -> Rule
+NONDIFF = set()   # callables whose result never carries a derivative
+METHODS = {}      # array method name -> (numpy function, packs varargs into one tuple)
+
+_REQUIRED = object()
+
+
+class Param:
+    __slots__ = ("name", "default", "sequence")
+
+    def __init__(self, name, default, sequence):
+        self.name, self.default, self.sequence = name, default, sequence
+
+
+class Rule:
+    """Derivative rules of one primitive.
+
+    `out` says what is known of the result's shape: "elementwise" (the broadcast
+    of the arguments), "scalar", "reduce" (scalar unless an axis is given),
+    "like:<param>" (the shape of that parameter) or "unknown".
+    """
+
+    def __init__(self, fn, params, vjp, jvp, elementwise=False, out="unknown"):
+        self.fn = fn
+        self.params = parse_params(params)
+        self.vjp = {name: template(text) for name, text in vjp.items()}
+        self.jvp = {name: template(text) for name, text in jvp.items()}
+        self.elementwise = elementwise
+        self.out = out
+        for name in list(self.vjp) + list(self.jvp):
+            if name not in {p.name for p in self.params}:
+                raise ValueError(f"rule for {fn!r} names unknown parameter {name!r}")
+
+    def bind(self, args, kwargs):
+        """Map parameter names to the argument expressions of a call; None if they do not fit."""
+        if len(args) > len(self.params):
+            return None
+        bound = {}
+        for param, arg in zip(self.params, args):
+            bound[param.name] = arg
+        for key, value in kwargs:
+            if key in bound or key not in {p.name for p in self.params}:
+                return None
+            bound[key] = value
+        for param in self.params:
+            if param.name not in bound:
+                if param.default is _REQUIRED:
+                    return None
+                bound[param.name] = Const(param.default)
+        return bound
+
+    def sequence(self, name):
+        return next(p.sequence for p in self.params if p.name == name)
+
+
+def parse_params(text):
+    """`"x, axis=None, keepdims=False"` or `"xs: seq, axis=0"` -> [Param]."""
+    args = gast.parse(f"def _({text}): pass").body[0].args
+    defaults = [_REQUIRED] * (len(args.args) - len(args.defaults)) + [d.value for d in args.defaults]
+    return [Param(a.id, default, a.annotation is not None) for a, default in zip(args.args, defaults)]
+
+
+# -- templates ---------------------------------------------------------------
+
+NAMESPACE = {"np": np, "math": math}
+NAMESPACE.update({name: getattr(runtime, name) for name in dir(runtime) if not name.startswith("_")})
+
+
+@functools.lru_cache(maxsize=None)
+def template(text):
+    return gast.parse(text).body[0].value
+
+
+class _TemplateConverter(ExpressionConverter):
+    def __init__(self, env):
+        self.env = env
+
+    def name(self, identifier, node):
+        if identifier in self.env:
+            return self.env[identifier]
+        if identifier in NAMESPACE:
+            return Static(NAMESPACE[identifier], identifier)
+        return Static(getattr(builtins, identifier), identifier)
+
+    def call(self, func, args, kwargs, node):
+        return self.make(func.obj, args, kwargs, node)
+
+    def method_call(self, value, method, args, kwargs, node):
+        raise ValueError(f"rule templates call numpy functions, not methods (`.{method}`)")
+
+    def unsupported(self, node, what):
+        raise ValueError(f"rule template uses {what}")
+
+
+def instantiate(tree, env):
+    """The IR expression for a parsed template, its names bound by `env`."""
+    return _TemplateConverter(env).operand(tree)
+
+
+# -- writing the table -------------------------------------------------------
+
+def _times(factor, partial):
+    if partial == "1":
+        return factor
+    if partial == "-1":
+        return f"-{factor}"
+    return f"{factor} * ({partial})"
+
+
+def elementwise(fn, params, out="elementwise", **partials):
+    """A broadcasting function given by its partial derivatives, one per parameter."""
+    RULES[fn] = Rule(
+        fn, params,
+        vjp={name: _times("g", partial) for name, partial in partials.items()},
+        jvp={name: _times("d" + name, partial) for name, partial in partials.items()},
+        elementwise=True, out=out)
+
+
+def unary(fn, partial, out="elementwise"):
+    elementwise(fn, "x", out=out, x=partial)
+
+
+def binary(fn, out="elementwise", **partials):
+    elementwise(fn, "x, y", out=out, **partials)
+
+
+def structural(fn, params, vjp, jvp, out="unknown", broadcasting=False):
+    """A function given by full vjp and jvp templates per parameter."""
+    RULES[fn] = Rule(fn, params, vjp, jvp, elementwise=broadcasting, out=out)
+
+
+def same_as(fn, existing):
+    """`fn` has exactly the rules of `existing` (e.g. `np.add` and `+`)."""
+    RULES[fn] = RULES[existing]
+
+
+def nondiff(*fns):
+    NONDIFF.update(fns)
+
+
+def methods(packs_varargs=(), **table):
+    for name, fn in table.items():
+        METHODS[name] = (fn, name in packs_varargs)
+
+
+def rule_for(fn):
+    try:
+        return RULES.get(fn)
+    except TypeError:  # unhashable callables have no rules
+        return None
+
+
+def is_nondiff(fn):
+    try:
+        return fn in NONDIFF
+    except TypeError:
+        return False
+
+
+def template_vars(expr):
+    return [node for node in walk(expr) if isinstance(node, Var)]
+
+
+__all__ = ["RULES", "NONDIFF", "METHODS", "Rule", "Pack", "instantiate", "rule_for", "is_nondiff"]

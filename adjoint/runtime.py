@@ -1,0 +1,168 @@
+"""Helpers that generated derivative code calls.
+
+Each is small, and each has its own derivative rules (in `rules/`), so that
+generated code can itself be differentiated.
+"""
+import numpy as np
+
+from .errors import NonScalarOutput
+
+
+def unbroadcast(g, x):
+    """Sum the gradient `g` down to the shape of `x`, undoing numpy broadcasting."""
+    shape = np.shape(x)
+    g_shape = np.shape(g)
+    if g_shape == shape:
+        return g
+    extra = len(g_shape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+        g_shape = g_shape[extra:]
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and i < len(g_shape) and g_shape[i] != 1)
+    if stretched:
+        g = np.sum(g, axis=stretched, keepdims=True)
+    if np.shape(g) != shape:
+        g = np.broadcast_to(g, shape)
+    return g
+
+
+def broadcast_like(t, ans):
+    """Broadcast the tangent `t` to the shape of the value `ans` it belongs to."""
+    shape = np.shape(ans)
+    if np.shape(t) == shape:
+        return t
+    return np.broadcast_to(t, shape)
+
+
+def _expand_reduced(g, x, axis, keepdims):
+    if axis is not None and not keepdims:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        ndim = np.ndim(x)
+        g = np.expand_dims(g, tuple(a % ndim for a in axes))
+    return g
+
+
+def repeat_to(g, x, axis=None, keepdims=False):
+    """Spread the gradient of a reduction over `axis` back over the reduced axes of `x`."""
+    return np.broadcast_to(_expand_reduced(g, x, axis, keepdims), np.shape(x))
+
+
+def select_extremum(g, x, ans, axis=None, keepdims=False):
+    """Gradient of `max`/`min` along `axis`: the winners share it equally."""
+    g = _expand_reduced(g, x, axis, keepdims)
+    winners = x == _expand_reduced(ans, x, axis, keepdims)
+    return g * winners / np.sum(winners, axis=axis, keepdims=True)
+
+
+def _as_matrix_args(g, a, b):
+    """Promote 1-d matmul operands to 2-d the way `np.matmul` does, with `g` to match."""
+    a2 = a[np.newaxis, :] if np.ndim(a) == 1 else a
+    b2 = b[:, np.newaxis] if np.ndim(b) == 1 else b
+    g2 = g
+    if np.ndim(a) == 1:
+        g2 = np.expand_dims(g2, -2)
+    if np.ndim(b) == 1:
+        g2 = np.expand_dims(g2, -1)
+    return g2, a2, b2
+
+
+def matmul_vjp_left(g, a, b):
+    """The gradient of `a @ b` with respect to `a`, for any ranks numpy accepts."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * b
+    g2, _, b2 = _as_matrix_args(g, a, b)
+    return np.reshape(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a if np.ndim(a) > 1 else a[np.newaxis, :]), np.shape(a))
+
+
+def matmul_vjp_right(g, a, b):
+    """The gradient of `a @ b` with respect to `b`."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
+    g2, a2, _ = _as_matrix_args(g, a, b)
+    return np.reshape(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b if np.ndim(b) > 1 else b[:, np.newaxis]), np.shape(b))
+
+
+def untranspose(g, axes=None):
+    """Undo `np.transpose(x, axes)` on the gradient."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort(axes))
+
+
+def unindex(g, x, index):
+    """The gradient of `x[index]`: `g` scattered into zeros shaped like `x`."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, x, 1.0))
+    if _is_basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def _is_basic_index(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)) for item in items)
+
+
+def unconcatenate(g, xs, i, axis=0):
+    """The part of the gradient of `np.concatenate(xs, axis)` that belongs to `xs[i]`."""
+    axis = axis % np.ndim(g)
+    start = sum(np.shape(x)[axis] for x in xs[:i])
+    stop = start + np.shape(xs[i])[axis]
+    return g[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def unstack(g, i, axis=0):
+    """The part of the gradient of `np.stack(xs, axis)` that belongs to `xs[i]`."""
+    return np.take(g, i, axis=axis)
+
+
+def log_or_zero(x):
+    """`log(x)` where x != 0 and 0 where x == 0: the factor in d(x**y)/dy, which is 0 at x = 0."""
+    if np.ndim(x) == 0:
+        return np.log(x) if x != 0 else 0.0 * x
+    return np.log(np.where(x == 0, 1, x))
+
+
+def cast_like(v, ref):
+    """`v` with the dtype of `ref` (a no-op for Python numbers)."""
+    dtype = getattr(ref, "dtype", None)
+    if dtype is None or getattr(v, "dtype", None) == dtype:
+        return v
+    return np.asarray(v).astype(dtype)
+
+
+def expect_scalar(value, where):
+    """Refuse a non-scalar output where `grad` needs a scalar."""
+    if np.ndim(value) != 0:
+        raise NonScalarOutput(
+            f"grad needs a scalar output, but {where} returns a value of shape {np.shape(value)}.\n"
+            "Reduce it to a scalar (e.g. np.sum), or use adjoint.vjp or adjoint.jacobian for non-scalar outputs.")
+
+
+def zeros_grad(x):
+    """The gradient of an input nothing depends on: zeros of its shape and float dtype."""
+    if isinstance(x, (int, float)):
+        return 0.0
+    return np.zeros(np.shape(x), dtype=_grad_dtype(x))
+
+
+def _grad_dtype(x):
+    dtype = np.result_type(x)
+    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(float)
+
+
+def as_grad(g, x):
+    """The gradient handed to the user: the shape and float dtype of `x`, a fresh writable array."""
+    if isinstance(x, (int, float)):
+        return g if type(g) is float else float(g)
+    dtype = _grad_dtype(x)
+    shape = np.shape(x)
+    if type(g) is np.ndarray and g.shape == shape and g.dtype == dtype and g.flags.writeable and g.base is None:
+        return g
+    out = np.array(np.broadcast_to(g, shape), dtype=dtype)
+    return out if isinstance(x, np.ndarray) else out[()]

@@ -1,0 +1,201 @@
+"""Compiled derivatives: one object per (function, transform, options), one compiled
+specialisation per combination of argument types (Python scalar or array), built
+on first call and cached.
+"""
+import threading
+import weakref
+
+import numpy as np
+
+from . import codegen
+from .errors import InvalidArgument
+from .lower import lower
+from .optimize import optimize
+from .ir import Apply, Pack, Return, Var
+
+_lock = threading.RLock()
+_transforms = weakref.WeakKeyDictionary()   # fn -> {options: Transform}
+_lowered = weakref.WeakKeyDictionary()      # fn -> (code object, lowered Function)
+
+SCALAR_TYPES = (int, float, bool, np.generic)
+
+
+def lowered(fn):
+    """The SSA form of `fn`, lowered once per code object."""
+    with _lock:
+        cached = _lowered.get(fn)
+        if cached is not None and cached[0] is fn.__code__:
+            return cached[1]
+        function = lower(fn)
+        _lowered[fn] = (fn.__code__, function)
+        return function
+
+
+def get_transform(cls, fn, **options):
+    """The transform of `fn` with these options, the same object each time it is asked for."""
+    key = (cls, tuple(sorted(options.items())))
+    with _lock:
+        per_fn = _transforms.setdefault(fn, {})
+        transform = per_fn.get(key)
+        if transform is None or transform.code is not _code(fn):
+            transform = cls(fn, **options)
+            per_fn[key] = transform
+        return transform
+
+
+def _code(fn):
+    return getattr(fn, "__code__", None)
+
+
+class Transform:
+    """A derivative of `fn`. Calling it compiles (once per argument types) and runs it."""
+
+    label = "transform"
+
+    def __init__(self, fn, wrt):
+        if isinstance(fn, Transform):
+            self.inner = fn
+        elif callable(fn) and hasattr(fn, "__code__"):
+            self.inner = None
+        else:
+            raise InvalidArgument(f"adjoint can only differentiate Python functions, not {fn!r}")
+        self.fn = fn
+        self.code = _code(fn)
+        self.params = _parameter_names(fn)
+        self.defaults = _defaults(fn)
+        self.wrt, self.single = normalize_wrt(wrt, self.params, getattr(fn, "__qualname__", repr(fn)))
+        self.compiled = {}
+        self.last_key = None
+        self.__name__ = f"{self.label}_{getattr(fn, '__name__', 'f')}"
+        self.__qualname__ = self.__name__
+        self.__doc__ = f"The {self.label} of {getattr(fn, '__qualname__', fn)} with respect to {self.wrt}."
+
+    # -- calling -------------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != len(self.params):
+            args = self.bind(args, kwargs)
+        key = tuple(map(type, args))
+        try:
+            compiled = self.compiled[key]
+        except KeyError:
+            compiled = self.specialize(key)
+        return self.finish(compiled(*args))
+
+    def finish(self, result):
+        return result
+
+    def bind(self, args, kwargs):
+        return bind_arguments(self.__name__, self.params, self.defaults, self.extra_params(), args, kwargs)
+
+    def extra_params(self):
+        return ()
+
+    # -- compiling -----------------------------------------------------------
+
+    def specialize(self, key):
+        with _lock:
+            compiled = self.compiled.get(key)
+            if compiled is None:
+                compiled = self.compile(key)
+                self.compiled[key] = compiled
+            self.last_key = key
+            return compiled
+
+    def primal_function(self, key):
+        """The Python function being differentiated, for argument types `key`."""
+        if self.inner is not None:
+            return self.inner.python_function(key)
+        return self.fn
+
+    def python_function(self, key=None):
+        """The generated Python function for argument types `key` (None: the generic one)."""
+        arity = len(self.params) + len(self.extra_params())
+        if key is None or len(key) != arity:
+            key = (object,) * arity
+        return self.specialize(tuple(key))
+
+    def compile(self, key):
+        fn = self.primal_function(key[:len(self.params)])
+        primal = lowered(fn)
+        function = self.derive(primal, fn)
+        scalar_params = [p for p, t in zip(function.params, key) if issubclass(t, SCALAR_TYPES)]
+        float_params = [p for p, t in zip(function.params, key) if issubclass(t, float)]
+        optimize(function, scalar_params, float_params)
+        ensure_fresh_outputs(function, scalar_params)
+        text, bindings = codegen.generate(function, self.__name__, len(self.params), primal.reserved,
+                                          primal.visible)
+        return codegen.compile_function(text, self.__name__, bindings, fn.__globals__,
+                                        f"{self.label} of {getattr(fn, '__qualname__', fn)}")
+
+    def derive(self, primal, fn):
+        raise NotImplementedError
+
+
+def ensure_fresh_outputs(function, scalar_params):
+    """Returned arrays must never alias an argument: copy any output that is a bare array parameter."""
+    arrays = set(function.params) - set(scalar_params)
+
+    def fresh(expr):
+        if isinstance(expr, Pack):
+            return Pack(expr.kind, [fresh(item) for item in expr.items])
+        if isinstance(expr, Var) and expr in arrays:
+            return Apply(np.copy, (expr,))
+        return expr
+
+    last = function.body[-1]
+    function.body[-1] = Return(fresh(last.value), last.loc)
+
+
+def _parameter_names(fn):
+    if isinstance(fn, Transform):
+        return fn.params + list(fn.extra_params())
+    code = fn.__code__
+    return list(code.co_varnames[:code.co_argcount])
+
+
+def _defaults(fn):
+    if isinstance(fn, Transform):
+        return fn.defaults
+    return fn.__defaults__ or ()
+
+
+def normalize_wrt(wrt, params, name):
+    """`wrt` as a tuple of parameter indices, and whether a single one was asked for."""
+    single = not isinstance(wrt, (tuple, list))
+    items = (wrt,) if single else tuple(wrt)
+    if not items:
+        raise InvalidArgument(f"wrt=() asks {name} for no gradient at all; name at least one parameter")
+    indices = []
+    for item in items:
+        if isinstance(item, str):
+            if item not in params:
+                raise InvalidArgument(f"wrt={item!r}: {name} has no parameter {item!r} "
+                                      f"(its parameters are {', '.join(params)})")
+            indices.append(params.index(item))
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            if not -len(params) <= item < len(params):
+                raise InvalidArgument(f"wrt={item}: {name} has only {len(params)} parameters")
+            indices.append(int(item) % len(params))
+        else:
+            raise InvalidArgument(f"wrt must be a parameter index or name (or a tuple of them), not {item!r}")
+    return tuple(indices), single
+
+
+def bind_arguments(name, params, defaults, extra, args, kwargs):
+    names = list(params) + list(extra)
+    values = list(args)
+    if len(values) > len(names):
+        raise InvalidArgument(f"{name} takes {len(names)} arguments ({', '.join(names)}), got {len(values)}")
+    first_default = len(params) - len(defaults)
+    for index in range(len(values), len(names)):
+        param = names[index]
+        if param in kwargs:
+            values.append(kwargs.pop(param))
+        elif first_default <= index < len(params):
+            values.append(defaults[index - first_default])
+        else:
+            raise InvalidArgument(f"{name} is missing the argument {param!r}")
+    if kwargs:
+        raise InvalidArgument(f"{name} got unexpected argument(s) {', '.join(map(repr, kwargs))}")
+    return tuple(values)

@@ -4,13 +4,13 @@
     df = adjoint.grad(f)          # reverse mode, compiled on first call
     print(adjoint.source(df))     # the derivative as flat Python
 """
-from .api import grad, source, ssa, value_and_grad, vjp
+from .api import grad, hessian, hvp, jacobian, jvp, source, ssa, value_and_grad, vjp
 from .check import check_grad
 from .errors import (AdjointError, GradientMismatch, InvalidArgument, NoDerivativeRule, NonScalarOutput,
                      SourceUnavailable, UnsupportedSyntax)
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "vjp", "source", "ssa", "check_grad",
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "ssa", "check_grad",
            "AdjointError", "UnsupportedSyntax", "NoDerivativeRule", "NonScalarOutput", "SourceUnavailable",
            "InvalidArgument", "GradientMismatch"]

@@ -1,7 +1,11 @@
-"""The public transforms: grad, value_and_grad, vjp; and source / ssa to look at them."""
+"""The public transforms: grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp; source / ssa to look at them."""
+import numpy as np
+
 from . import codegen
+from .errors import InvalidArgument
+from .forward import forward
 from .reverse import reverse
-from .transform import Transform, get_transform, lowered
+from .transform import Transform, bind_arguments, get_transform, lowered, normalize_wrt
 
 
 class Grad(Transform):
@@ -33,14 +37,147 @@ class VJP(Transform):
         return reverse(primal, self.wrt, seed="cotangent", with_value=True, single=self.single)
 
 
+class JVP(Transform):
+    """Forward mode: `(value, f'(x) . tangent)`, one tangent argument per `wrt` entry."""
+
+    label = "jvp"
+
+    def extra_params(self):
+        return tuple("d_" + self.params[i] for i in self.wrt)
+
+    def derive(self, primal, fn):
+        return forward(primal, self.wrt)
+
+
+class ForwardGrad:
+    """A gradient computed in forward mode: one tangent pass per input element."""
+
+    def __init__(self, fn, wrt):
+        self.fn = fn
+        params = _params_of(fn)
+        self.wrt, self.single = normalize_wrt(wrt, params, getattr(fn, "__qualname__", repr(fn)))
+        self.jvps = [get_transform(JVP, fn, wrt=i) for i in self.wrt]
+        self.__name__ = f"grad_{getattr(fn, '__name__', 'f')}"
+
+    def __call__(self, *args, **kwargs):
+        first = self.jvps[0]
+        args = bind_arguments(self.__name__, first.params, first.defaults, (), args, kwargs)
+        grads = [_forward_columns(jvp, args, index, scalar_output=True) for jvp, index in zip(self.jvps, self.wrt)]
+        return grads[0] if self.single else tuple(grads)
+
+
+
+def _params_of(fn):
+    return fn.params + list(fn.extra_params()) if isinstance(fn, Transform) else \
+        list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
+
+
+def _basis(x):
+    """Unit tangents for each element of `x`, in `x`'s float dtype and type."""
+    if isinstance(x, (int, float)):
+        yield (), 1.0
+        return
+    x = np.asarray(x)
+    dtype = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.dtype(float)
+    for index in np.ndindex(x.shape):
+        e = np.zeros(x.shape, dtype)
+        e[index] = 1
+        yield index, e
+
+
+def _forward_columns(jvp, args, index, scalar_output=False):
+    """The Jacobian of `jvp`'s function wrt `args[index]`, one forward pass per input element."""
+    x = args[index]
+    columns = {}
+    for element, tangent in _basis(x):
+        value, column = jvp(*args, tangent)
+        columns[element] = np.asarray(column)
+    out_shape = np.shape(value)
+    if scalar_output and out_shape != ():
+        from .errors import NonScalarOutput
+        raise NonScalarOutput(f"grad needs a scalar output, but the function returns shape {out_shape}; "
+                              "use adjoint.jacobian or adjoint.jvp instead")
+    in_shape = np.shape(x)
+    result = np.zeros(out_shape + in_shape, dtype=np.result_type(*columns.values(), float))
+    for element, column in columns.items():
+        result[(Ellipsis,) + element] = column
+    if isinstance(x, (int, float)) and out_shape == ():
+        return float(result)
+    if isinstance(x, np.ndarray):
+        result = result.astype(_float_dtype(x), copy=False)
+    return result
+
+
+def _float_dtype(x):
+    return x.dtype if np.issubdtype(x.dtype, np.inexact) else np.dtype(float)
+
+
+def _reverse_rows(vjp, args, index_position):
+    """The Jacobian wrt one argument, one reverse pass per output element."""
+    value = vjp.fn(*args) if not isinstance(vjp.fn, Transform) else vjp.fn(*args)
+    out_shape = np.shape(value)
+    rows = {}
+    for element, cotangent in _basis(value):
+        _, grad = vjp(*args, cotangent)
+        rows[element] = np.asarray(grad)
+    in_shape = np.shape(args[index_position])
+    result = np.zeros(out_shape + in_shape, dtype=np.result_type(*rows.values(), float))
+    for element, row in rows.items():
+        result[element] = row
+    x = args[index_position]
+    if isinstance(x, (int, float)) and out_shape == ():
+        return float(result)
+    if isinstance(x, np.ndarray):
+        result = result.astype(_float_dtype(x), copy=False)
+    return result
+
+
+class Jacobian:
+    """The Jacobian of `fn` wrt `wrt`, shaped `out.shape + in.shape`, in forward or reverse mode."""
+
+    def __init__(self, fn, wrt, mode):
+        if mode not in ("forward", "reverse", "auto"):
+            raise InvalidArgument(f"mode must be 'forward', 'reverse' or 'auto', not {mode!r}")
+        self.fn = fn
+        self.mode = mode
+        params = _params_of(fn)
+        self.params = params
+        self.wrt, self.single = normalize_wrt(wrt, params, getattr(fn, "__qualname__", repr(fn)))
+
+    def choose_mode(self, args):
+        if self.mode != "auto":
+            return self.mode
+        n_in = sum(np.size(args[i]) for i in self.wrt)
+        n_out = np.size(self.fn(*args))
+        return "forward" if n_in <= n_out else "reverse"
+
+    def __call__(self, *args, **kwargs):
+        defaults = self.fn.defaults if isinstance(self.fn, Transform) else (self.fn.__defaults__ or ())
+        args = bind_arguments(f"jacobian of {getattr(self.fn, '__name__', 'f')}", self.params, defaults, (),
+                              args, kwargs)
+        mode = self.choose_mode(args)
+        if mode == "forward":
+            out = [_forward_columns(get_transform(JVP, self.fn, wrt=i), args, i) for i in self.wrt]
+        else:
+            out = [_reverse_rows(get_transform(VJP, self.fn, wrt=i), args, i) for i in self.wrt]
+        return out[0] if self.single else tuple(out)
+
+
 def _decorator(cls, fn, **options):
     if fn is None:
         return lambda f: get_transform(cls, f, **options)
     return get_transform(cls, fn, **options)
 
 
-def grad(fn=None, wrt=0):
-    """The gradient of the scalar function `fn` with respect to `wrt` (index, name or tuple of them)."""
+def grad(fn=None, wrt=0, mode="reverse"):
+    """The gradient of the scalar function `fn` with respect to `wrt` (index, name or tuple of them).
+
+    `mode="reverse"` (default) costs one backward pass; `mode="forward"` one tangent pass per input element.
+    """
+    if mode == "forward":
+        return (lambda f: ForwardGrad(f, wrt)) if fn is None else ForwardGrad(fn, wrt)
+    if mode != "reverse":
+        raise InvalidArgument(f"mode must be 'reverse' or 'forward', not {mode!r}")
     return _decorator(Grad, fn, wrt=wrt)
 
 
@@ -54,11 +191,53 @@ def vjp(fn=None, wrt=0):
     return _decorator(VJP, fn, wrt=wrt)
 
 
+def jvp(fn=None, wrt=0):
+    """`jvp(f)(x, v)` returns `(f(x), f'(x) . v)`, computed in one forward pass."""
+    return _decorator(JVP, fn, wrt=wrt)
+
+
+def jacobian(fn=None, wrt=0, mode="auto"):
+    """The Jacobian `d out / d in`, shaped `out.shape + in.shape`.
+
+    `mode="forward"` uses one pass per input element, `"reverse"` one per output element,
+    `"auto"` picks whichever needs fewer passes.
+    """
+    if fn is None:
+        return lambda f: Jacobian(f, wrt, mode)
+    return Jacobian(fn, wrt, mode)
+
+
+def hessian(fn=None, wrt=0):
+    """The Hessian of a scalar function: the forward-mode Jacobian of its reverse-mode gradient."""
+    if fn is None:
+        return lambda f: hessian(f, wrt)
+    return Jacobian(get_transform(Grad, fn, wrt=wrt), wrt, "forward")
+
+
+def hvp(fn=None, wrt=0):
+    """`hvp(f)(x, v)` is the Hessian-vector product H(x) v, by forward mode over reverse mode."""
+    if fn is None:
+        return lambda f: hvp(f, wrt)
+    tangent = get_transform(JVP, get_transform(Grad, fn, wrt=wrt), wrt=wrt)
+
+    def hessian_vector_product(*args):
+        return tangent(*args)[1]
+    hessian_vector_product.transform = tangent
+    return hessian_vector_product
+
+
+for _transform in (grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp):
+    _transform.__adjoint_static__ = True  # called inside differentiated code, they run at compile time
+
+
 def source(transform, *args):
     """The generated source of a derivative, for the argument types of `args` if given.
 
     Without `args`: the specialisation used last, or the generic one if it has not run yet.
     """
+    if isinstance(transform, ForwardGrad):
+        return "\n".join(source(jvp, *args) for jvp in transform.jvps)
+    transform = getattr(transform, "transform", transform)
     if not isinstance(transform, Transform):
         raise TypeError(f"adjoint.source expects a derivative made by adjoint (e.g. adjoint.grad(f)), not {transform!r}")
     if args:

@@ -91,11 +91,11 @@ class Generator:
         self.name = name
         self.ssa = ssa
         self.namer = Namer(reserved, visible)
-        hints = [p.hint for p in function.params]
+        self.var_names = {}
+        hints = [self.hint(p) for p in function.params]
         self.namer.taken.update(hints[:fixed_params])
         self.params = hints[:fixed_params] + [self.namer.fresh(h) for h in hints[fixed_params:]]
         self.visible = visible
-        self.var_names = {}
         self.holders = {}         # name -> Var currently held
         self.injected = {}        # id(obj) -> (name, obj)
         self.last_use = {}
@@ -218,7 +218,9 @@ class Generator:
         self.plan_lifetimes(body)
         statements = []
         for index, stmt in enumerate(body):
-            if isinstance(stmt, Assign):
+            if isinstance(stmt, Assign) and stmt.target is None:
+                statements.append(ast.Expr(self.expr(stmt.expr)))
+            elif isinstance(stmt, Assign):
                 value = self.expr(stmt.expr)
                 target = self.define(stmt.target, index)
                 statements.append(ast.Assign([ast.Name(target, ast.Store())], value))

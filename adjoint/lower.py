@@ -201,12 +201,28 @@ class Lowering(ExpressionConverter):
         fn = func.obj
         if fn is builtins.sum and len(args) == 1 and isinstance(args[0], Pack) and not kwargs:
             return self.sum_of(args[0].items, node)
+        if getattr(fn, "__adjoint_static__", False):
+            return self.evaluate_static(fn, args, kwargs, node)
         inner = getattr(fn, "__adjoint_inline__", None)
         if inner is not None:
             fn = inner()
         if rule_for(fn) is None and not is_nondiff(fn) and _is_user_function(fn):
             return self.inline(fn, args, kwargs, node)
         return self.make(fn, args, kwargs, node)
+
+    def evaluate_static(self, fn, args, kwargs, node):
+        """Run a call whose result is known at compile time, e.g. `adjoint.grad(L)` inside `R`."""
+        def value(expr):
+            if isinstance(expr, Const):
+                return expr.value
+            if isinstance(expr, Ref):
+                return expr.obj
+            if isinstance(expr, Pack) and expr.kind in ("tuple", "list"):
+                return tuple(value(item) for item in expr.items)
+            self.unsupported(node, f"calling `{fn.__name__}` with arguments computed inside the function",
+                             f"Pass `{fn.__name__}` module-level functions and constants only.")
+        result = fn(*[value(a) for a in args], **{k: value(v) for k, v in kwargs})
+        return Static(result, getattr(result, "__name__", fn.__name__))
 
     def sum_of(self, items, node):
         """`sum([a, b, c])` as `a + b + c`."""

@@ -88,6 +88,8 @@ class Backward:
         env = dict(bound, g=self.adjoints[stmt.target], ans=stmt.target)
         broadcasting = rule.elementwise and len(rule.params) > 1
         for param in rule.params:
+            if param.const:
+                continue
             value = bound[param.name]
             if param.sequence:
                 items = value.items if isinstance(value, Pack) else (value,)

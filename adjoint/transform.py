@@ -108,6 +108,10 @@ class Transform:
             return self.inner.python_function(key)
         return self.fn
 
+    def __adjoint_inline__(self):
+        """What a differentiated function calling this derivative inlines: its generic code."""
+        return self.python_function()
+
     def python_function(self, key=None):
         """The generated Python function for argument types `key` (None: the generic one)."""
         arity = len(self.params) + len(self.extra_params())

@@ -107,7 +107,7 @@ class Rewriter:
             if self.shapes.same(args[0], args[1]):
                 return args[0]
         elif fn is rt.as_grad:
-            if args[1] in self.float_params and self.is_float(args[0]):
+            if scalar(args[1]) == SCALAR and self.is_float(args[1]) and self.is_float(args[0]):
                 return args[0]
         elif fn is rt.zeros_grad:
             if args[0] in self.float_params:

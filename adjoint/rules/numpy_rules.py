@@ -56,7 +56,7 @@ binary(np.mod,        x="1",               y="-np.floor_divide(x, y)")
 elementwise(np.arctan2, "y, x", y="x / (x ** 2 + y ** 2)", x="-y / (x ** 2 + y ** 2)")
 same_as(np.true_divide, np.divide)
 same_as(np.remainder, np.mod)
-structural(np.where, "condition, x, y", broadcasting=True, out="elementwise",
+structural(np.where, "condition: const, x, y", broadcasting=True, out="elementwise",
            vjp=dict(x="np.where(condition, g, 0.0)", y="np.where(condition, 0.0, g)"),
            jvp=dict(x="np.where(condition, dx, 0.0)", y="np.where(condition, 0.0, dy)"))
 elementwise(np.clip, "x, a_min, a_max", x="ans == x", a_min="x < a_min", a_max="x > a_max")

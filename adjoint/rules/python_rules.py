@@ -17,7 +17,7 @@ unary(operator.pos,       "1")
 structural(operator.matmul, "x, y",
            vjp=dict(x="matmul_vjp_left(g, x, y)", y="matmul_vjp_right(g, x, y)"),
            jvp=dict(x="dx @ y", y="x @ dy"))
-structural(operator.getitem, "x, index",
+structural(operator.getitem, "x, index: const",
            vjp=dict(x="unindex(g, x, index)"),
            jvp=dict(x="dx[index]"))
 

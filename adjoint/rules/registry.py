@@ -27,10 +27,14 @@ _REQUIRED = object()
 
 
 class Param:
-    __slots__ = ("name", "default", "sequence")
+    """One parameter of a primitive. `sequence`: a list of values (`xs: seq`);
+    `const`: only its shape or its truth values matter, so no derivative flows through it (`x: const`)."""
 
-    def __init__(self, name, default, sequence):
-        self.name, self.default, self.sequence = name, default, sequence
+    __slots__ = ("name", "default", "sequence", "const")
+
+    def __init__(self, name, default, kind):
+        self.name, self.default = name, default
+        self.sequence, self.const = kind == "seq", kind == "const"
 
 
 class Rule:
@@ -75,10 +79,11 @@ class Rule:
 
 
 def parse_params(text):
-    """`"x, axis=None, keepdims=False"` or `"xs: seq, axis=0"` -> [Param]."""
+    """`"x, axis=None, keepdims=False"`, `"xs: seq, axis=0"` or `"v, x: const"` -> [Param]."""
     args = gast.parse(f"def _({text}): pass").body[0].args
     defaults = [_REQUIRED] * (len(args.args) - len(args.defaults)) + [d.value for d in args.defaults]
-    return [Param(a.id, default, a.annotation is not None) for a, default in zip(args.args, defaults)]
+    return [Param(a.id, default, a.annotation.id if a.annotation is not None else None)
+            for a, default in zip(args.args, defaults)]
 
 
 # -- templates ---------------------------------------------------------------

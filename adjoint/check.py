@@ -4,22 +4,29 @@ import numpy as np
 from .errors import GradientMismatch, InvalidArgument
 
 
-def numerical_grad(f, args, index, eps=1e-6):
-    """Central finite differences of scalar `f` with respect to `args[index]`, in float64."""
+def numerical_jacobian(f, args, index, eps=1e-6):
+    """Central finite differences of `f` wrt `args[index]`, in float64: shape out.shape + in.shape."""
     args = [np.array(a, dtype=np.float64) if i == index else a for i, a in enumerate(args)]
     x = args[index]
-    grad = np.zeros(x.shape)
-    flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)
+    flat_x = x.reshape(-1)
+    columns = []
     for i in range(flat_x.size):
         original = flat_x[i]
         step = eps * max(1.0, abs(original))
         flat_x[i] = original + step
-        upper = float(np.sum(f(*_as_given(args, index))))
+        upper = np.asarray(f(*_as_given(args, index)), dtype=np.float64)
         flat_x[i] = original - step
-        lower = float(np.sum(f(*_as_given(args, index))))
+        lower = np.asarray(f(*_as_given(args, index)), dtype=np.float64)
         flat_x[i] = original
-        flat_grad[i] = (upper - lower) / (2 * step)
-    return grad
+        columns.append((upper - lower) / (2 * step))
+    out_shape = np.shape(f(*_as_given(args, index)))
+    jacobian = np.stack(columns, axis=-1) if columns else np.zeros(out_shape + (0,))
+    return jacobian.reshape(out_shape + x.shape)
+
+
+def numerical_grad(f, args, index, eps=1e-6):
+    """Central finite differences of scalar `f` with respect to `args[index]`, in float64."""
+    return numerical_jacobian(f, args, index, eps)
 
 
 def _as_given(args, index):
@@ -27,11 +34,12 @@ def _as_given(args, index):
     return [float(x) if i == index and x.ndim == 0 else a for i, a in enumerate(args)]
 
 
-def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse",)):
+def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse", "forward")):
     """Compare adjoint's gradient of `f` at `args` with central finite differences.
 
-    Raises GradientMismatch naming the worst element if they disagree beyond
-    `atol + rtol * |numerical|`; returns the largest absolute error otherwise.
+    Both modes are checked by default. Raises GradientMismatch naming the mode and
+    the worst element if they disagree beyond `atol + rtol * |numerical|`; returns
+    the largest absolute error otherwise.
     Tolerances default to 1e-6/1e-5 (float64) or 1e-3/1e-2 when a float32 input is involved.
     """
     from . import api
@@ -43,12 +51,15 @@ def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse"
     rtol = (1e-2 if low_precision else 1e-5) if rtol is None else rtol
     atol = (1e-3 if low_precision else 1e-6) if atol is None else atol
     worst = 0.0
+    expected_by_position = {}
     for mode in modes:
-        if mode != "reverse":
+        if mode not in ("reverse", "forward"):
             raise InvalidArgument(f"check_grad: unknown mode {mode!r}")
-        analytic = api.grad(f, wrt=tuple(indices))(*args)
+        analytic = api.grad(f, wrt=tuple(indices), mode=mode)(*args)
         for position, wrt_item, got in zip(positions, indices, analytic):
-            expected = numerical_grad(f, list(args), position, eps)
+            expected = expected_by_position.get(position)
+            if expected is None:
+                expected = expected_by_position[position] = numerical_grad(f, list(args), position, eps)
             got = np.asarray(got, dtype=np.float64)
             if got.shape != expected.shape:
                 raise GradientMismatch(f"gradient wrt {wrt_item!r} has shape {got.shape}, "

@@ -108,6 +108,11 @@ class Transform:
             return self.inner.python_function(key)
         return self.fn
 
+    @property
+    def __wrapped__(self):
+        """The generated function used last, so `inspect.getsource(df)` shows the derivative's source."""
+        return self.python_function(self.last_key)
+
     def __adjoint_inline__(self):
         """What a differentiated function calling this derivative inlines: its generic code."""
         return self.python_function()

@@ -1,0 +1,226 @@
+"""Forward mode, jvp/vjp/jacobian, comparing the modes, and higher derivatives."""
+import math
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint.check import numerical_jacobian
+
+# -- functions under test ------------------------------------------------------
+
+
+def power(a, b):
+    return a ** b
+
+
+def array_power(a, b):
+    return np.sum(np.power(a, b))
+
+
+def r3_to_r4(x):
+    return np.array([x[0] * x[1], np.sin(x[2]), x[0] ** 2 + x[2], x[1] * x[2] * 3.0])
+
+
+def r3_to_r4_jacobian(x):
+    return np.array([
+        [x[1], x[0], 0.0],
+        [0.0, 0.0, math.cos(x[2])],
+        [2 * x[0], 0.0, 1.0],
+        [0.0, 3 * x[2], 3 * x[1]],
+    ])
+
+
+def matmul(X, W):
+    return X @ W
+
+
+def quadratic_form(x, A):
+    return x @ A @ x
+
+
+def smooth(x):
+    return np.sum(np.exp(0.3 * x) * np.sin(x)) + np.prod(np.cos(x))
+
+
+def loss(W):
+    return np.sum(np.tanh(W) ** 2)
+
+
+def gradient_penalty(W):
+    return np.sum(adjoint.grad(loss)(W) ** 2)
+
+
+def cubic(x):
+    return x * x * x + math.sin(x)
+
+
+def two_inputs(x, y):
+    return np.sum(np.tanh(x) * y) + np.sum(y ** 2)
+
+
+def tuple_output(x, y):
+    return x * y, np.sin(x) + y
+
+
+def wide(x):
+    return np.sum(np.sin(x) ** 2)
+
+
+def tall(a):
+    return np.sin(a * np.arange(30.0))
+
+
+X_FIG = np.array([[2.0, 1.0, -3.0], [-3.0, 4.0, 2.0]])
+W_FIG = np.array([[3.0, 2.0, 1.0, -1.0], [2.0, 1.0, 3.0, 2.0], [3.0, 2.0, 1.0, -2.0]])
+G_FIG = np.array([[2.0, 3.0, -3.0, 9.0], [-8.0, 1.0, 4.0, 6.0]])
+
+# -- the straight-line table in both modes -----------------------------------------
+
+from cases_straight import CASES  # noqa: E402  (the table shared with the reverse-mode tests)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_forward_mode_agrees_with_reverse_and_finite_differences(case):
+    adjoint.check_grad(case.fn, *case.args, wrt=case.wrt, modes=("forward",))
+    forward = adjoint.grad(case.fn, wrt=case.wrt, mode="forward")(*case.args)
+    reverse = adjoint.grad(case.fn, wrt=case.wrt)(*case.args)
+    for f, r in zip(forward if isinstance(case.wrt, tuple) else (forward,),
+                    reverse if isinstance(case.wrt, tuple) else (reverse,)):
+        assert np.shape(f) == np.shape(r)
+        np.testing.assert_allclose(f, r, rtol=1e-4 if np.result_type(r) == np.float32 else 1e-10, atol=1e-6)
+
+
+# -- the exponent of a ** b ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_power_wrt_exponent(mode):
+    got = adjoint.grad(power, wrt=1, mode=mode)(2.0, 3.0)
+    assert got == pytest.approx(8.0 * math.log(2.0), rel=1e-12)
+    assert got != 0.0
+    a = np.array([0.5, 1.5, 2.5])
+    b = np.array([1.5, 2.0, 0.5])
+    np.testing.assert_allclose(adjoint.grad(array_power, wrt=1, mode=mode)(a, b), a ** b * np.log(a), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_power_at_zero_base_has_finite_exponent_derivative(mode):
+    assert adjoint.grad(power, wrt=1, mode=mode)(0.0, 2.0) == 0.0
+
+
+# -- jvp / vjp / jacobian --------------------------------------------------------------
+
+
+def test_jvp_is_value_and_directional_derivative():
+    x = np.array([0.3, -0.7, 1.1])
+    v = np.array([1.0, 2.0, -1.0])
+    value, tangent = adjoint.jvp(r3_to_r4)(x, v)
+    np.testing.assert_allclose(value, r3_to_r4(x))
+    np.testing.assert_allclose(tangent, r3_to_r4_jacobian(x) @ v, rtol=1e-12)
+
+
+def test_jvp_with_tuple_wrt_takes_one_tangent_each():
+    x, y = np.array([0.2, 0.4]), np.array([1.0, -2.0])
+    vx, vy = np.array([1.0, 0.5]), np.array([-1.0, 3.0])
+    value, tangent = adjoint.jvp(two_inputs, wrt=(0, 1))(x, y, vx, vy)
+    expected = np.sum((1 - np.tanh(x) ** 2) * y * vx) + np.sum((np.tanh(x) + 2 * y) * vy)
+    assert value == pytest.approx(two_inputs(x, y))
+    assert tangent == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_r3_to_r4_against_hand_derivation(mode):
+    x = np.array([0.3, -0.7, 1.1])
+    J = adjoint.jacobian(r3_to_r4, mode=mode)(x)
+    assert J.shape == (4, 3)
+    np.testing.assert_allclose(J, r3_to_r4_jacobian(x), rtol=1e-12, atol=1e-15)
+
+
+def test_jacobian_modes_are_identical_and_shaped_out_by_in():
+    x = np.linspace(0.1, 1.0, 6).reshape(2, 3)
+    W = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    forward = adjoint.jacobian(matmul, wrt=(0, 1), mode="forward")(x, W)
+    reverse = adjoint.jacobian(matmul, wrt=(0, 1), mode="reverse")(x, W)
+    assert forward[0].shape == (2, 4, 2, 3) and forward[1].shape == (2, 4, 3, 4)
+    for f, r in zip(forward, reverse):
+        np.testing.assert_allclose(f, r, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(forward[0], numerical_jacobian(matmul, [x, W], 0), atol=1e-7)
+
+
+def test_vjp_on_matrix_multiply_figures():
+    value, (dX, dW) = adjoint.vjp(matmul, wrt=(0, 1))(X_FIG, W_FIG, G_FIG)
+    np.testing.assert_allclose(value, X_FIG @ W_FIG)
+    assert dX[0, 0] == 0.0
+    assert dX[1, 2] == -30.0
+    np.testing.assert_allclose(dX, G_FIG @ W_FIG.T)
+    np.testing.assert_allclose(dW, X_FIG.T @ G_FIG)
+
+
+def test_vjp_of_tuple_output_takes_tuple_cotangent():
+    value, (gx, gy) = adjoint.vjp(tuple_output, wrt=(0, 1))(0.5, 2.0, (1.0, 10.0))
+    assert value == pytest.approx(tuple_output(0.5, 2.0))
+    assert gx == pytest.approx(2.0 + 10.0 * math.cos(0.5))
+    assert gy == pytest.approx(0.5 + 10.0)
+
+
+# -- higher order ----------------------------------------------------------------------
+
+
+def test_hessian_of_quadratic_form_is_a_plus_a_transpose():
+    A = np.array([[1.0, 2.0, 0.5], [-1.0, 3.0, 4.0], [0.0, 2.0, -2.0]])
+    H = adjoint.hessian(quadratic_form)(np.array([0.1, 0.2, 0.3]), A)
+    np.testing.assert_allclose(H, A + A.T, rtol=0, atol=1e-14)
+
+
+def test_hvp_equals_hessian_times_vector():
+    x = np.array([0.2, -0.4, 0.9, 1.3])
+    v = np.array([1.0, -2.0, 0.5, 0.25])
+    H = adjoint.hessian(smooth)(x)
+    np.testing.assert_allclose(adjoint.hvp(smooth)(x, v), H @ v, rtol=1e-12)
+    grad = adjoint.grad(smooth)
+    np.testing.assert_allclose(H, numerical_jacobian(grad, [x], 0), atol=1e-6)
+    np.testing.assert_allclose(H, H.T, atol=1e-12)
+
+
+def test_second_derivative_by_composition():
+    d2 = adjoint.grad(adjoint.grad(cubic))
+    assert d2(0.7) == pytest.approx(6 * 0.7 - math.sin(0.7), rel=1e-12)
+    assert "for " not in adjoint.source(d2) and "while" not in adjoint.source(d2)
+
+
+def test_gradient_norm_penalty_differentiates():
+    W = np.array([[0.1, -0.3, 0.7], [0.5, 0.2, -0.9]])
+    adjoint.check_grad(gradient_penalty, W)
+    dL = 2 * np.tanh(W) * (1 - np.tanh(W) ** 2)
+    assert gradient_penalty(W) == pytest.approx(np.sum(dL ** 2))
+
+
+# -- compare ------------------------------------------------------------------------------
+
+
+def test_compare_reports_both_modes_and_the_expected_winner():
+    report = adjoint.compare(wide, np.linspace(0.0, 1.0, 60), budget=0.05)
+    assert report.modes["forward"].passes == 60 and report.modes["reverse"].passes == 1
+    assert report.mode_difference < 1e-12 and report.fd_error < 1e-6
+    assert report.faster == "reverse"
+    text = str(report)
+    assert "forward" in text and "reverse" in text and "passes" in text
+    data = report.as_dict()
+    assert data["modes"]["reverse"]["passes"] == 1 and data["inputs"] == 60 and data["outputs"] == 1
+
+    report = adjoint.compare(tall, 0.3, budget=0.05)
+    assert report.modes["forward"].passes == 1 and report.modes["reverse"].passes == 30
+    assert report.faster == "forward"
+
+
+# -- the generated tangent code ---------------------------------------------------------------
+
+
+def test_tangent_code_is_flat_readable_and_deterministic():
+    first = adjoint.source(adjoint.jvp(two_inputs, wrt=(0, 1)))
+    again = adjoint.source(adjoint.jvp(two_inputs, wrt=(0, 1)))
+    assert first == again
+    assert "def jvp_two_inputs(x, y, d_x, d_y):" in first
+    assert "for " not in first and "while " not in first and "append" not in first
+    compile(first, "<tangent>", "exec")

@@ -6,6 +6,7 @@ from .errors import GradientMismatch, InvalidArgument
 
 def numerical_jacobian(f, args, index, eps=1e-6):
     """Central finite differences of `f` wrt `args[index]`, in float64: shape out.shape + in.shape."""
+    given = args[index]
     args = [np.array(a, dtype=np.float64) if i == index else a for i, a in enumerate(args)]
     x = args[index]
     flat_x = x.reshape(-1)
@@ -14,12 +15,12 @@ def numerical_jacobian(f, args, index, eps=1e-6):
         original = flat_x[i]
         step = eps * max(1.0, abs(original))
         flat_x[i] = original + step
-        upper = np.asarray(f(*_as_given(args, index)), dtype=np.float64)
+        upper = np.asarray(f(*_as_given(args, index, given)), dtype=np.float64)
         flat_x[i] = original - step
-        lower = np.asarray(f(*_as_given(args, index)), dtype=np.float64)
+        lower = np.asarray(f(*_as_given(args, index, given)), dtype=np.float64)
         flat_x[i] = original
         columns.append((upper - lower) / (2 * step))
-    out_shape = np.shape(f(*_as_given(args, index)))
+    out_shape = np.shape(f(*_as_given(args, index, given)))
     jacobian = np.stack(columns, axis=-1) if columns else np.zeros(out_shape + (0,))
     return jacobian.reshape(out_shape + x.shape)
 
@@ -29,9 +30,12 @@ def numerical_grad(f, args, index, eps=1e-6):
     return numerical_jacobian(f, args, index, eps)
 
 
-def _as_given(args, index):
+def _as_given(args, index, given):
+    """The arguments with the perturbed one in float64 but of the kind the caller passed."""
     x = args[index]
-    return [float(x) if i == index and x.ndim == 0 else a for i, a in enumerate(args)]
+    if x.ndim == 0 and not isinstance(given, np.ndarray):
+        x = float(x) if isinstance(given, (int, float)) and not isinstance(given, np.generic) else np.float64(x)
+    return [x if i == index else a for i, a in enumerate(args)]
 
 
 def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse", "forward")):
@@ -65,7 +69,10 @@ def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse"
                 raise GradientMismatch(f"gradient wrt {wrt_item!r} has shape {got.shape}, "
                                        f"but the argument has shape {expected.shape}")
             error = np.abs(got - expected)
+            # NaN on either side is a mismatch: comparisons with NaN are False, so test it explicitly
+            error = np.where(np.isnan(got) != np.isnan(expected), np.inf, error)
             excess = error - (atol + rtol * np.abs(expected))
+            excess = np.where(np.isnan(excess), np.inf, excess)
             if excess.size and np.max(excess) > 0:
                 at = np.unravel_index(np.argmax(excess), excess.shape) if excess.shape else ()
                 element = f"[{', '.join(map(str, at))}]" if at else ""

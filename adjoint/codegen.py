@@ -15,6 +15,7 @@ import builtins
 import itertools
 import keyword
 import math
+import re
 import types
 
 import astor
@@ -32,13 +33,17 @@ _UNARY = {"-": ast.USub, "+": ast.UAdd, "not ": ast.Not, "~": ast.Invert}
 
 
 def _module_members(module, prefix):
+    """id -> (prefix, name, object) for the module's callables, each under its own name if it has one
+    there (`np.transpose`, not its alias `np.permute_dims`), else the first alias."""
     table = {}
     for name in dir(module):
         if name.startswith("_"):
             continue
         obj = getattr(module, name)
         if callable(obj) and not isinstance(obj, type(module)):
-            table.setdefault(id(obj), (prefix, name, obj))
+            own = getattr(obj, "__name__", None) == name
+            if own or id(obj) not in table:
+                table[id(obj)] = (prefix, name, obj)
     return table
 
 
@@ -52,13 +57,15 @@ _BUILTINS = {id(getattr(builtins, n)): n for n in dir(builtins) if not n.startsw
 class Namer:
     """Allocates Python names: deterministic, collision-free, reusing dead versions of a name."""
 
-    def __init__(self, reserved, visible):
-        self.reserved = set(reserved) | set(keyword.kwlist) | {n for n in dir(builtins)}
+    def __init__(self, reserved, visible, live=()):
+        self.live = set(live)       # module globals the code reads by name each time it runs
+        self.reserved = set(reserved) | self.live | set(keyword.kwlist) | {n for n in dir(builtins)}
         self.visible = visible      # names the user's code can see -> the object they mean
         self.taken = set()
         self.temps = itertools.count(1)
 
     def fresh(self, hint):
+        hint = identifier(hint)
         if not hint:
             while True:
                 name = f"t{next(self.temps)}"
@@ -74,13 +81,26 @@ class Namer:
 
     def for_object(self, obj, hint):
         """A name bound to `obj`: the user's own name for it when they mean the same object."""
-        if self.visible.get(hint, _ABSENT) is obj and hint not in self.taken:
+        # a live global of that name must stay readable: a closure cell would shadow it
+        if self.visible.get(hint, _ABSENT) is obj and hint not in self.taken and hint not in self.live:
             self.taken.add(hint)
             return hint
         return self.fresh(hint)
 
 
 _ABSENT = object()
+
+
+def identifier(hint):
+    """`hint` made a valid Python name (`<lambda>` -> `lambda_`); "" stays "" (a temporary)."""
+    if not hint:
+        return ""
+    name = re.sub(r"\W", "_", hint)
+    if name != hint:
+        name = name.strip("_") or "fn"
+    if name[0].isdigit() or keyword.iskeyword(name):
+        name = f"{name}_" if not name[0].isdigit() else f"_{name}"
+    return name
 
 
 class Generator:
@@ -90,11 +110,16 @@ class Generator:
         self.function = function
         self.name = name
         self.ssa = ssa
-        self.namer = Namer(reserved, visible)
+        live = {node.name for stmt in function.body for node in walk(_expression(stmt)) if isinstance(node, Global)}
+        self.namer = Namer(reserved, visible, live)
         self.var_names = {}
         hints = [self.hint(p) for p in function.params]
-        self.namer.taken.update(hints[:fixed_params])
-        self.params = hints[:fixed_params] + [self.namer.fresh(h) for h in hints[fixed_params:]]
+        # The user's parameter names are kept, unless an inlined callee reads a module global of the
+        # same name: the parameter would hide it, so the parameter is renamed (calls bind by position).
+        fixed = [h for h in hints[:fixed_params] if h not in live]
+        self.namer.taken.update(fixed)
+        self.params = [h if h not in live else self.namer.fresh(h) for h in hints[:fixed_params]] + \
+            [self.namer.fresh(h) for h in hints[fixed_params:]]
         self.visible = visible
         self.holders = {}         # name -> Var currently held
         self.injected = {}        # id(obj) -> (name, obj)
@@ -115,7 +140,7 @@ class Generator:
         return var.hint
 
     def define(self, var, index):
-        hint = self.hint(var)
+        hint = identifier(self.hint(var))
         if hint and not self.ssa:
             family = [hint] + [f"{hint}_{k}" for k in range(1, 64)]
             for candidate in family:
@@ -147,9 +172,16 @@ class Generator:
             return node
         if id(fn) in _RUNTIME:
             return ast.Name(self.inject(fn, _RUNTIME[id(fn)]), ast.Load())
-        if id(fn) in _BUILTINS and self.visible.get(_BUILTINS[id(fn)], fn) is fn:
-            return ast.Name(_BUILTINS[id(fn)], ast.Load())
+        if id(fn) in _BUILTINS:
+            return ast.Name(self.builtin(fn), ast.Load())
         return ast.Name(self.inject(fn, getattr(fn, "__name__", "fn")), ast.Load())
+
+    def builtin(self, fn):
+        """The name of a builtin: its own, unless the user's code or a parameter shadows it."""
+        name = _BUILTINS[id(fn)]
+        if self.visible.get(name, fn) is fn and name not in self.params and name not in self.namer.live:
+            return name
+        return self.inject(fn, name)
 
     def expr(self, node, in_index=False):
         if isinstance(node, Var):
@@ -170,7 +202,11 @@ class Generator:
         return self.apply(node)
 
     def constant(self, value):
-        if isinstance(value, (bool, int, str, type(None))) or (isinstance(value, float) and math.isfinite(value)):
+        if isinstance(value, np.generic) and id(type(value)) in _QUALIFIED and \
+                type(value.item()) in (bool, int, float) and np.isfinite(value):
+            # a numpy scalar keeps its type: `np.float64(0.5)`, with `np` bound like any other use
+            return ast.Call(self.callee(type(value)), [self.constant(value.item())], [])
+        if type(value) in (bool, int, str, type(None)) or (type(value) is float and math.isfinite(value)):
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 return ast.UnaryOp(ast.USub(), ast.Constant(-value))
             return ast.Constant(value)
@@ -183,7 +219,7 @@ class Generator:
             parts = [None if isinstance(p, Const) and p.value is None else self.expr(p) for p in node.items]
             if in_index:
                 return ast.Slice(*parts)
-            return ast.Call(ast.Name("slice", ast.Load()), [p or ast.Constant(None) for p in parts], [])
+            return ast.Call(ast.Name(self.builtin(slice), ast.Load()), [p or ast.Constant(None) for p in parts], [])
         items = [self.expr(item, in_index) for item in node.items]
         return ast.List(items, ast.Load()) if node.kind == "list" else ast.Tuple(items, ast.Load())
 
@@ -230,6 +266,10 @@ class Generator:
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         definition = ast.FunctionDef(self.name, args, statements, [], None)
         return astor.to_source(definition)
+
+
+def _expression(stmt):
+    return stmt.expr if isinstance(stmt, Assign) else stmt.value
 
 
 def _hashable(fn):

@@ -30,22 +30,33 @@ class GradientMismatch(AdjointError):
 
 
 class Location:
-    """A place in the user's source: file, line, column and the line's text."""
+    """A place in the user's source: file, line, column and the line's text.
 
-    __slots__ = ("filename", "lineno", "col", "line", "function")
+    `calls` are the call sites through which the compiler reached it (outermost first),
+    when it lies in a function that was inlined.
+    """
 
-    def __init__(self, filename, lineno, col, line, function):
+    __slots__ = ("filename", "lineno", "col", "line", "function", "calls")
+
+    def __init__(self, filename, lineno, col, line, function, calls=()):
         self.filename, self.lineno, self.col = filename, lineno, col
-        self.line, self.function = line, function
+        self.line, self.function, self.calls = line, function, tuple(calls)
+
+    def header(self):
+        return f'File "{self.filename}", line {self.lineno}, column {self.col + 1}, in {self.function}'
 
     def describe(self):
-        where = f'File "{self.filename}", line {self.lineno}, column {self.col + 1}, in {self.function}'
-        if not self.line:
-            return where
-        text = self.line.rstrip()
-        stripped = text.lstrip()
-        caret = " " * max(self.col - (len(text) - len(stripped)), 0) + "^"
-        return f"{where}\n    {stripped}\n    {caret}"
+        where = self.header()
+        if self.line:
+            text = self.line.rstrip()
+            stripped = text.lstrip()
+            caret = " " * max(self.col - (len(text) - len(stripped)), 0) + "^"
+            where = f"{where}\n    {stripped}\n    {caret}"
+        for call in reversed(self.calls):
+            where += f"\n  called from {call.header()}"
+            if call.line:
+                where += f"\n    {call.line.strip()}"
+        return where
 
 
 def located(cls, message, location, advice=None):
@@ -57,4 +68,7 @@ def located(cls, message, location, advice=None):
         parts.append(advice)
     error = cls("\n".join(parts))
     error.location = location
+    # The message is the whole story: when raised while the compiler handles some internal
+    # exception (a cache miss, say), do not print that exception above it.
+    error.__suppress_context__ = True
     return error

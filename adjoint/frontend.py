@@ -2,57 +2,96 @@
 import builtins
 import inspect
 import linecache
-import textwrap
+import types
 
 import gast
 
-from .errors import Location, SourceUnavailable, UnsupportedSyntax, located
+from .errors import InvalidArgument, Location, SourceUnavailable, UnsupportedSyntax, located
 
 
 class SourceInfo:
-    """Where a function's source lives, so that nodes map back to file positions."""
+    """Where a function's source lives, so that nodes map back to file positions.
 
-    def __init__(self, filename, first_line, indent, lines, function_name):
+    `lines` are the function's lines as they are in the file; the parsed text may start
+    with `shift` extra lines (a wrapper that lets an indented `def` parse).
+    """
+
+    def __init__(self, filename, first_line, lines, function_name, shift=0):
         self.filename = filename
         self.first_line = first_line
-        self.indent = indent
         self.lines = lines
         self.function_name = function_name
+        self.shift = shift
+        self.calls = ()   # call sites, outermost first, when the function is being inlined
 
     def location(self, node):
         lineno = getattr(node, "lineno", None)
         if lineno is None:
             return None
-        index = lineno - 1
+        index = lineno - 1 - self.shift
         line = self.lines[index] if 0 <= index < len(self.lines) else ""
-        return Location(self.filename, self.first_line + index, getattr(node, "col_offset", 0) + self.indent,
-                        line, self.function_name)
+        return Location(self.filename, self.first_line + index, _characters(line, getattr(node, "col_offset", 0)),
+                        line, self.function_name, self.calls)
+
+
+def _characters(line, offset):
+    """The column of a UTF-8 byte `offset` in `line` (ast counts bytes; people count characters)."""
+    return len(line.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
+
+
+_ADVICE_NO_SOURCE = ("adjoint transforms source code, so the function must be defined with `def` in a file "
+                     "Python can read back; functions typed into a REPL or built with exec() have none. "
+                     "Move the function into a module and import it.")
 
 
 def parse(fn):
     """The gast FunctionDef of `fn` and its SourceInfo."""
+    code = getattr(fn, "__code__", None)
+    if not isinstance(code, types.CodeType):
+        hint = " To see a derivative's code, use adjoint.source(df)." if hasattr(fn, "__adjoint_inline__") else ""
+        raise InvalidArgument(f"adjoint reads the source of Python functions (`def`); {fn!r} is not one.{hint}")
+    name = getattr(fn, "__qualname__", code.co_name)
+    if code.co_name == "<lambda>":
+        raise located(UnsupportedSyntax, f"cannot differentiate a lambda ({name})", _code_location(code, "lambda"),
+                      "Define the function with `def` and differentiate that function.")
     try:
-        lines, first_line = inspect.getsourcelines(fn)
+        # the source of the code that runs (not of a function a decorator's __wrapped__ points to)
+        lines, first_line = inspect.getsourcelines(code)
     except (OSError, TypeError) as cause:
-        filename = getattr(getattr(fn, "__code__", None), "co_filename", "<unknown>")
-        raise SourceUnavailable(
-            f"cannot read the source of {getattr(fn, '__qualname__', fn)!r} (defined in {filename}): {cause}.\n"
-            "adjoint transforms source code, so the function must live in a file Python can read back; "
-            "functions typed into a REPL or built with exec() have none. Move it into a module, "
-            "or give it a rule with adjoint.primitive and adjoint.defvjp.") from None
+        raise _no_source(f"cannot read the source of {name!r} (defined in {code.co_filename}): {cause}.",
+                         _ADVICE_NO_SOURCE) from None
     source = "".join(lines)
-    dedented = textwrap.dedent(source)
-    indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
-    info = SourceInfo(fn.__code__.co_filename, first_line, indent, dedented.splitlines(), fn.__qualname__)
-    module = gast.parse(dedented)
-    node = module.body[0]
+    # Parse the lines as the file has them, so that columns are the file's columns. An indented
+    # `def` (a method, a nested function) parses as the body of an `if`; dedenting instead
+    # fails when a multi-line string inside is less indented than the `def`.
+    shift = 1 if lines and lines[0][:1] in (" ", "\t") else 0
+    try:
+        module = gast.parse("if True:\n" + source if shift else source)
+    except SyntaxError as error:
+        raise _no_source(f"cannot parse the source of {name!r} that Python reports at "
+                         f"{code.co_filename}, line {first_line}: {error.msg}.",
+                         "The file may have changed since it was imported; reload it. " + _ADVICE_NO_SOURCE) from None
+    node = module.body[0].body[0] if shift else module.body[0]
+    info = SourceInfo(code.co_filename, first_line, [line.rstrip("\r\n") for line in lines], name, shift)
     if isinstance(node, gast.AsyncFunctionDef):
         raise located(UnsupportedSyntax, f"cannot differentiate `async def {node.name}`", info.location(node),
                       "Differentiate an ordinary `def` function.")
     if not isinstance(node, gast.FunctionDef):
-        raise located(UnsupportedSyntax, f"{fn.__qualname__} is a lambda or not a plain function",
-                      info.location(node), "Differentiate a function defined with `def`.")
+        raise located(UnsupportedSyntax, f"{name} is not a plain function", info.location(node),
+                      "Differentiate a function defined with `def`.")
     return node, info
+
+
+def _no_source(reason, advice):
+    error = SourceUnavailable(f"{reason}\n{advice}")
+    error.reason, error.advice = reason, advice  # for callers that add a location
+    return error
+
+
+def _code_location(code, word):
+    """The location of the first `word` on the first line of `code`, without parsing it."""
+    line = linecache.getline(code.co_filename, code.co_firstlineno).rstrip("\r\n")
+    return Location(code.co_filename, code.co_firstlineno, max(line.find(word), 0), line, code.co_name)
 
 
 def closure_values(fn):

@@ -145,6 +145,46 @@ class Return:
         self.value, self.loc = value, loc
 
 
+class Phi:
+    """`target` takes one of `values`, depending on how control arrived (SSA's phi node).
+
+    In an `If`: (value at the end of the then-branch, value at the end of the else-branch).
+    In a `Loop`'s `carried`: (value before the loop, value at the end of an iteration).
+    """
+
+    __slots__ = ("target", "values")
+
+    def __init__(self, target, values):
+        self.target, self.values = target, tuple(values)
+
+
+class If:
+    """`if cond: then else: orelse`, then `merges` pick each value that differs between the branches."""
+
+    __slots__ = ("cond", "then", "orelse", "merges", "loc")
+
+    def __init__(self, cond, then, orelse, merges, loc=None):
+        self.cond, self.then, self.orelse, self.merges, self.loc = cond, then, orelse, merges, loc
+
+
+class Loop:
+    """A `for` loop over `range(*bounds)` with `index`, or a `while` loop whose `test` block computes `cond`.
+
+    `carried` are the values the loop updates: each header `Phi(h, (init, next))`
+    names the value `h` at the start of an iteration. After the loop, each
+    `exits` pair `(out, h)` gives `out` the last value of `h`.
+    """
+
+    __slots__ = ("kind", "index", "bounds", "test", "cond", "carried", "body", "exits", "loc")
+
+    def __init__(self, kind, carried, body, exits, index=None, bounds=(), test=(), cond=None, loc=None):
+        self.kind, self.carried, self.body, self.exits = kind, carried, body, exits
+        self.index, self.bounds, self.test, self.cond, self.loc = index, tuple(bounds), list(test), cond, loc
+
+    def regions(self):
+        return (self.test, self.body)
+
+
 class Function:
     """A lowered function: parameters, a body of statements, one `Return` at the end."""
 
@@ -184,8 +224,47 @@ def variables(expr):
 
 
 def statement_uses(stmt):
-    expr = stmt.expr if isinstance(stmt, Assign) else stmt.value
-    return variables(expr)
+    """Variables a statement reads directly (not inside its nested regions)."""
+    if isinstance(stmt, Assign):
+        return variables(stmt.expr)
+    if isinstance(stmt, Return):
+        return variables(stmt.value)
+    if isinstance(stmt, If):
+        return variables(stmt.cond) + [v for m in stmt.merges for value in m.values for v in variables(value)]
+    if isinstance(stmt, Loop):
+        reads = [v for bound in stmt.bounds for v in variables(bound)]
+        reads += [v for phi in stmt.carried for value in phi.values for v in variables(value)]
+        return reads + (variables(stmt.cond) if stmt.cond is not None else [])
+    return []
+
+
+def statement_defines(stmt):
+    """Variables a statement defines directly (not inside its nested regions)."""
+    if isinstance(stmt, Assign):
+        return [stmt.target] if stmt.target is not None else []
+    if isinstance(stmt, If):
+        return [m.target for m in stmt.merges]
+    if isinstance(stmt, Loop):
+        index = [stmt.index] if stmt.index is not None else []
+        return index + [phi.target for phi in stmt.carried] + [out for out, _ in stmt.exits]
+    return []
+
+
+def regions(stmt):
+    """The statement lists nested in a statement."""
+    if isinstance(stmt, If):
+        return (stmt.then, stmt.orelse)
+    if isinstance(stmt, Loop):
+        return stmt.regions()
+    return ()
+
+
+def all_statements(body):
+    """Every statement of a body, nested ones included, in program order."""
+    for stmt in body:
+        yield stmt
+        for region in regions(stmt):
+            yield from all_statements(region)
 
 
 # -- how operations read ----------------------------------------------------

@@ -8,33 +8,68 @@ Python functions are inlined, so the transforms see one flat body.
 import builtins
 import inspect
 import operator
+import sys
 import types
 
 import gast
 import numpy as np
 
 from . import frontend
-from .errors import UnsupportedSyntax, located
+from .errors import SourceUnavailable, UnsupportedSyntax, located
 from .ir import Apply, Assign, Attribute, Const, Function, Global, Method, Pack, Ref, Return, Var
 from .rules import METHODS, is_nondiff, rule_for
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data
 
-STATEMENT_ADVICE = {
+STATEMENT_NAMES = {
+    "FunctionDef": "a function defined inside the function", "ClassDef": "a class defined inside the function",
+    "AsyncFunctionDef": "an `async def` inside the function", "AsyncFor": "the `async for` statement",
+    "AsyncWith": "the `async with` statement", "TryStar": "the `try` statement (with `except*`)",
+    "ImportFrom": "the `from ... import` statement", "TypeAlias": "the `type` statement",
+}
+
+# What to do instead, by syntax node type; a call site may give more specific advice.
+ADVICE = {
     "If": "Branches are not supported yet; use np.where(condition, a, b) for elementwise choices.",
-    "For": "Loops are not supported yet; write the computation with numpy operations.",
-    "While": "Loops are not supported yet; write the computation with numpy operations.",
+    "Match": "Branches are not supported yet; use np.where(condition, a, b) for elementwise choices.",
+    "For": "Loops are not supported yet; write the computation with numpy operations on whole arrays.",
+    "While": "Loops are not supported yet; write the computation with numpy operations on whole arrays.",
+    "AsyncFor": "Differentiate an ordinary function; write the computation with numpy operations.",
     "Try": "Remove the try/except from the differentiated function; handle errors in the caller.",
+    "TryStar": "Remove the try/except from the differentiated function; handle errors in the caller.",
     "With": "Move the `with` block out of the differentiated function.",
+    "AsyncWith": "Move the `async with` block out of the differentiated function.",
     "Raise": "Check inputs before calling the gradient instead of raising inside the function.",
     "Delete": "Remove the `del`; unused values cost nothing in the generated code.",
     "Global": "Read globals without declaring them; pass values you update as arguments instead.",
     "Nonlocal": "Pass values you update as arguments and return the new values instead.",
     "ClassDef": "Define the class at module level.",
     "FunctionDef": "Define the helper function at module level and call it.",
+    "AsyncFunctionDef": "Define the helper function at module level, without `async`, and call it.",
     "Import": "Import at module level.",
     "ImportFrom": "Import at module level.",
+    "TypeAlias": "Declare the type at module level.",
     "Assert": "Check the condition before calling the gradient.",
+    "Yield": "Return the values instead: a generator cannot be differentiated.",
+    "YieldFrom": "Return the values instead: a generator cannot be differentiated.",
+    "Await": "Differentiate an ordinary (not async) function.",
+    "Lambda": "Define the function with `def` at module level and call it by name.",
+    "ListComp": "Write the elements out, or compute them with numpy operations on arrays.",
+    "SetComp": "Write the elements out, or compute them with numpy operations on arrays.",
+    "DictComp": "Write the elements out, or compute them with numpy operations on arrays.",
+    "GeneratorExp": "Write the elements out, or compute them with numpy operations on arrays.",
+    "NamedExpr": "Assign the value in a statement of its own, then use the name.",
+    "IfExp": "Use np.where(condition, a, b) (or max/min) to choose between values.",
+    "BoolOp": "Combine conditions with np.logical_and / np.logical_or.",
+    "Dict": "Use a tuple, or pass the values as separate arguments.",
+    "Set": "Use a tuple, or pass the values as separate arguments.",
+    "JoinedStr": "Format strings outside the differentiated function.",
+    "Starred": "Unpack into a fixed number of names.",
+    "Call": "Pass the arguments one by one (`f(a, b)`, `f(a, key=b)`).",
+    "Compare": "Write one comparison at a time (`a < b`), combining them with np.logical_and; "
+               "test membership outside the function.",
+    "Attribute": "Check the spelling of the attribute.",
 }
+GENERIC_ADVICE = "Rewrite this part with assignments, arithmetic and calls of numpy, math or module-level functions."
 
 
 def lower(fn):
@@ -80,8 +115,8 @@ class Lowering(ExpressionConverter):
     # -- errors --------------------------------------------------------------
 
     def unsupported(self, node, what, advice=None):
-        raise located(UnsupportedSyntax, f"adjoint does not support {what}", self.info.location(node),
-                      advice or "Rewrite this part with the supported subset (see docs/subset.md).")
+        advice = advice or ADVICE.get(type(node).__name__, GENERIC_ADVICE)
+        raise located(UnsupportedSyntax, f"adjoint does not support {what}", self.info.location(node), advice)
 
     # -- statements ----------------------------------------------------------
 
@@ -122,11 +157,7 @@ class Lowering(ExpressionConverter):
         elif isinstance(stmt, gast.Pass):
             pass
         else:
-            self.unsupported(stmt, f"the `{kind.lower().replace('def', ' def')}` statement"
-                             if kind not in ("FunctionDef", "ClassDef") else
-                             ("a function defined inside the function" if kind == "FunctionDef"
-                              else "a class defined inside the function"),
-                             STATEMENT_ADVICE.get(kind))
+            self.unsupported(stmt, STATEMENT_NAMES.get(kind, f"the `{kind.lower()}` statement"))
 
     def make_binary(self, op_node, left):
         return self.make(BINARY[type(op_node.op)], (left, self.operand(op_node.right)), (), op_node)
@@ -136,10 +167,12 @@ class Lowering(ExpressionConverter):
             self.bind(target.id, value)
         elif isinstance(target, (gast.Tuple, gast.List)):
             if any(isinstance(elt, gast.Starred) for elt in target.elts):
-                self.unsupported(target, "starred unpacking (`a, *b = ...`)")
+                self.unsupported(target, "starred unpacking (`a, *b = ...`)",
+                                 "Unpack into a fixed number of names, or index the value (`x[1:]`).")
             if isinstance(value, Pack):
                 if len(value.items) != len(target.elts):
-                    self.unsupported(target, f"unpacking {len(value.items)} values into {len(target.elts)} names")
+                    self.unsupported(target, f"unpacking {len(value.items)} values into {len(target.elts)} names",
+                                     "Use as many names on the left as there are values on the right.")
                 items = value.items
             else:
                 items = [self.make(operator.getitem, (value, Const(i)), (), target) for i in range(len(target.elts))]
@@ -149,7 +182,11 @@ class Lowering(ExpressionConverter):
             self.unsupported(target, "assignment to an array element or slice",
                              "Build the new array with numpy operations (np.where, np.concatenate) instead.")
         else:
-            self.unsupported(target, f"assignment to {describe(target)}")
+            if isinstance(target, gast.Attribute):
+                self.unsupported(target, f"assignment to the attribute `.{target.attr}`",
+                                 "Build a new value instead of changing one in place "
+                                 "(e.g. np.reshape(y, shape) rather than `y.shape = shape`).")
+            self.unsupported(target, f"assignment to {describe(target)}", "Assign to plain names only.")
 
     def bind(self, name, value):
         last = self.body[-1] if self.body else None
@@ -168,7 +205,8 @@ class Lowering(ExpressionConverter):
         if identifier in self.env:
             return self.env[identifier]
         if identifier in self.assigned:
-            self.unsupported(node, f"reading `{identifier}` before it is assigned")
+            self.unsupported(node, f"reading `{identifier}` before it is assigned",
+                             f"Assign `{identifier}` before this line (or pass it as an argument).")
         where, value = frontend.resolve_free_name(self.fn, identifier)
         if where == "missing":
             raise located(UnsupportedSyntax, f"name `{identifier}` is not defined", self.info.location(node),
@@ -180,6 +218,9 @@ class Lowering(ExpressionConverter):
             return Static(value, identifier)
         if where == "global" and self.fn.__globals__ is self.root_globals:
             return Global(identifier, value)
+        module = _module_of(self.fn) if where == "global" else None
+        if module is not None:  # another module's global (an inlined helper's): read it live too
+            return self.make(Attribute(identifier), (Ref(module, module.__name__.replace(".", "_")),), (), node)
         return Ref(value, identifier)
 
     def attribute(self, value, attr, node):
@@ -196,8 +237,11 @@ class Lowering(ExpressionConverter):
         return self.make(Method(method), (value, *args), kwargs, node)
 
     def call(self, func, args, kwargs, node):
+        if isinstance(func, Ref) and _is_static(func.obj):
+            func = Static(func.obj, func.hint)  # a function passed to an inlined helper: known now
         if not isinstance(func, Static):
-            self.unsupported(node, "calling a value computed inside the function")
+            self.unsupported(node, "calling a value computed inside the function",
+                             "Call functions by their name (a module-level function, np.sin, math.exp, ...).")
         fn = func.obj
         if fn is builtins.sum and len(args) == 1 and isinstance(args[0], Pack) and not kwargs:
             return self.sum_of(args[0].items, node)
@@ -237,13 +281,19 @@ class Lowering(ExpressionConverter):
         """Lower a call to the user's function `callee` in place."""
         if callee.__code__ in self.inline_stack:
             self.unsupported(node, f"the recursive call to `{callee.__name__}`",
-                             "Rewrite the recursion as a loop (recursion arrives with a later release).")
-        callee_node, callee_info = frontend.parse(callee)
+                             "Write the computation without recursion, e.g. with numpy operations on whole arrays.")
+        try:
+            callee_node, callee_info = frontend.parse(callee)
+        except SourceUnavailable as error:
+            raise located(SourceUnavailable, f"cannot inline the call to `{callee.__qualname__}`: {error.reason}",
+                          self.info.location(node), error.advice) from None
+        callee_info.calls = self.info.calls + (self.info.location(node),)
         names = parameters(callee_node, callee_info)
         try:
             bound = inspect.signature(callee).bind(*args, **dict(kwargs))
         except TypeError as error:
-            self.unsupported(node, f"this call to `{callee.__name__}` ({error})")
+            self.unsupported(node, f"this call to `{callee.__name__}` ({error})",
+                             f"Call `{callee.__name__}` with the arguments its definition asks for.")
         bound.apply_defaults()
         nested = Lowering(callee, callee_info, callee_node, self.inline_stack + (callee.__code__,),
                           self.root_globals, self.body, self.visible)
@@ -257,6 +307,12 @@ class Lowering(ExpressionConverter):
 def _is_static(value):
     return isinstance(value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
                               types.MethodType, np.ufunc)) or callable(value) and not isinstance(value, np.ndarray)
+
+
+def _module_of(fn):
+    """The module whose namespace is `fn`'s globals, if it is an imported module."""
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    return module if module is not None and getattr(module, "__dict__", None) is fn.__globals__ else None
 
 
 def _is_user_function(fn):

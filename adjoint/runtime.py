@@ -3,9 +3,19 @@
 Each is small, and each has its own derivative rules (in `rules/`), so that
 generated code can itself be differentiated.
 """
+import math
+
 import numpy as np
 
 from .errors import NonScalarOutput
+
+
+def _weak(g, x):
+    """A Python number `g` as an array of `x`'s float dtype (so a float32 gradient seeded with
+    1.0 stays float32); anything else unchanged."""
+    if type(g) in (float, int, bool) and isinstance(x, (np.ndarray, np.generic)):
+        return np.asarray(g, dtype=_grad_dtype(x))
+    return g
 
 
 def unbroadcast(g, x):
@@ -22,7 +32,7 @@ def unbroadcast(g, x):
     if stretched:
         g = np.sum(g, axis=stretched, keepdims=True)
     if np.shape(g) != shape:
-        g = np.broadcast_to(g, shape)
+        g = np.broadcast_to(_weak(g, x), shape)
     return g
 
 
@@ -31,7 +41,7 @@ def broadcast_like(t, ans):
     shape = np.shape(ans)
     if np.shape(t) == shape:
         return t
-    return np.broadcast_to(t, shape)
+    return np.broadcast_to(_weak(t, ans), shape)
 
 
 def _expand_reduced(g, x, axis, keepdims):
@@ -44,14 +54,14 @@ def _expand_reduced(g, x, axis, keepdims):
 
 def repeat_to(g, x, axis=None, keepdims=False):
     """Spread the gradient of a reduction over `axis` back over the reduced axes of `x`."""
-    return np.broadcast_to(_expand_reduced(g, x, axis, keepdims), np.shape(x))
+    return np.broadcast_to(_expand_reduced(_weak(g, x), x, axis, keepdims), np.shape(x))
 
 
 def select_extremum(g, x, ans, axis=None, keepdims=False):
     """Gradient of `max`/`min` along `axis`: the winners share it equally."""
-    g = _expand_reduced(g, x, axis, keepdims)
+    g = _expand_reduced(_weak(g, x), x, axis, keepdims)
     winners = x == _expand_reduced(ans, x, axis, keepdims)
-    return g * winners / np.sum(winners, axis=axis, keepdims=True)
+    return g * winners / np.sum(winners, axis=axis, keepdims=True, dtype=_grad_dtype(x))
 
 
 def _as_matrix_args(g, a, b):
@@ -86,11 +96,45 @@ def matmul_vjp_right(g, a, b):
     return np.reshape(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b if np.ndim(b) > 1 else b[:, np.newaxis]), np.shape(b))
 
 
+def dot_vjp_left(g, a, b):
+    """The gradient of `np.dot(a, b)` with respect to `a` (`np.dot` is `a @ b` unless both are 2-d or more
+    and `b` has 3 dimensions or more: then it sums over a's last and b's second-to-last axis)."""
+    if np.ndim(a) <= 1 or np.ndim(b) <= 2:
+        return matmul_vjp_left(g, a, b)
+    na, nb = np.ndim(a), np.ndim(b)
+    return np.tensordot(g, b, axes=(list(range(na - 1, na + nb - 2)), [i for i in range(nb) if i != nb - 2]))
+
+
+def dot_vjp_right(g, a, b):
+    """The gradient of `np.dot(a, b)` with respect to `b`."""
+    if np.ndim(a) <= 1 or np.ndim(b) <= 2:
+        return matmul_vjp_right(g, a, b)
+    na, nb = np.ndim(a), np.ndim(b)
+    return np.moveaxis(np.tensordot(a, g, axes=(list(range(na - 1)), list(range(na - 1)))), 0, nb - 2)
+
+
+def prod_others(x, axis=None):
+    """For each element of `x`, the product of the other elements along `axis` (all of them if None):
+    the gradient of `np.prod`, also where `x` has zeros."""
+    if np.all(np.not_equal(x, 0)):
+        return np.prod(x, axis=axis, keepdims=True) / x
+    x = np.asarray(x)
+    ndim = x.ndim
+    axes = tuple(range(ndim)) if axis is None else tuple(a % ndim for a in np.atleast_1d(axis))
+    ends = tuple(range(ndim - len(axes), ndim))
+    moved = np.moveaxis(x, axes, ends)
+    rows = moved.reshape(moved.shape[:ndim - len(axes)] + (int(np.prod([x.shape[a] for a in axes])),))
+    ones = np.ones_like(rows[..., :1])
+    before = np.cumprod(np.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.flip(rows, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    return np.moveaxis((before * after).reshape(moved.shape), ends, axes)
+
+
 def untranspose(g, axes=None):
     """Undo `np.transpose(x, axes)` on the gradient."""
     if axes is None:
         return np.transpose(g)
-    return np.transpose(g, np.argsort(axes))
+    return np.transpose(g, np.argsort([a % np.ndim(g) for a in axes]))
 
 
 def unindex(g, x, index):
@@ -110,6 +154,9 @@ def _is_basic_index(index):
 
 def unconcatenate(g, xs, i, axis=0):
     """The part of the gradient of `np.concatenate(xs, axis)` that belongs to `xs[i]`."""
+    if axis is None:  # the inputs were flattened
+        start = sum(np.size(x) for x in xs[:i])
+        return np.reshape(g[start:start + np.size(xs[i])], np.shape(xs[i]))
     axis = axis % np.ndim(g)
     start = sum(np.shape(x)[axis] for x in xs[:i])
     stop = start + np.shape(xs[i])[axis]
@@ -123,6 +170,8 @@ def unstack(g, i, axis=0):
 
 def log_or_zero(x):
     """`log(x)` where x != 0 and 0 where x == 0: the factor in d(x**y)/dy, which is 0 at x = 0."""
+    if type(x) in (float, int, bool):  # a Python number stays one
+        return math.log(x) if x > 0 else 0.0 if x == 0 else math.nan
     if np.ndim(x) == 0:
         return np.log(x) if x != 0 else 0.0 * x
     return np.log(np.where(x == 0, 1, x))
@@ -162,7 +211,8 @@ def as_grad(g, x):
         return g if type(g) is float else float(g)
     dtype = _grad_dtype(x)
     shape = np.shape(x)
+    if isinstance(x, np.generic):  # a numpy scalar stays one
+        return np.asarray(g, dtype=dtype).reshape(())[()]
     if type(g) is np.ndarray and g.shape == shape and g.dtype == dtype and g.flags.writeable and g.base is None:
         return g
-    out = np.array(np.broadcast_to(g, shape), dtype=dtype)
-    return out if isinstance(x, np.ndarray) else out[()]
+    return np.array(np.broadcast_to(g, shape), dtype=dtype)

@@ -129,7 +129,7 @@ class Transform:
         primal = lowered(fn)
         function = self.derive(primal, fn)
         scalar_params = [p for p, t in zip(function.params, key) if issubclass(t, SCALAR_TYPES)]
-        float_params = [p for p, t in zip(function.params, key) if issubclass(t, float)]
+        float_params = [p for p, t in zip(function.params, key) if t is float]
         optimize(function, scalar_params, float_params)
         ensure_fresh_outputs(function, scalar_params)
         text, bindings = codegen.generate(function, self.__name__, len(self.params), primal.reserved,

@@ -82,7 +82,7 @@ from cases_straight import CASES  # noqa: E402  (the table shared with the rever
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_forward_mode_agrees_with_reverse_and_finite_differences(case):
-    adjoint.check_grad(case.fn, *case.args, wrt=case.wrt, modes=("forward",))
+    adjoint.check_grad(case.fn, *case.args, wrt=case.wrt, modes=("forward",), **case.check)
     forward = adjoint.grad(case.fn, wrt=case.wrt, mode="forward")(*case.args)
     reverse = adjoint.grad(case.fn, wrt=case.wrt)(*case.args)
     for f, r in zip(forward if isinstance(case.wrt, tuple) else (forward,),

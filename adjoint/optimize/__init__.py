@@ -7,7 +7,7 @@ from .simplify import simplify
 def optimize(function, scalar_params=(), float_params=()):
     """Simplify, propagate copies, simplify what that exposes, then drop dead code."""
     for _ in range(2):
-        simplify(function, scalar_params, float_params)
+        simplify(function, scalar_params, float_params, final=False)
         propagate_copies(function)
     simplify(function, scalar_params, float_params)
     return eliminate_dead_code(function)

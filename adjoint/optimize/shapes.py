@@ -7,6 +7,7 @@ of its own. The simplifier uses this to drop `unbroadcast` and friends where
 shapes already agree: that is what keeps scalar gradient code free of helper
 calls.
 """
+import builtins
 import numbers
 import operator
 
@@ -20,6 +21,9 @@ SCALAR = "scalar"
 # operations without derivative rules whose result is shaped like a broadcast of their operands
 _ELEMENTWISE_NONDIFF = {operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
                         operator.floordiv, np.sign, np.floor, np.ceil, np.round, np.floor_divide}
+
+# functions whose result is always a Python number
+_SCALAR_BUILTINS = (builtins.float, builtins.int, builtins.len, builtins.bool)
 
 
 class ShapeClasses:
@@ -54,6 +58,8 @@ class ShapeClasses:
 
     def of_apply(self, expr):
         fn = expr.fn
+        if getattr(fn, "__module__", None) == "math" or fn in _SCALAR_BUILTINS:
+            return SCALAR
         try:
             if fn in _ELEMENTWISE_NONDIFF:
                 return self.broadcast(expr.args)

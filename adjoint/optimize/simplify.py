@@ -5,6 +5,7 @@ pass rewrites what the instance makes redundant: products with one, sums with
 zero, helpers whose work shape classes prove unnecessary, and operations on
 constants.
 """
+import builtins
 import math
 import numbers
 import operator
@@ -12,15 +13,18 @@ import operator
 import numpy as np
 
 from .. import runtime as rt
-from ..ir import Apply, Assign, Const, Pack, Return, Var
+from ..ir import Apply, Assign, Const, Global, Pack, Ref, Return, Var
+from ..rules import rule_for
 from .shapes import SCALAR, ShapeClasses
 
 _FOLDABLE_MODULES = (math, np)
 
 
-def simplify(function, scalar_params=(), float_params=()):
+def simplify(function, scalar_params=(), float_params=(), final=True):
+    """One pass over `function`. Only a `final` pass drops `as_grad`: it relies on the types of
+    expressions, which later rewrites could change (`1.0 * k` -> `k` makes a float an int)."""
     shapes = ShapeClasses(function, set(scalar_params))
-    rewriter = Rewriter(shapes, set(float_params))
+    rewriter = Rewriter(shapes, set(float_params), final, set(function.params))
     body = []
     for stmt in function.body:
         if isinstance(stmt, Assign):
@@ -40,15 +44,26 @@ def _is_none(expr):
     return isinstance(expr, Const) and expr.value is None
 
 
+def _number_is(expr, value):
+    return isinstance(expr, Const) and expr.value is value
+
+
 def _number(expr, *values):
     return (isinstance(expr, Const) and isinstance(expr.value, numbers.Number)
             and not isinstance(expr.value, bool) and expr.value in values)
 
 
+def _negative(expr):
+    return (isinstance(expr, Const) and isinstance(expr.value, numbers.Number)
+            and not isinstance(expr.value, bool) and expr.value < 0)
+
+
 class Rewriter:
-    def __init__(self, shapes, float_params):
+    def __init__(self, shapes, float_params, final=True, params=()):
         self.shapes = shapes
         self.float_params = float_params
+        self.final = final
+        self.params = params
 
     def expr(self, expr):
         if isinstance(expr, Pack):
@@ -69,35 +84,38 @@ class Rewriter:
             args = node.args
         if fn is operator.mul:
             a, b = args
-            if _number(a, 1):
+            # identities keep booleans as numbers: for numpy `True + True` is True and `-True` an error
+            if _number(a, 1) and not self.is_boolean(b):
                 return b
-            if _number(b, 1):
+            if _number(b, 1) and not self.is_boolean(a):
                 return a
             if (_number(a, 0) and scalar(b) == SCALAR) or (_number(b, 0) and scalar(a) == SCALAR):
                 return Const(0.0)
-            if _number(a, -1):
+            if _number(a, -1) and not self.is_boolean(b):
                 return self.rewrite(Apply(operator.neg, (b,)))
-            if _number(b, -1):
+            if _number(b, -1) and not self.is_boolean(a):
                 return self.rewrite(Apply(operator.neg, (a,)))
         elif fn is operator.add:
             a, b = args
-            if _number(a, 0):
+            if _number(a, 0) and not self.is_boolean(b):
                 return b
-            if _number(b, 0):
+            if _number(b, 0) and not self.is_boolean(a):
                 return a
             if isinstance(b, Apply) and b.fn is operator.neg:
                 return Apply(operator.sub, (a, b.args[0]))
+            if isinstance(b, Apply) and b.fn is operator.mul and _negative(b.args[0]):
+                return Apply(operator.sub, (a, self.rewrite(Apply(operator.mul, (Const(-b.args[0].value), b.args[1])))))
         elif fn is operator.sub:
             a, b = args
-            if _number(b, 0):
+            if _number(b, 0) and not self.is_boolean(a):
                 return a
-            if _number(a, 0):
+            if _number(a, 0) and not self.is_boolean(b):
                 return self.rewrite(Apply(operator.neg, (b,)))
         elif fn is operator.truediv:
-            if _number(args[1], 1):
+            if _number(args[1], 1) and not self.is_boolean(args[0]):
                 return args[0]
         elif fn is operator.pow:
-            if _number(args[1], 1):
+            if _number(args[1], 1) and not self.is_boolean(args[0]):
                 return args[0]
         elif fn is operator.neg:
             inner = args[0]
@@ -106,9 +124,20 @@ class Rewriter:
         elif fn in (rt.unbroadcast, rt.broadcast_like):
             if self.shapes.same(args[0], args[1]):
                 return args[0]
+        elif fn is rt.repeat_to and not node.kwargs:
+            # a scalar spread over a value, then spread on over `x`: the scalar spread over `x`
+            spread = self.shapes.definitions.get(args[0]) if isinstance(args[0], Var) else args[0]
+            if isinstance(spread, Apply) and spread.fn is rt.repeat_to and not spread.kwargs \
+                    and all(_is_none(a) or _number_is(a, False) for a in spread.args[2:]) \
+                    and scalar(spread.args[0]) == SCALAR:
+                return Apply(rt.repeat_to, (spread.args[0], args[1]))
         elif fn is rt.as_grad:
-            if scalar(args[1]) == SCALAR and self.is_float(args[1]) and self.is_float(args[0]):
+            if self.final and scalar(args[1]) == SCALAR and self.python_type(args[1]) is float \
+                    and self.python_type(args[0]) is float:
                 return args[0]
+            if self.final and scalar(args[1]) != SCALAR and self.may_be_outside_array(args[0]):
+                # as_grad hands back an array it is given as is: never one the caller owns
+                return Apply(rt.as_grad, (Apply(np.copy, (args[0],)), args[1]))
         elif fn is rt.zeros_grad:
             if args[0] in self.float_params:
                 return Const(0.0)
@@ -131,25 +160,94 @@ class Rewriter:
             return value
         return arg
 
-    def is_float(self, expr, depth=0):
-        """True if `expr` is known to be a Python float or numpy float (not a bool or an int)."""
-        if depth > 50:
-            return False
-        if isinstance(expr, Const):
-            return isinstance(expr.value, float)
-        if isinstance(expr, Var):
+    def definition(self, expr):
+        """The expression `expr` stands for: a variable's definition, or `expr` itself."""
+        for _ in range(50):
+            if not isinstance(expr, Var):
+                return expr
             if expr in self.float_params:
-                return True
+                return expr
             definition = self.shapes.definitions.get(expr)
-            return definition is not None and self.is_float(definition, depth + 1)
+            if definition is None:
+                return expr
+            expr = definition
+        return None
+
+    def python_type(self, expr, depth=0):
+        """`float`, `int` or `bool` if `expr` is known to be a Python number of that type, else None.
+
+        numpy scalars do not count: `np.sin(0.5)` is a `np.float64`, which `as_grad` turns into a float.
+        """
+        expr = self.definition(expr)
+        if depth > 50 or expr is None:
+            return None
+        if isinstance(expr, Var):
+            return float if expr in self.float_params else None
+        if isinstance(expr, Const):
+            return type(expr.value) if type(expr.value) in (float, int, bool) else None
         if not isinstance(expr, Apply):
-            return False
+            return None
         fn = expr.fn
-        if fn is operator.truediv or getattr(fn, "__module__", None) == "math" or fn is rt.log_or_zero:
+        if _member(fn, _PYTHON_FLOAT_RESULT) or (getattr(fn, "__module__", None) == "math" and rule_for(fn) is not None):
+            return float
+        types = [self.python_type(arg, depth + 1) for arg in expr.operands()]
+        if None in types:
+            return None
+        if _member(fn, _COMPARISONS):
+            return bool
+        if _member(fn, _PYTHON_INT_RESULT):
+            return int
+        if fn is operator.truediv:
+            return float
+        if fn is rt.log_or_zero:
+            return float
+        if _member(fn, _PYTHON_ARITHMETIC):
+            if float in types:
+                return float
+            return None if fn is operator.pow else int
+        if _member(fn, _PYTHON_SAME_TYPE) and len(set(types)) == 1:
+            return types[0] if types[0] in (float, int) else None
+        return None
+
+    def may_be_outside_array(self, expr):
+        """True if `expr` may be an array the generated code did not create (an argument, a global,
+        a closure value): the value itself, or passed through a helper that returns it unchanged."""
+        for _ in range(50):
+            if isinstance(expr, Var):
+                if expr in self.params:
+                    return True
+                expr = self.shapes.definitions.get(expr)
+            elif isinstance(expr, Apply) and expr.fn in _PASS_THROUGH:
+                expr = expr.args[0]
+            else:
+                return isinstance(expr, (Global, Ref)) or (isinstance(expr, Const) and isinstance(expr.value, np.ndarray))
+        return True
+
+    def is_boolean(self, expr):
+        """True if `expr` may be a boolean (a comparison), whose arithmetic numpy does not define."""
+        expr = self.definition(expr)
+        if not isinstance(expr, Apply):
+            return isinstance(expr, Const) and isinstance(expr.value, (bool, np.bool_))
+        fn = expr.fn
+        if _member(fn, _COMPARISONS) or (isinstance(fn, np.ufunc) and fn.types[-1][-1] == "?"):
             return True
-        if fn in (operator.add, operator.sub, operator.mul, operator.pow, operator.neg, operator.pos) \
-                or (isinstance(fn, np.ufunc) and fn.types[-1][-1] != "?"):
-            return any(self.is_float(arg, depth + 1) for arg in expr.args)
+        return _member(fn, (operator.and_, operator.or_, operator.xor, operator.invert))
+
+
+# helpers that may return their first argument itself
+_PASS_THROUGH = (rt.unbroadcast, rt.broadcast_like, rt.cast_like, rt.as_grad, np.asarray)
+_COMPARISONS = {operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_}
+_PYTHON_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.pow, operator.neg, operator.pos,
+                      operator.mod, operator.floordiv}
+_PYTHON_FLOAT_RESULT = {builtins.float}
+_PYTHON_INT_RESULT = {math.floor, math.ceil, math.trunc, builtins.int, builtins.round, builtins.len}
+_PYTHON_SAME_TYPE = {builtins.abs, builtins.max, builtins.min}  # of operands that share one type
+
+
+def _member(fn, table):
+    try:
+        return fn in table
+    except TypeError:  # unhashable callables are in no table
         return False
 
 
@@ -160,7 +258,7 @@ def fold(node):
     fn = node.fn
     module = getattr(fn, "__module__", None)
     if not (fn in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow, operator.neg)
-            or isinstance(fn, np.ufunc) or module == "math"):
+            or isinstance(fn, np.ufunc) or module == "math" or fn is rt.log_or_zero):
         return None
     try:
         with np.errstate(all="raise"):

@@ -70,8 +70,8 @@ structural(np.mean, REDUCTION, out="reduce",
            vjp=dict(x="repeat_to(g, x, axis, keepdims) * (np.size(ans) / np.size(x))"),
            jvp=dict(x="np.mean(dx, axis, keepdims=keepdims)"))
 structural(np.prod, REDUCTION, out="reduce",
-           vjp=dict(x="repeat_to(g * ans, x, axis, keepdims) / x"),
-           jvp=dict(x="np.sum(repeat_to(ans, x, axis, keepdims) / x * dx, axis, keepdims=keepdims)"))
+           vjp=dict(x="repeat_to(g, x, axis, keepdims) * prod_others(x, axis)"),
+           jvp=dict(x="np.sum(prod_others(x, axis) * dx, axis, keepdims=keepdims)"))
 for extremum in (np.max, np.min):
     structural(extremum, REDUCTION, out="reduce",
                vjp=dict(x="select_extremum(g, x, ans, axis, keepdims)"),
@@ -82,7 +82,7 @@ same_as(np.amin, np.min)
 # -- products -------------------------------------------------------------------
 same_as(np.matmul, operator.matmul)
 structural(np.dot, "x, y",
-           vjp=dict(x="matmul_vjp_left(g, x, y)", y="matmul_vjp_right(g, x, y)"),
+           vjp=dict(x="dot_vjp_left(g, x, y)", y="dot_vjp_right(g, x, y)"),
            jvp=dict(x="np.dot(dx, y)", y="np.dot(x, dy)"))
 structural(np.outer, "x, y",
            vjp=dict(x="np.reshape(g @ np.ravel(y), np.shape(x))", y="np.reshape(np.ravel(x) @ g, np.shape(y))"),

@@ -21,6 +21,15 @@ structural(rt.matmul_vjp_left, out="like:a", params="v, a: const, b",
 structural(rt.matmul_vjp_right, out="like:b", params="v, a, b: const",
            vjp=dict(v="a @ g", a="matmul_vjp_left(v, a, g)"),
            jvp=dict(v="matmul_vjp_right(dv, a, b)", a="matmul_vjp_right(v, da, b)"))
+structural(rt.dot_vjp_left, out="like:a", params="v, a: const, b",
+           vjp=dict(v="np.dot(g, b)", b="dot_vjp_right(v, g, b)"),
+           jvp=dict(v="dot_vjp_left(dv, a, b)", b="dot_vjp_left(v, a, db)"))
+structural(rt.dot_vjp_right, out="like:b", params="v, a, b: const",
+           vjp=dict(v="np.dot(a, g)", a="dot_vjp_left(v, a, g)"),
+           jvp=dict(v="dot_vjp_right(dv, a, b)", a="dot_vjp_right(v, da, b)"))
+structural(rt.prod_others, out="like:x", params="x, axis=None",  # divides by x: exact where x has no zeros
+           vjp=dict(x="(np.sum(g * ans, axis, keepdims=True) - g * ans) / x"),
+           jvp=dict(x="ans * (np.sum(dx / x, axis, keepdims=True) - dx / x)"))
 structural(rt.untranspose, "v, axes=None",
            vjp=dict(v="np.transpose(g, axes)"), jvp=dict(v="untranspose(dv, axes)"))
 structural(rt.unindex, out="like:x", params="v, x: const, index: const",

@@ -1,0 +1,283 @@
+"""Desugaring: rewrite a function's AST so that every region has one entry and one exit.
+
+Before SSA construction, `break`, `continue` and early `return` become flags
+and guards, and every `for` loop becomes `for k in range(...)`:
+
+    for x in xs:            for k in range(len(xs)):
+        ...            ->       x = xs[k]
+                                ...
+
+    while c:                broke = False
+        if d:                   while not broke and c:
+            break      ->           if d:
+        work()                          broke = True
+                                    if not broke:
+                                        work()
+
+A `for` loop that can break becomes a `while` loop over an index, so the loop
+stops where Python's would. What remains is structured control flow that maps
+directly onto the structured SSA form.
+"""
+import gast
+
+from .errors import UnsupportedSyntax, located
+
+
+def desugar(node, info):
+    """Rewrite the FunctionDef `node` in place; returns it."""
+    names = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    names.update(a.id for a in node.args.args)
+    Desugar(names, info).function(node)
+    return node
+
+
+def _name(identifier, store=False):
+    return gast.Name(identifier, gast.Store() if store else gast.Load(), None, None)
+
+
+def _assign(identifier, value):
+    return gast.Assign([_name(identifier, store=True)], value, None)
+
+
+def _const(value):
+    return gast.Constant(value, None)
+
+
+def _not(identifier):
+    return gast.UnaryOp(gast.Not(), _name(identifier))
+
+
+def _call(func, *args):
+    return gast.Call(_name(func) if isinstance(func, str) else func, list(args), [])
+
+
+def _located(new, old):
+    """Give new nodes (a node or a list of them) the source position of `old`, for error messages."""
+    for root in (new if isinstance(new, list) else [new]):
+        for node in gast.walk(root):
+            if getattr(node, "lineno", None) is None and hasattr(old, "lineno"):
+                gast.copy_location(node, old)
+    return new
+
+
+class Loop:
+    """What a loop being rewritten needs: its break flag, its skip-the-rest flag."""
+
+    def __init__(self, broke, skip):
+        self.broke, self.skip = broke, skip
+
+
+class Desugar:
+    def __init__(self, names, info):
+        self.names = set(names)
+        self.info = info
+        self.loops = []
+        self.returned = None
+        self.result = None
+
+    def fresh(self, hint):
+        name, n = hint, 0
+        while name in self.names:
+            n += 1
+            name = f"{hint}_{n}"
+        self.names.add(name)
+        return name
+
+    # -- the function --------------------------------------------------------
+
+    def function(self, node):
+        body = list(node.body)
+        returns = [n for n in gast.walk(node) if isinstance(n, gast.Return)]
+        single_final = len(returns) == 1 and body and body[-1] is returns[0]
+        if returns and not single_final:
+            self.returned = self.fresh("returned")
+            self.result = self.fresh("result")
+            prologue = [_assign(self.returned, _const(False)), _assign(self.result, _const(None))]
+            node.body = _located(prologue, node) + self.block(body) + [
+                _located(gast.Return(_name(self.result)), returns[-1])]
+        else:
+            node.body = self.block(body)
+
+    # -- blocks: guard what follows a statement that may leave early --------------
+
+    def block(self, statements):
+        out = []
+        for index, stmt in enumerate(statements):
+            rewritten, exits = self.statement(stmt)
+            out.extend(rewritten)
+            rest = statements[index + 1:]
+            if exits and rest:
+                guard = self.guard_flag(exits)
+                out.append(_located(gast.If(_not(guard), self.block(rest), []), rest[0]))
+                break
+        return out
+
+    def guard_flag(self, exits):
+        """The flag that says 'skip the rest of this block' after a statement that may exit."""
+        if self.loops:
+            return self.loops[-1].skip
+        return self.returned
+
+    def statement(self, stmt):
+        """The rewritten statement(s), and whether they may leave the enclosing block early."""
+        if isinstance(stmt, gast.Return):
+            if self.returned is None:
+                return [stmt], False
+            value = stmt.value if stmt.value is not None else _const(None)
+            out = [_assign(self.result, value), _assign(self.returned, _const(True))]
+            for loop in self.loops:
+                out += [_assign(loop.broke, _const(True)), _assign(loop.skip, _const(True))]
+            return _located(out, stmt), True
+        if isinstance(stmt, gast.Break):
+            loop = self.innermost(stmt, "break")
+            return _located([_assign(loop.broke, _const(True)), _assign(loop.skip, _const(True))], stmt), True
+        if isinstance(stmt, gast.Continue):
+            loop = self.innermost(stmt, "continue")
+            return _located([_assign(loop.skip, _const(True))], stmt), True
+        if isinstance(stmt, gast.If):
+            then, orelse = self.block(stmt.body), self.block(stmt.orelse)
+            exits = _may_exit(stmt.body) or _may_exit(stmt.orelse)
+            return [_located(gast.If(stmt.test, then, orelse), stmt)], exits
+        if isinstance(stmt, gast.For):
+            return self.for_loop(stmt), self.returned is not None and _has_return(stmt.body)
+        if isinstance(stmt, gast.While):
+            return self.while_loop(stmt), self.returned is not None and _has_return(stmt.body)
+        return [stmt], False
+
+    def innermost(self, stmt, what):
+        if not self.loops or self.loops[-1].skip is None:
+            raise located(UnsupportedSyntax, f"`{what}` outside a loop", self.info.location(stmt))
+        return self.loops[-1]
+
+    # -- loops ---------------------------------------------------------------
+
+    def loop_body(self, body, loop):
+        """The loop body with its exits rewritten; `skip` is reset at the start of each iteration."""
+        self.loops.append(loop)
+        try:
+            rewritten = self.block(body)
+        finally:
+            self.loops.pop()
+        if loop.skip is not None:
+            rewritten = [_assign(loop.skip, _const(False))] + rewritten
+        return rewritten
+
+    def while_loop(self, stmt):
+        if stmt.orelse:
+            raise located(UnsupportedSyntax, "adjoint does not support `while ... else`", self.info.location(stmt),
+                          "Move the `else` block after the loop, guarded by a flag.")
+        exits, continues = self.exits(stmt.body)
+        loop = Loop(self.fresh("broke") if exits else None, self.fresh("skip") if exits or continues else None)
+        body = self.loop_body(stmt.body, loop)
+        if not exits:
+            return [_located(gast.While(stmt.test, body, []), stmt)]
+        test = gast.BoolOp(gast.And(), [_not(loop.broke), stmt.test])
+        return _located([_assign(loop.broke, _const(False)), gast.While(test, body, [])], stmt)
+
+    def for_loop(self, stmt):
+        if stmt.orelse:
+            raise located(UnsupportedSyntax, "adjoint does not support `for ... else`", self.info.location(stmt),
+                          "Move the `else` block after the loop, guarded by a flag.")
+        setup, counter, iterations, bind = self.iteration(stmt)
+        exits, continues = self.exits(stmt.body)
+        loop = Loop(self.fresh("broke") if exits else None, self.fresh("skip") if exits or continues else None)
+        body = self.loop_body(stmt.body, loop)
+        if not exits:
+            return _located(setup + [gast.For(_name(counter, store=True), iterations, bind + body, [], None)], stmt)
+        # a loop that can stop early runs as `while` over the index, so it stops where Python's would
+        ranges, position, count = self.fresh("iterations"), self.fresh("position"), self.fresh("count")
+        test = gast.BoolOp(gast.And(), [_not(loop.broke),
+                                        gast.Compare(_name(position), [gast.Lt()], [_name(count)])])
+        step = [_assign(counter, _subscript(ranges, position)),
+                _assign(position, gast.BinOp(_name(position), gast.Add(), _const(1)))]
+        prologue = [_assign(ranges, iterations), _assign(count, _call("len", _name(ranges))),
+                    _assign(position, _const(0)), _assign(loop.broke, _const(False))]
+        return _located(setup + prologue + [gast.While(test, step + bind + body, [])], stmt)
+
+    def exits(self, body):
+        """(does the body leave this loop early, does it skip to the next iteration)."""
+        leaves = _leaves_loop(body, self.returned is not None)
+        continues = any(isinstance(n, gast.Continue) for n in _walk_this_loop(body))
+        return leaves, continues
+
+    def iteration(self, stmt):
+        """(setup statements, counter name, `range(...)` to iterate, statements binding the target)."""
+        target, iterable = stmt.target, stmt.iter
+        if _is_call_to(iterable, "range") and isinstance(target, gast.Name):
+            return [], target.id, iterable, []
+        counter = self.fresh("k")
+        if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _pair(target):
+            sequence, setup = self.hoist(iterable.args[0], "sequence")
+            index, item = target.elts
+            bind = [gast.Assign([index], _name(counter), None),
+                    gast.Assign([item], _subscript(sequence, counter), None)]
+            return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt)
+        if _is_call_to(iterable, "zip") and isinstance(target, (gast.Tuple, gast.List)) \
+                and len(target.elts) == len(iterable.args):
+            sequences, setup = [], []
+            for arg in iterable.args:
+                name, hoisted = self.hoist(arg, "sequence")
+                sequences.append(name)
+                setup += hoisted
+            length = _call("min", *[_call("len", _name(s)) for s in sequences]) if len(sequences) > 1 \
+                else _call("len", _name(sequences[0]))
+            bind = [gast.Assign([elt], _subscript(s, counter), None) for elt, s in zip(target.elts, sequences)]
+            return setup, counter, _call("range", length), _located(bind, stmt)
+        sequence, setup = self.hoist(iterable, "sequence")
+        bind = [gast.Assign([target], _subscript(sequence, counter), None)]
+        return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt)
+
+    def hoist(self, expr, hint):
+        if isinstance(expr, gast.Name):
+            return expr.id, []
+        name = self.fresh(hint)
+        return name, [_located(_assign(name, expr), expr)]
+
+
+def _subscript(sequence, counter):
+    return gast.Subscript(_name(sequence), _name(counter), gast.Load())
+
+
+def _pair(target):
+    return isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2
+
+
+def _is_call_to(node, name):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == name \
+        and not node.keywords
+
+
+def _walk_same_function(statements):
+    """Nodes of these statements, not descending into nested functions or lambdas."""
+    stack = list(statements)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in gast.iter_child_nodes(node):
+            if not isinstance(child, (gast.FunctionDef, gast.Lambda, gast.ClassDef)):
+                stack.append(child)
+
+
+def _has_return(statements):
+    return any(isinstance(n, gast.Return) for n in _walk_same_function(statements))
+
+
+def _may_exit(statements):
+    return any(isinstance(n, (gast.Return, gast.Break, gast.Continue)) for n in _walk_same_function(statements))
+
+
+def _walk_this_loop(body):
+    """Nodes of a loop body that belong to this loop: not inside nested loops or functions."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (gast.For, gast.While, gast.FunctionDef, gast.Lambda, gast.ClassDef)):
+            stack.extend(gast.iter_child_nodes(node))
+
+
+def _leaves_loop(body, function_has_early_return):
+    """Does this loop body `break` out of this loop, or `return` from inside it (at any depth)?"""
+    if any(isinstance(n, gast.Break) for n in _walk_this_loop(body)):
+        return True
+    return function_has_early_return and _has_return(body)

@@ -1,0 +1,274 @@
+"""Functions the compiler must refuse, for test_errors.py. Each comment `# <-` marks the line the
+error must point at; the tests find it by that marker, so these functions can be edited freely."""
+import math
+
+import numpy as np
+
+
+def uses_try(x):
+    try:  # <-
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_with(x):
+    with np.errstate(all="ignore"):  # <-
+        y = np.log(x)
+    return y
+
+
+def uses_del(x):
+    y = x * 2.0
+    del y  # <-
+    return x
+
+
+def uses_global(x):
+    global COUNTER  # <-
+    return x
+
+
+COUNTER = 0
+
+
+def make_nonlocal():
+    total = 0.0
+
+    def accumulate(x):
+        nonlocal total  # <-
+        total = total + x
+        return total
+    return accumulate
+
+
+uses_nonlocal = make_nonlocal()
+
+
+def defines_class(x):
+    class Box:  # <-
+        pass
+    return x
+
+
+def defines_function(x):
+    def inner(t):  # <-
+        return t * 2.0
+    return inner(x)
+
+
+def uses_yield(x):
+    y = x * 2.0
+    yield y  # <-
+
+
+def uses_lambda(x):
+    double = lambda t: t * 2.0  # <-
+    return double(x)
+
+
+def uses_if(x):
+    y = x * 2.0
+    if y > 1.0:  # <-
+        y = y * y
+    return y
+
+
+def uses_for(x):
+    total = 0.0
+    for i in range(3):  # <-
+        total = total + x * i
+    return total
+
+
+def uses_while(x):
+    while x < 10.0:  # <-
+        x = x * 2.0
+    return x
+
+
+def assigns_subscript(x):
+    y = x * 1.0
+    y[0] = 2.0  # <-
+    return np.sum(y)
+
+
+def augments_subscript(x):
+    y = x * 1.0
+    y[1:] += 2.0  # <-
+    return np.sum(y)
+
+
+def assigns_attribute(x):
+    y = x * 1.0
+    y.shape = (2, 1)  # <-
+    return np.sum(y)
+
+
+def raises(x):
+    y = x * 2.0
+    raise ValueError("bad")  # <-
+
+
+def asserts(x):
+    assert x > 0  # <-
+    return x
+
+
+def imports(x):
+    import math as m  # <-
+    return m.sin(x)
+
+
+def early_return(x):
+    return x  # <-
+    y = x * 2.0
+    return y
+
+
+def comprehension(x):
+    ys = [x * i for i in range(3)]  # <-
+    return sum(ys)
+
+
+def walrus(x):
+    y = (z := x * 2.0) + z  # <-
+    return y
+
+
+def undefined_name(x):
+    return x * not_defined_anywhere  # <-
+
+
+def starred_call(x):
+    args = (x, 2.0)
+    return math.pow(*args)  # <-
+
+
+def chained_comparison(x):
+    y = 0.0 < x < 1.0  # <-
+    return x * y
+
+
+def star_params(*xs):
+    return xs[0]
+
+
+def recursive(x):
+    return recursive(x * 0.5)  # <-
+
+
+def calls_computed_value(x):
+    f = np.sin
+    g = (f, f)
+    return g[0](x)  # <-
+
+
+async def coroutine(x):
+    return x
+
+
+class Container:
+    """A method body indented inside a class, to check columns of indented source."""
+
+    @staticmethod
+    def indented(x):
+        y = x * 2.0
+        if y > 1.0:  # <-
+            y = y * y
+        return y
+
+    @staticmethod
+    def indented_no_rule(x):
+        y = x * 2.0
+        return np.sum(np.sinc(y))  # <-
+
+
+def odd_docstring(x):
+    """A docstring whose continuation lines start at column zero,
+which a naive dedent cannot remove."""
+    for i in range(2):  # <-
+        x = x * 2.0
+    return x
+
+
+class Indented:
+    @staticmethod
+    def odd_docstring(x):
+        """Same, but indented inside a class:
+the continuation line is less indented than the def."""
+        while x < 1.0:  # <-
+            x = x * 2.0
+        return x
+
+
+def unicode_before_error(x):
+    label = "ééé"; y = math.gamma(x)  # <-
+    return y
+
+
+def calls_broken_helper(x):
+    return helper_with_if(x) * 2.0
+
+
+def helper_with_if(t):
+    if t > 0:  # <-
+        t = t * 2.0
+    return t
+
+
+def no_rule_numpy(x):
+    y = x * 2.0
+    z = np.sinc(y)  # <-
+    return np.sum(z)
+
+
+def no_rule_c(x):
+    y = math.gamma(x)  # <-
+    return y * 2.0
+
+
+def no_rule_in_helper(x):
+    return uses_gamma(x * 2.0) + 1.0
+
+
+def uses_gamma(t):
+    return math.gamma(t) * 3.0  # <-
+
+
+def no_rule_on_constants_only(x):
+    c = np.sinc(np.array([0.5, 1.5]))
+    k = math.gamma(3.0)
+    return np.sum(c * x) * k
+
+
+def no_rule_on_inactive_branch(x, y):
+    """`y` is not differentiated: what flows from it needs no rule."""
+    k = math.gamma(y)
+    return x * k
+
+
+def vector_output(x):
+    return np.sin(x) * 2.0
+
+
+def tuple_output(x):
+    return x * 2.0, x * 3.0
+
+
+_namespace = {}
+exec("def exec_helper(t):\n    return t * 2.0\n", _namespace)
+exec_helper = _namespace["exec_helper"]
+
+
+def calls_exec_helper(x):
+    return exec_helper(x) + 1.0  # <-
+
+
+def returns_nothing(x):
+    y = x * 2.0
+
+
+def returns_none(x):
+    return None

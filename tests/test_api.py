@@ -1,0 +1,412 @@
+"""The public API: grad / value_and_grad / vjp as calls and decorators, `wrt` in all its forms,
+argument binding, caching of specialisations, and the generated code as an artefact
+(ssa, source, inspect, tracebacks, determinism)."""
+import ast
+import inspect
+import math
+import os
+import subprocess
+import sys
+import traceback
+import types
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint import codegen
+
+
+def poly(x, y, z):
+    return x * x * y + 3.0 * z * y
+
+
+def poly_grads(x, y, z):
+    return 2 * x * y, x * x + 3.0 * z, 3.0 * y
+
+
+ARGS = (1.5, -2.0, 0.5)
+
+
+# -- grad as a call and as a decorator ----------------------------------------
+
+@adjoint.grad
+def decorated(x, y):
+    return x * math.sin(y)
+
+
+@adjoint.grad(wrt="y")
+def decorated_wrt_name(x, y):
+    return x * math.sin(y)
+
+
+@adjoint.grad(wrt=(0, 1))
+def decorated_wrt_both(x, y):
+    return x * math.sin(y)
+
+
+@adjoint.value_and_grad(wrt=1)
+def decorated_value_and_grad(x, y):
+    return x * math.sin(y)
+
+
+def test_grad_as_call():
+    assert adjoint.grad(poly)(*ARGS) == pytest.approx(poly_grads(*ARGS)[0])
+
+
+def test_grad_as_bare_decorator():
+    assert decorated(2.0, 0.3) == pytest.approx(math.sin(0.3))
+
+
+def test_grad_as_decorator_with_arguments():
+    assert decorated_wrt_name(2.0, 0.3) == pytest.approx(2.0 * math.cos(0.3))
+    gx, gy = decorated_wrt_both(2.0, 0.3)
+    assert (gx, gy) == pytest.approx((math.sin(0.3), 2.0 * math.cos(0.3)))
+
+
+def test_value_and_grad_as_decorator():
+    value, g = decorated_value_and_grad(2.0, 0.3)
+    assert value == pytest.approx(2.0 * math.sin(0.3))
+    assert g == pytest.approx(2.0 * math.cos(0.3))
+
+
+# -- wrt -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("wrt, position", [(0, 0), (1, 1), (2, 2), (-1, 2), (-3, 0), ("x", 0), ("y", 1), ("z", 2)])
+def test_wrt_single_gives_single(wrt, position):
+    g = adjoint.grad(poly, wrt=wrt)(*ARGS)
+    assert type(g) is float
+    assert g == pytest.approx(poly_grads(*ARGS)[position])
+
+
+@pytest.mark.parametrize("wrt, positions", [
+    ((0,), (0,)), (("z",), (2,)), ((0, 2), (0, 2)), ((2, 0), (2, 0)), (("y", "x"), (1, 0)),
+    ((0, "z"), (0, 2)), ((-1, 1), (2, 1)),
+    pytest.param([0, 1, 2], (0, 1, 2), marks=pytest.mark.xfail(
+        strict=True, raises=TypeError,
+        reason="transform.get_transform uses the raw wrt in a dict key: a list is unhashable")),
+])
+def test_wrt_tuple_gives_tuple(wrt, positions):
+    grads = adjoint.grad(poly, wrt=wrt)(*ARGS)
+    assert isinstance(grads, tuple) and len(grads) == len(positions)
+    expected = poly_grads(*ARGS)
+    assert grads == pytest.approx(tuple(expected[p] for p in positions))
+
+
+def test_value_and_grad():
+    value, grads = adjoint.value_and_grad(poly, wrt=(0, 1, 2))(*ARGS)
+    assert value == pytest.approx(poly(*ARGS))
+    assert grads == pytest.approx(poly_grads(*ARGS))
+    value, g = adjoint.value_and_grad(poly, wrt="y")(*ARGS)
+    assert value == pytest.approx(poly(*ARGS))
+    assert g == pytest.approx(poly_grads(*ARGS)[1])
+
+
+# -- vjp -----------------------------------------------------------------------
+
+def elementwise(x, w):
+    return np.tanh(x) * w
+
+
+def pair(x, w):
+    return x * w, np.sum(x ** 2)
+
+
+def test_vjp_array_output():
+    x = np.array([0.1, -0.5, 2.0])
+    w = np.array([1.0, 2.0, 3.0])
+    u = np.array([1.0, -1.0, 0.5])
+    value, (gx, gw) = adjoint.vjp(elementwise, wrt=(0, 1))(x, w, u)
+    np.testing.assert_allclose(value, np.tanh(x) * w)
+    np.testing.assert_allclose(gx, u * w * (1 - np.tanh(x) ** 2))
+    np.testing.assert_allclose(gw, u * np.tanh(x))
+
+
+def test_vjp_tuple_output_takes_tuple_cotangent():
+    x = np.array([0.1, -0.5, 2.0])
+    w = np.array([1.0, 2.0, 3.0])
+    u = (np.array([1.0, -1.0, 0.5]), 2.0)
+    value, (gx, gw) = adjoint.vjp(pair, wrt=(0, 1))(x, w, u)
+    assert isinstance(value, tuple) and len(value) == 2
+    np.testing.assert_allclose(value[0], x * w)
+    assert value[1] == pytest.approx(np.sum(x ** 2))
+    np.testing.assert_allclose(gx, u[0] * w + u[1] * 2 * x)
+    np.testing.assert_allclose(gw, u[0] * x)
+    value, gx = adjoint.vjp(pair)(x, w, u)  # single wrt: a single gradient
+    np.testing.assert_allclose(gx, u[0] * w + u[1] * 2 * x)
+
+
+def test_vjp_cotangent_by_keyword():
+    x = np.array([0.1, -0.5])
+    w = np.array([1.0, 2.0])
+    _, gx = adjoint.vjp(elementwise)(x, w, cotangent=np.ones(2))
+    np.testing.assert_allclose(gx, w * (1 - np.tanh(x) ** 2))
+
+
+# -- keyword arguments and defaults -------------------------------------------
+
+def with_default(x, scale=3.0, shift=0.5):
+    return scale * x * x + shift * x
+
+
+def test_keyword_arguments():
+    d = adjoint.grad(with_default, wrt=(0, 1, 2))
+    expected = (2 * 2.0 * 1.0 + 4.0, 1.0, 1.0)
+    assert d(1.0, 2.0, 4.0) == pytest.approx(expected)
+    assert d(1.0, shift=4.0, scale=2.0) == pytest.approx(expected)
+    assert d(x=1.0, scale=2.0, shift=4.0) == pytest.approx(expected)
+
+
+def test_default_values():
+    d = adjoint.grad(with_default, wrt=("x", "scale"))
+    assert d(2.0) == pytest.approx((2 * 3.0 * 2.0 + 0.5, 4.0))
+    assert d(2.0, shift=1.0) == pytest.approx((2 * 3.0 * 2.0 + 1.0, 4.0))
+    value, g = adjoint.value_and_grad(with_default)(x=2.0)
+    assert value == pytest.approx(with_default(2.0))
+    assert g == pytest.approx(2 * 3.0 * 2.0 + 0.5)
+
+
+def test_bad_call_arguments_are_invalid_argument():
+    d = adjoint.grad(with_default)
+    with pytest.raises(adjoint.InvalidArgument, match="missing the argument 'x'"):
+        d(scale=1.0)
+    with pytest.raises(adjoint.InvalidArgument, match="unexpected"):
+        d(1.0, bogus=2.0)
+    with pytest.raises(adjoint.InvalidArgument, match="takes 3 arguments"):
+        d(1.0, 2.0, 3.0, 4.0)
+
+
+# -- caching -------------------------------------------------------------------
+
+def cached(x, y):
+    return np.sum(x * y)
+
+
+def cached_fresh(x):
+    return x * x
+
+
+@pytest.fixture
+def compilations(monkeypatch):
+    """A list that records every compilation of generated source."""
+    calls = []
+    original = codegen.compile_function
+
+    def counting(text, name, *rest):
+        calls.append(name)
+        return original(text, name, *rest)
+    monkeypatch.setattr(codegen, "compile_function", counting)
+    return calls
+
+
+def test_same_transform_object():
+    assert adjoint.grad(cached) is adjoint.grad(cached)
+    assert adjoint.grad(cached, wrt=1) is adjoint.grad(cached, wrt=1)
+    assert adjoint.grad(cached, wrt=1) is not adjoint.grad(cached)
+    assert adjoint.value_and_grad(cached) is not adjoint.grad(cached)
+    assert adjoint.vjp(cached) is adjoint.vjp(cached)
+
+
+def test_second_call_does_not_recompile(compilations):
+    fn = copy_function(cached_fresh)   # a function no other test has compiled
+    d = adjoint.grad(fn)
+    assert d(3.0) == 6.0
+    assert compilations == ["grad_cached_fresh"]
+    assert d(4.0) == 8.0
+    assert adjoint.grad(fn)(5.0) == 10.0
+    assert compilations == ["grad_cached_fresh"]
+
+
+def test_new_argument_type_compiles_new_specialisation(compilations):
+    d = adjoint.grad(cached, wrt=1)
+    before = len(d.compiled)
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(d(x, np.array([3.0, 4.0])), x)
+    n = len(compilations)
+    assert n == 1 and len(d.compiled) == before + 1
+    np.testing.assert_array_equal(d(x, np.array([5.0, 6.0])), x)
+    assert len(compilations) == n
+    np.testing.assert_array_equal(d(x, 2.0), np.sum(x))   # float y: a new specialisation
+    assert len(compilations) == n + 1
+    assert len(d.compiled) == before + 2
+    assert type(d(x, 2.0)) is float
+    assert len(compilations) == n + 1
+
+
+def test_changed_code_recompiles():
+    fn = copy_function(cached_fresh)  # a function whose code we swap, as an edit-and-reload would
+    first = adjoint.grad(fn)
+    assert first(2.0) == 4.0
+    fn.__code__ = poly_square.__code__
+    second = adjoint.grad(fn)
+    assert second is not first
+    assert second(2.0) == pytest.approx(3 * 2.0 ** 2)
+
+
+def poly_square(x):
+    return x ** 3
+
+
+# -- adjoint.ssa ---------------------------------------------------------------
+
+def reassigns(x, y):
+    a = x * y
+    a = a + x
+    b = a * a
+    a = b - y
+    return a
+
+
+def test_ssa_names_every_value_once():
+    text = adjoint.ssa(reassigns)
+    tree = ast.parse(text)
+    function = tree.body[0]
+    assert [arg.arg for arg in function.args.args] == ["x", "y"]
+    targets = [t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets]
+    assert len(targets) == len(set(targets)), text
+    assert not set(targets) & {"x", "y"}, text
+    versions_of_a = [t for t in targets if t == "a" or t.startswith("a_")]
+    assert len(versions_of_a) == 3, text   # `a` is assigned three times: three distinct names
+    assert "b" in targets
+    # it is still the same function
+    namespace = {}
+    exec(compile(text, "<ssa>", "exec"), namespace)
+    assert namespace["reassigns"](1.5, -2.0) == reassigns(1.5, -2.0)
+
+
+def test_ssa_of_augmented_assignment():
+    text = adjoint.ssa(augmented)
+    targets = [t.id for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Assign) for t in node.targets]
+    assert len(targets) == len(set(targets)) == 3, text
+
+
+def augmented(x):
+    s = x
+    s += 1.0
+    s *= x
+    s -= 2.0
+    return s
+
+
+def test_ssa_of_non_function_is_invalid_argument():
+    with pytest.raises(adjoint.InvalidArgument, match="not one"):
+        adjoint.ssa(math.sin)
+    with pytest.raises(adjoint.InvalidArgument, match="adjoint.source"):
+        adjoint.ssa(adjoint.grad(poly))
+
+
+# -- generated source ----------------------------------------------------------
+
+def broken_dot(x, y):
+    z = np.dot(x, y)
+    return np.sum(z)
+
+
+def test_source_compiles():
+    d = adjoint.grad(poly, wrt=(0, 1, 2))
+    d(*ARGS)
+    text = adjoint.source(d)
+    code = compile(text, "<test>", "exec")
+    assert isinstance(code, types.CodeType)
+    assert text.lstrip().startswith("def grad_poly(x, y, z):")
+
+
+def test_source_before_first_call_is_generic_and_compiles():
+    text = adjoint.source(adjoint.grad(poly_square))
+    compile(text, "<test>", "exec")
+    assert "def grad_poly_square(x):" in text
+
+
+def test_source_for_argument_types():
+    d = adjoint.grad(cached, wrt=1)
+    x = np.array([1.0, 2.0])
+    array_text = adjoint.source(d, x, x)
+    float_text = adjoint.source(d, x, 2.0)
+    for text in (array_text, float_text):
+        compile(text, "<test>", "exec")
+
+
+def test_inspect_getsource_shows_generated_source():
+    d = adjoint.grad(poly, wrt=(0, 2))
+    d(*ARGS)
+    key = tuple(map(type, ARGS))
+    fn = d.python_function(key)
+    assert isinstance(fn, types.FunctionType)
+    assert inspect.getsource(fn) == adjoint.source(d, *ARGS)
+    assert fn.__code__.co_filename.startswith("<adjoint ")
+    assert inspect.getsource(d) == adjoint.source(d)   # via __wrapped__
+
+
+def test_traceback_shows_generated_line():
+    d = adjoint.grad(broken_dot)
+    x, y = np.ones(3), np.ones(4)
+    with pytest.raises(ValueError) as info:
+        d(x, y)
+    text = adjoint.source(d, x, y)
+    frames = traceback.extract_tb(info.value.__traceback__)
+    generated = [frame for frame in frames if frame.filename.startswith("<adjoint ")]
+    assert len(generated) == 1, frames
+    frame = generated[0]
+    assert frame.name == "grad_broken_dot"
+    assert frame.line == "z = np.dot(x, y)"
+    assert text.splitlines()[frame.lineno - 1].strip() == frame.line
+    assert fn_filename(d, x, y) == frame.filename
+
+
+def fn_filename(d, *args):
+    return d.python_function(tuple(map(type, args))).__code__.co_filename
+
+
+def test_generated_filenames_are_unique():
+    d = adjoint.grad(cached)
+    x = np.ones(2)
+    assert fn_filename(d, x, x) != fn_filename(d, x, 2.0)
+
+
+def copy_function(fn):
+    return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+
+
+@pytest.mark.parametrize("fn, args, wrt", [
+    (poly, ARGS, (0, 1, 2)),
+    (reassigns, (1.0, 2.0), (0, 1)),
+    (broken_dot, (np.ones(3), np.ones(3)), 1),
+    (pair, (np.ones(3), np.ones(3), (np.ones(3), 1.0)), 0),
+])
+def test_generated_source_is_deterministic(fn, args, wrt):
+    texts = []
+    for _ in range(3):
+        copy = copy_function(fn)
+        transform = adjoint.vjp(copy, wrt=wrt) if fn is pair else adjoint.grad(copy, wrt=wrt)
+        transform(*args)
+        texts.append(adjoint.source(transform, *args))
+    assert texts[0] == texts[1] == texts[2]
+    assert adjoint.ssa(copy_function(fn)) == adjoint.ssa(copy_function(fn))
+
+
+DETERMINISM_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+import numpy as np
+import adjoint
+import test_api as t
+texts = [adjoint.ssa(t.reassigns), adjoint.ssa(t.poly)]
+for fn, args, wrt in [(t.poly, t.ARGS, (0, 1, 2)), (t.reassigns, (1.0, 2.0), (0, 1)),
+                      (t.broken_dot, (np.ones(3), np.ones(3)), (0, 1)), (t.with_default, (1.0,), (0, 1, 2))]:
+    d = adjoint.grad(fn, wrt=wrt)
+    d(*args)
+    texts.append(adjoint.source(d, *args))
+print("\\n".join(texts))
+"""
+
+
+def test_generated_source_is_the_same_in_every_process():
+    """Names and statement order must not depend on string hashing or object addresses."""
+    script = DETERMINISM_SCRIPT.format(tests=os.path.dirname(__file__))
+    outputs = set()
+    for seed in ("0", "1", "12345"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
+    assert "def grad_poly(x, y, z):" in outputs.pop()

@@ -1,0 +1,328 @@
+"""Errors: each names the user's file, line and column, quotes the line with a caret under the
+culprit, and says what to do instead; every one is an adjoint.AdjointError."""
+import inspect
+import linecache
+import re
+import traceback
+
+import numpy as np
+import pytest
+
+import adjoint
+import errors_helpers as h
+
+ERROR_CLASSES = [adjoint.UnsupportedSyntax, adjoint.NoDerivativeRule, adjoint.NonScalarOutput,
+                 adjoint.SourceUnavailable, adjoint.InvalidArgument, adjoint.GradientMismatch]
+
+
+def test_every_error_is_an_adjoint_error():
+    for cls in ERROR_CLASSES:
+        assert issubclass(cls, adjoint.AdjointError)
+        assert issubclass(cls, Exception)
+    assert not issubclass(adjoint.AdjointError, (TypeError, ValueError))
+
+
+# -- how a located error must read ----------------------------------------------
+
+def marked_line(fn):
+    """The file line number of the line marked `# <-` in `fn`'s source (`fn` unwrapped)."""
+    fn = inspect.unwrap(getattr(fn, "__func__", fn))
+    lines, first = inspect.getsourcelines(fn)
+    marked = [i for i, line in enumerate(lines) if line.rstrip().endswith("# <-")]
+    assert len(marked) == 1, f"{fn.__name__} needs exactly one `# <-` marker"
+    return fn.__code__.co_firstlineno + marked[0] if first == fn.__code__.co_firstlineno else first + marked[0]
+
+
+def assert_located(error, fn, snippet, advice=None):
+    """`error` points at the marked line of `fn`, with the caret under `snippet`, and gives advice."""
+    fn = inspect.unwrap(getattr(fn, "__func__", fn))
+    message = str(error)
+    filename = fn.__code__.co_filename
+    line = marked_line(fn)
+    header = re.search(r'File "(.*)", line (\d+), column (\d+), in (\S+)', message)
+    assert header, message
+    assert header.group(1) == filename, message
+    assert int(header.group(2)) == line, message
+    text = linecache.getline(filename, line)
+    column = int(header.group(3)) - 1
+    assert text[column:].startswith(snippet), f"column {column + 1} of {text!r} is not `{snippet}`:\n{message}"
+    lines = message.splitlines()
+    quoted = lines.index(next(item for item in lines if item.startswith('File "'))) + 1
+    source_line, caret_line = lines[quoted], lines[quoted + 1]
+    assert source_line.strip() == text.strip(), message
+    assert caret_line.rstrip().endswith("^") and caret_line.count("^") == 1, message
+    assert source_line[caret_line.index("^"):].startswith(snippet), f"caret not under `{snippet}`:\n{message}"
+    rest = "\n".join(lines[quoted + 2:]).strip()
+    assert rest, f"no advice after the caret:\n{message}"
+    assert "docs/" not in rest, message   # there is no such document to send users to
+    if advice is not None:
+        assert advice.lower() in rest.lower(), message
+    assert error.location.lineno == line
+    return message
+
+
+def compile_error(fn, *args, wrt=0):
+    with pytest.raises(adjoint.AdjointError) as info:
+        adjoint.grad(fn, wrt=wrt)(*args)
+    return info.value
+
+
+# -- unsupported syntax -----------------------------------------------------------
+
+UNSUPPORTED = [
+    # function, arguments, text under the caret, a word the advice must contain
+    (h.uses_try, (1.0,), "try", "try"),
+    (h.uses_with, (1.0,), "with", "with"),
+    (h.uses_del, (1.0,), "del", "del"),
+    (h.uses_global, (1.0,), "global", "argument"),
+    (h.uses_nonlocal, (1.0,), "nonlocal", "return"),
+    (h.defines_class, (1.0,), "class", "module level"),
+    (h.defines_function, (1.0,), "def", "module level"),
+    (h.uses_yield, (1.0,), "yield", "return"),
+    (h.uses_lambda, (1.0,), "lambda", "def"),
+    (h.uses_if, (1.0,), "if", "np.where"),
+    (h.uses_for, (1.0,), "for", "numpy"),
+    (h.uses_while, (1.0,), "while", "numpy"),
+    (h.assigns_subscript, (np.ones(3),), "y[0]", "np.where"),
+    (h.augments_subscript, (np.ones(3),), "y[1:]", "np.where"),
+    (h.assigns_attribute, (np.ones(2),), "y.shape", None),
+    (h.raises, (1.0,), "raise", "before calling"),
+    (h.asserts, (1.0,), "assert", "before calling"),
+    (h.imports, (1.0,), "import", "module level"),
+    (h.early_return, (1.0,), "return", "single `return`"),
+    (h.comprehension, (1.0,), "[x * i", None),
+    (h.walrus, (1.0,), "z := x", None),
+    (h.undefined_name, (1.0,), "not_defined_anywhere", "argument"),
+    (h.starred_call, (1.0,), "math.pow(*args)", None),
+    (h.chained_comparison, (0.5,), "0.0 < x < 1.0", None),
+    (h.recursive, (1.0,), "recursive(x * 0.5)", "without recursion"),
+    (h.calls_computed_value, (1.0,), "g[0](x)", None),
+    (h.Container.indented, (1.0,), "if", "np.where"),
+    (h.odd_docstring, (1.0,), "for", "numpy"),
+    (h.Indented.odd_docstring, (0.1,), "while", "numpy"),
+    (h.calls_broken_helper, (1.0,), "if", "np.where"),
+]
+
+
+@pytest.mark.parametrize("fn, args, snippet, advice", UNSUPPORTED, ids=[case[0].__name__ for case in UNSUPPORTED])
+def test_unsupported_syntax(fn, args, snippet, advice):
+    error = compile_error(fn, *args)
+    assert isinstance(error, adjoint.UnsupportedSyntax), f"{type(error).__name__}: {error}"
+    # an error inside an inlined helper points into the helper
+    where = h.helper_with_if if fn is h.calls_broken_helper else fn
+    assert_located(error, where, snippet, advice)
+
+
+@pytest.mark.parametrize("fn, args", [(h.uses_if, (1.0,)), (h.no_rule_c, (2.5,)), (h.uses_lambda, (1.0,))])
+def test_error_traceback_shows_no_internal_exception(fn, args):
+    """A first call compiles inside the cache's KeyError handler; users must not see that KeyError."""
+    error = compile_error(fn, *args)
+    text = "".join(traceback.format_exception(error))
+    assert "KeyError" not in text and "During handling" not in text, text
+
+
+def test_error_in_inlined_helper_shows_the_call_site():
+    message = str(compile_error(h.calls_broken_helper, 1.0))
+    call_line = marked_line(h.helper_with_if) - 4   # the `return helper_with_if(x) * 2.0` line
+    assert f'called from File "{h.__file__}", line {h.calls_broken_helper.__code__.co_firstlineno + 1}' in message
+    assert "return helper_with_if(x) * 2.0" in message
+    assert call_line == h.calls_broken_helper.__code__.co_firstlineno + 1
+    message = str(compile_error(h.no_rule_in_helper, 2.5))
+    assert "called from" in message and "return uses_gamma(x * 2.0) + 1.0" in message
+
+
+def test_helper_without_source_points_at_the_call():
+    error = compile_error(h.calls_exec_helper, 1.0)
+    assert isinstance(error, adjoint.SourceUnavailable), repr(error)
+    assert "exec_helper" in str(error)
+    assert_located(error, h.calls_exec_helper, "exec_helper(x)", "module")
+
+
+def test_unsupported_error_names_the_construct():
+    message = str(compile_error(h.uses_try, 1.0))
+    assert message.splitlines()[0].startswith("adjoint does not support")
+    assert "`try`" in message
+    assert "`if`" in str(compile_error(h.uses_if, 1.0))
+    assert "lambda" in str(compile_error(h.uses_lambda, 1.0)).splitlines()[0]
+
+
+@pytest.mark.xfail(strict=True, reason="transform.Transform.__init__ checks wrt against co_argcount before lowering, "
+                                       "so a function of *args only gets 'has only 0 parameters', not the *args error")
+def test_star_parameters():
+    error = compile_error(h.star_params, 1.0)
+    assert isinstance(error, (adjoint.UnsupportedSyntax, adjoint.InvalidArgument)), repr(error)
+    assert "*args" in str(error)
+
+
+def test_async_function():
+    error = compile_error(h.coroutine, 1.0)
+    assert isinstance(error, (adjoint.UnsupportedSyntax, adjoint.InvalidArgument)), repr(error)
+    assert "async" in str(error)
+
+
+def test_unicode_before_the_culprit_keeps_the_caret_in_place():
+    error = compile_error(h.unicode_before_error, 2.5)
+    assert isinstance(error, adjoint.NoDerivativeRule)
+    assert_located(error, h.unicode_before_error, "math.gamma(x)")
+
+
+# -- derivative rules ----------------------------------------------------------
+
+def test_no_rule_for_numpy_function():
+    error = compile_error(h.no_rule_numpy, np.array([0.5, 1.5]))
+    assert isinstance(error, adjoint.NoDerivativeRule)
+    message = assert_located(error, h.no_rule_numpy, "np.sinc(y)")
+    assert "sinc" in message.splitlines()[0]
+
+
+def test_no_rule_for_c_function():
+    assert not hasattr(__import__("math").gamma, "__code__")   # implemented in C
+    error = compile_error(h.no_rule_c, 2.5)
+    assert isinstance(error, adjoint.NoDerivativeRule)
+    message = assert_located(error, h.no_rule_c, "math.gamma(x)")
+    assert "gamma" in message.splitlines()[0]
+
+
+def test_no_rule_inside_inlined_helper_points_into_helper():
+    error = compile_error(h.no_rule_in_helper, 2.5)
+    assert isinstance(error, adjoint.NoDerivativeRule)
+    assert_located(error, h.uses_gamma, "math.gamma(t)")
+
+
+@pytest.mark.xfail(strict=True, reason="reverse.no_rule advises adjoint.primitive, adjoint.defvjp and "
+                                       "adjoint.stop_gradient, none of which exist")
+def test_no_rule_advice_names_only_real_api():
+    """The advice may only send users to functions that exist."""
+    message = str(compile_error(h.no_rule_c, 2.5))
+    for name in re.findall(r"adjoint\.(\w+)", message):
+        assert hasattr(adjoint, name), f"advice mentions adjoint.{name}, which does not exist:\n{message}"
+
+
+def test_functions_without_rules_on_constants_are_fine():
+    x = np.array([1.0, 2.0])
+    expected = np.sinc(np.array([0.5, 1.5])) * 2.0   # gamma(3) = 2
+    np.testing.assert_allclose(adjoint.grad(h.no_rule_on_constants_only)(x), expected)
+    assert adjoint.grad(h.no_rule_on_inactive_branch)(2.0, 3.0) == pytest.approx(2.0)
+
+
+def test_inactive_argument_becomes_active_when_asked_for():
+    error = compile_error(h.no_rule_on_inactive_branch, 2.0, 3.0, wrt=1)
+    assert isinstance(error, adjoint.NoDerivativeRule)
+    assert "gamma" in str(error)
+
+
+# -- outputs -------------------------------------------------------------------
+
+def test_non_scalar_output():
+    with pytest.raises(adjoint.NonScalarOutput) as info:
+        adjoint.grad(h.vector_output)(np.array([1.0, 2.0]))
+    message = str(info.value)
+    assert "vector_output" in message
+    assert "vjp" in message and "jacobian" in message
+    assert "(2,)" in message
+
+
+@pytest.mark.xfail(strict=True, reason="runtime.expect_scalar accepts None (np.ndim(None) == 0), so grad of a "
+                                       "function that returns nothing silently gives 0.0")
+@pytest.mark.parametrize("fn", [h.returns_nothing, h.returns_none])
+def test_no_return_value_to_grad(fn):
+    with pytest.raises(adjoint.AdjointError) as info:
+        adjoint.grad(fn)(1.0)
+    assert fn.__name__ in str(info.value)
+
+
+def test_tuple_output_to_grad():
+    with pytest.raises(adjoint.AdjointError) as info:
+        adjoint.grad(h.tuple_output)(1.0)
+    assert isinstance(info.value, adjoint.NonScalarOutput), repr(info.value)
+    assert "tuple_output" in str(info.value) and "vjp" in str(info.value)
+
+
+# -- source -----------------------------------------------------------------------
+
+namespace = {}
+exec("def made_by_exec(x):\n    return x * 2.0\n", namespace)
+made_by_exec = namespace["made_by_exec"]
+lambda_on_one_line = lambda x: x * 2.0  # noqa: E731
+lambda_in_a_call = (1,
+                    lambda x: x * 3.0)[1]
+
+
+def test_source_unavailable():
+    with pytest.raises(adjoint.SourceUnavailable) as info:
+        adjoint.grad(made_by_exec)(1.0)
+    message = str(info.value)
+    assert "made_by_exec" in message
+    assert "exec" in message
+    for name in re.findall(r"adjoint\.(\w+)", message):
+        assert hasattr(adjoint, name), f"advice mentions adjoint.{name}, which does not exist:\n{message}"
+    with pytest.raises(adjoint.SourceUnavailable):
+        adjoint.ssa(made_by_exec)
+
+
+@pytest.mark.parametrize("fn", [lambda_on_one_line, lambda_in_a_call], ids=["one-line", "in-a-call"])
+def test_lambda_is_refused_clearly(fn):
+    error = compile_error(fn, 1.0)
+    assert isinstance(error, adjoint.UnsupportedSyntax), repr(error)
+    message = str(error)
+    assert "lambda" in message and "def" in message
+    assert f"line {fn.__code__.co_firstlineno}" in message
+
+
+def make_model():
+    return Model()
+
+
+class Model:
+    def __init__(self):
+        self.scale = 3.0
+
+    def loss(self, x):
+        return x * x
+
+
+WEAKREF_XFAIL = pytest.mark.xfail(strict=True, raises=TypeError,
+                                  reason="transform.get_transform keys a WeakKeyDictionary by the object, "
+                                         "so objects without weak references raise a bare TypeError")
+
+
+@pytest.mark.parametrize("obj", [
+    pytest.param(np.sin, marks=WEAKREF_XFAIL, id="ufunc"),
+    pytest.param(__import__("math").sin, id="builtin"),
+    pytest.param(42, marks=WEAKREF_XFAIL, id="int"),
+    pytest.param(__import__("functools").partial(h.vector_output), id="partial"),
+])
+def test_non_function_is_refused(obj):
+    with pytest.raises(adjoint.InvalidArgument, match="Python functions"):
+        adjoint.grad(obj)
+
+
+@pytest.mark.xfail(strict=True, reason="transform.Transform takes a bound method's parameters from __code__, "
+                                       "so `self` counts as the first parameter: 'missing the argument x'")
+def test_bound_method_is_refused_or_differentiated():
+    d = adjoint.grad(make_model().loss)
+    try:
+        assert d(2.0) == 4.0
+    except adjoint.AdjointError as error:
+        assert "method" in str(error), str(error)
+
+
+# -- invalid wrt ------------------------------------------------------------------
+
+@pytest.mark.parametrize("wrt, words", [
+    ("q", ["'q'", "x"]), ((0, "zz"), ["'zz'"]), (1, ["1"]), (-2, ["-2"]), ((), ["wrt=()"]),
+    (True, ["True"]), (1.5, ["1.5"]), (None, ["None"]),
+])
+def test_invalid_wrt(wrt, words):
+    with pytest.raises(adjoint.InvalidArgument) as info:
+        adjoint.grad(h.vector_output, wrt=wrt)
+    for word in words:
+        assert word in str(info.value)
+    for transform in (adjoint.value_and_grad, adjoint.vjp):
+        with pytest.raises(adjoint.InvalidArgument):
+            transform(h.vector_output, wrt=wrt)
+
+
+def test_invalid_wrt_in_decorator():
+    with pytest.raises(adjoint.InvalidArgument):
+        adjoint.grad(wrt="nope")(h.vector_output)

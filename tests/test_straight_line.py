@@ -1,0 +1,165 @@
+"""Reverse mode on the straight-line case table: values against finite differences, shapes,
+dtypes, and no mutation or aliasing of the inputs."""
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint import runtime as rt
+from cases_straight import CASES, PENDING
+
+# Known failures whose cause lies outside the rules, runtime and optimiser: case name -> reason,
+# per test, or in ALL_TESTS for the PENDING cases, which no test can run yet.
+ALL_TESTS = {
+    "builtin_max_three": "lower.py: max()/min() with 3+ arguments reach the two-argument rule "
+                         "(no nesting into max(max(a, b), c) as sum([...]) gets)",
+}
+assert set(ALL_TESTS) == {case.name for case in PENDING}
+EVERY = CASES + PENDING
+XFAIL = {}
+
+
+def params(cases, test):
+    known = dict(ALL_TESTS, **XFAIL.get(test, {}))
+    return [pytest.param(case, id=case.name,
+                         marks=[pytest.mark.xfail(strict=True, reason=known[case.name])] if case.name in known else [])
+            for case in cases]
+
+
+def positions(case):
+    names = case.fn.__code__.co_varnames[:case.fn.__code__.co_argcount]
+    items = case.wrt if isinstance(case.wrt, tuple) else (case.wrt,)
+    return [names.index(w) if isinstance(w, str) else w for w in items]
+
+
+def gradients(case, args=None):
+    """The reverse-mode gradients of a case as a list, one per `wrt` position."""
+    grads = adjoint.grad(case.fn, wrt=case.wrt)(*(case.args if args is None else args))
+    return list(grads) if isinstance(case.wrt, tuple) else [grads]
+
+
+def expected_dtype(x):
+    dtype = np.result_type(x)
+    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
+
+
+def test_table_is_large_and_names_are_unique():
+    assert len(CASES) >= 75
+    assert len({case.name for case in EVERY}) == len(EVERY)
+
+
+@pytest.mark.parametrize("case", params(EVERY, "test_matches_finite_differences"))
+def test_matches_finite_differences(case):
+    assert np.all(np.isfinite(case.fn(*case.args)))
+    # check_grad lets NaN through (NaN > tolerance is False): insist on finite gradients first
+    for position, g in zip(positions(case), gradients(case)):
+        assert np.all(np.isfinite(g)), f"argument {position}: {g}"
+    adjoint.check_grad(case.fn, *case.args, wrt=case.wrt, modes=("reverse",), **case.check)
+
+
+@pytest.mark.parametrize("case", params(EVERY, "test_shape_and_dtype_follow_input"))
+def test_shape_and_dtype_follow_input(case):
+    for position, g in zip(positions(case), gradients(case)):
+        x = case.args[position]
+        assert np.shape(g) == np.shape(x), f"argument {position}"
+        if isinstance(x, (int, float)) and not isinstance(x, np.generic):
+            assert type(g) is float, f"argument {position}: {type(g).__name__} for a Python {type(x).__name__}"
+            continue
+        assert isinstance(g, np.ndarray) == isinstance(x, np.ndarray), f"argument {position}: {type(g).__name__}"
+        assert np.result_type(g) == expected_dtype(x), f"argument {position}: {np.result_type(g)}"
+
+
+FLOAT32_CASES = [case for case in EVERY if any(np.result_type(case.args[p]) == np.float32 for p in positions(case))]
+
+
+def test_there_are_float32_cases():
+    assert len(FLOAT32_CASES) >= 5
+
+
+@pytest.mark.parametrize("case", params(FLOAT32_CASES, "test_float32_gradients_stay_float32"))
+def test_float32_gradients_stay_float32(case):
+    for position, g in zip(positions(case), gradients(case)):
+        if np.result_type(case.args[position]) == np.float32:
+            assert np.result_type(g) == np.float32, f"argument {position}: {np.result_type(g)}"
+
+
+@pytest.mark.parametrize("case", params(EVERY, "test_inputs_are_not_mutated"))
+def test_inputs_are_not_mutated(case):
+    originals = copy.deepcopy(case.args)
+    args = copy.deepcopy(case.args)
+    for arg in args:
+        if isinstance(arg, np.ndarray):
+            arg.flags.writeable = False  # writing to an input raises
+    gradients(case, args)
+    for arg, original in zip(args, originals):
+        assert type(arg) is type(original)
+        np.testing.assert_array_equal(arg, original)
+
+
+@pytest.mark.parametrize("case", params(EVERY, "test_gradients_are_fresh_arrays"))
+def test_gradients_are_fresh_arrays(case):
+    """A gradient never is (or views) an argument, so the caller may update it in place."""
+    args = copy.deepcopy(case.args)
+    for g in gradients(case, args):
+        if isinstance(g, np.ndarray):
+            assert g.flags.writeable and g.flags.owndata
+            for arg in args:
+                assert not np.shares_memory(g, arg), "a gradient aliases an argument"
+
+
+# -- runtime helpers the generated code calls ------------------------------------------
+
+
+def test_python_number_seeds_keep_float32():
+    x32 = np.ones((2, 3), np.float32)
+    assert rt.repeat_to(1.0, x32).dtype == np.float32
+    assert rt.unbroadcast(1.0, x32).dtype == np.float32
+    assert rt.broadcast_like(1.0, x32).dtype == np.float32
+    assert rt.select_extremum(1.0, np.arange(6, dtype=np.float32), np.float32(5)).dtype == np.float32
+    assert rt.repeat_to(1.0, np.arange(3)).dtype == np.float64  # integers get float gradients
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 2)])
+def test_prod_others_with_zeros(axis):
+    x = np.arange(1.0, 25.0).reshape(2, 3, 4) / 7
+    x[0, 1, 2] = x[1, 2, 0] = x[1, 2, 3] = 0.0
+    expected = np.empty_like(x)
+    for index in np.ndindex(x.shape):
+        y = x.copy()
+        y[index] = 1.0
+        expected[index] = np.broadcast_to(np.prod(y, axis=axis, keepdims=True), x.shape)[index]
+    np.testing.assert_allclose(rt.prod_others(x, axis), expected, rtol=1e-12)
+    assert rt.prod_others(2.5) == 1.0
+
+
+def test_log_or_zero_keeps_python_floats():
+    assert type(rt.log_or_zero(2.0)) is float and rt.log_or_zero(0.0) == 0.0 and math.isnan(rt.log_or_zero(-1.0))
+    np.testing.assert_allclose(rt.log_or_zero(np.array([0.0, 1.0, np.e])), [0.0, 0.0, 1.0])
+
+
+def test_as_grad_keeps_numpy_scalars_scalar():
+    g = rt.as_grad(np.array(2.0, np.float32), np.float32(1.0))
+    assert isinstance(g, np.float32)
+    assert type(rt.as_grad(np.float64(2.0), 3)) is float
+
+
+# -- the gradient checker itself ---------------------------------------------------------
+
+
+def sqrt_fn(x):
+    return np.sqrt(x)
+
+
+def float32_pair(x, y):
+    return x * y + np.sqrt(x)
+
+
+def test_check_grad_rejects_nan():
+    with np.errstate(divide="ignore", invalid="ignore"), pytest.raises(adjoint.GradientMismatch):
+        adjoint.check_grad(sqrt_fn, 0.0, modes=("reverse",))  # inf against NaN
+
+
+def test_check_grad_float32_scalars_default_step():
+    adjoint.check_grad(float32_pair, np.float32(1.3), np.float32(-0.4), wrt=(0, 1), modes=("reverse",))

@@ -1,11 +1,12 @@
 """Activity analysis: which values carry a derivative.
 
 A value is *varied* if it depends, through differentiable operations, on an
-input we differentiate with respect to (or, in reverse mode, on nothing but
-constants it is not); it is *useful* if an output depends on it. Only values
-that are both get derivative code.
+input we differentiate with respect to; it is *useful* if an output depends on
+it. Only values that are both get derivative code. In SSA form both are plain
+reachability over the def-use graph (branches and loops included), so a
+fixpoint over that graph is exact.
 """
-from .ir import Apply, Assign, Pack, Var, variables
+from .ir import Apply, Assign, If, Loop, Pack, Var, all_statements, variables
 from .rules import is_nondiff
 
 
@@ -23,18 +24,47 @@ def leaves_of_operand(operand):
     return [operand]
 
 
+def dependencies(body):
+    """(target, the values its derivative depends on) for every definition in `body`."""
+    edges = []
+    for stmt in all_statements(body):
+        if isinstance(stmt, Assign) and stmt.target is not None and isinstance(stmt.expr, Apply):
+            if not is_nondiff(stmt.expr.fn):
+                edges.append((stmt.target, [v for v in leaves(stmt.expr) if isinstance(v, Var)]))
+        elif isinstance(stmt, Assign) and isinstance(stmt.target, Var):
+            edges.append((stmt.target, variables(stmt.expr)))
+        elif isinstance(stmt, If):
+            edges.extend((m.target, [v for value in m.values for v in variables(value)]) for m in stmt.merges)
+        elif isinstance(stmt, Loop):
+            edges.extend((phi.target, [v for value in phi.values for v in variables(value)])
+                         for phi in stmt.carried)
+            edges.extend((out, [header]) for out, header in stmt.exits)
+    return edges
+
+
 def varied(body, inputs):
     result = set(inputs)
-    for stmt in body:
-        if isinstance(stmt, Assign) and stmt.target is not None and isinstance(stmt.expr, Apply):
-            if not is_nondiff(stmt.expr.fn) and any(v in result for v in leaves(stmt.expr) if isinstance(v, Var)):
-                result.add(stmt.target)
+    edges = dependencies(body)
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target not in result and any(s in result for s in sources):
+                result.add(target)
+                changed = True
     return result
 
 
 def useful(body, outputs):
     result = set(outputs)
-    for stmt in reversed(body):
-        if isinstance(stmt, Assign) and stmt.target in result:
-            result.update(variables(stmt.expr))
+    edges = dependencies(body)[::-1]  # backwards, so straight-line code settles in one sweep
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target in result:
+                for source in sources:
+                    if source not in result:
+                        result.add(source)
+                        changed = True
     return result

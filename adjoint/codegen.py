@@ -22,7 +22,9 @@ import astor
 import numpy as np
 
 from . import frontend, runtime
-from .ir import INFIX, PREFIX, Apply, Assign, Attribute, Const, Global, Method, Pack, Ref, Return, Var, walk
+from .errors import UnsupportedSyntax, located
+from .ir import (INFIX, PREFIX, Assign, Attribute, Const, Global, If, Loop, Method, Pack, Ref, Return, Var,
+                 all_statements, walk)
 
 _serial = itertools.count(1)
 
@@ -110,7 +112,8 @@ class Generator:
         self.function = function
         self.name = name
         self.ssa = ssa
-        live = {node.name for stmt in function.body for node in walk(_expression(stmt)) if isinstance(node, Global)}
+        live = {node.name for stmt in all_statements(function.body) for expr in _expressions(stmt)
+                for node in walk(expr) if isinstance(node, Global)}
         self.namer = Namer(reserved, visible, live)
         self.var_names = {}
         hints = [self.hint(p) for p in function.params]
@@ -129,10 +132,11 @@ class Generator:
 
     def plan_lifetimes(self, body):
         for index, stmt in enumerate(body):
-            expr = stmt.expr if isinstance(stmt, Assign) else stmt.value
-            for node in walk(expr):
-                if isinstance(node, Var):
-                    self.last_use[node] = index
+            for inner in all_statements([stmt]):   # a use inside a region counts at its statement
+                for expr in _expressions(inner):
+                    for node in walk(expr):
+                        if isinstance(node, Var):
+                            self.last_use[node] = index
 
     def hint(self, var):
         if var.prefix is not None:
@@ -262,14 +266,30 @@ class Generator:
                 statements.append(ast.Assign([ast.Name(target, ast.Store())], value))
             elif isinstance(stmt, Return):
                 statements.append(ast.Return(self.expr(stmt.value)))
+            else:  # never drop a statement silently
+                raise located(UnsupportedSyntax, f"adjoint cannot generate code for this "
+                              f"{'loop' if isinstance(stmt, Loop) else '`if`'} yet", stmt.loc,
+                              "Write the computation without branches and loops for now "
+                              "(np.where chooses elementwise).")
         args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in self.params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         definition = ast.FunctionDef(self.name, args, statements, [], None)
         return astor.to_source(definition)
 
 
-def _expression(stmt):
-    return stmt.expr if isinstance(stmt, Assign) else stmt.value
+def _expressions(stmt):
+    """The expressions a statement evaluates itself (not those of its nested regions)."""
+    if isinstance(stmt, Assign):
+        return [stmt.expr]
+    if isinstance(stmt, Return):
+        return [stmt.value]
+    if isinstance(stmt, If):
+        return [stmt.cond] + [value for merge in stmt.merges for value in merge.values]
+    if isinstance(stmt, Loop):
+        cond = [] if stmt.cond is None else [stmt.cond]
+        return list(stmt.bounds) + [value for phi in stmt.carried for value in phi.values] + cond + \
+            [header for _, header in stmt.exits]
+    return []
 
 
 def _hashable(fn):

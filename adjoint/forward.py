@@ -8,7 +8,7 @@ import operator
 
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
-from .ir import Apply, Assign, Const, Function, Pack, Return, Var
+from .ir import Apply, Assign, Const, Function, If, Loop, Pack, Phi, Return, Var
 from .reverse import no_rule
 from .rules import instantiate, rule_for
 
@@ -24,13 +24,9 @@ def forward(function, wrt):
 
     tangents = {param: Var(None, of=param, prefix="d_") for param in inputs}
     sweep = Tangents(active, tangents)
-    for stmt in primal:
-        sweep.body.append(stmt)
-        if isinstance(stmt, Assign) and stmt.target in active:
-            sweep.statement(stmt)
-
+    body = sweep.block(primal)
     output = Pack("tuple", [result, sweep.tangent_of_result(result)])
-    body = sweep.body + [Return(output)]
+    body.append(Return(output))
     params = list(function.params) + [tangents[p] for p in inputs]
     return Function(function.name, params, body, function.source, function.defaults)
 
@@ -40,6 +36,52 @@ class Tangents:
         self.active = active
         self.tangents = tangents
         self.body = []
+
+    def block(self, statements):
+        """The statements with tangent code after each active one."""
+        saved, self.body = self.body, []
+        try:
+            for stmt in statements:
+                if isinstance(stmt, If):
+                    self.branch(stmt)
+                elif isinstance(stmt, Loop):
+                    self.loop(stmt)
+                else:
+                    self.body.append(stmt)
+                    if isinstance(stmt, Assign) and stmt.target in self.active:
+                        self.statement(stmt)
+            return self.body
+        finally:
+            self.body = saved
+
+    def new_tangent(self, var):
+        tangent = Var(None, of=var, prefix="d_")
+        self.tangents[var] = tangent
+        return tangent
+
+    def branch(self, stmt):
+        then, orelse = self.block(stmt.then), self.block(stmt.orelse)
+        merges = list(stmt.merges)
+        for merge in stmt.merges:
+            if merge.target in self.active:
+                values = [self.tangent(value) for value in merge.values]
+                merges.append(Phi(self.new_tangent(merge.target), values))
+        self.body.append(If(stmt.cond, then, orelse, merges, stmt.loc))
+
+    def loop(self, stmt):
+        headers = [phi for phi in stmt.carried if phi.target in self.active]
+        tangent_headers = [self.new_tangent(phi.target) for phi in headers]
+        body = self.block(stmt.body)
+        carried = list(stmt.carried)
+        for phi, tangent in zip(headers, tangent_headers):
+            init, following = phi.values
+            carried.append(Phi(tangent, (self.tangent(init), self.tangent(following))))
+        exits = list(stmt.exits)
+        for out, header in stmt.exits:
+            if header in self.tangents:
+                exits.append((self.new_tangent(out), self.tangents[header]))
+        self.body.append(Loop(stmt.kind, carried, body, exits, stmt.index, stmt.bounds, stmt.test, stmt.cond,
+                              stmt.loc))
 
     def tangent(self, value):
         """The tangent of an operand: its tangent variable, or zeros if it is inactive."""

@@ -175,11 +175,18 @@ class Loop:
     `exits` pair `(out, h)` gives `out` the last value of `h`.
     """
 
-    __slots__ = ("kind", "index", "bounds", "test", "cond", "carried", "body", "exits", "loc")
+    __slots__ = ("kind", "index", "bounds", "test", "cond", "carried", "body", "exits", "loc", "reverse")
 
-    def __init__(self, kind, carried, body, exits, index=None, bounds=(), test=(), cond=None, loc=None):
+    def __init__(self, kind, carried, body, exits, index=None, bounds=(), test=(), cond=None, loc=None,
+                 reverse=False):
         self.kind, self.carried, self.body, self.exits = kind, carried, body, exits
         self.index, self.bounds, self.test, self.cond, self.loc = index, tuple(bounds), list(test), cond, loc
+        self.reverse = reverse  # a `for` loop that runs its range backwards (a backward sweep)
+
+    def replace(self, **changes):
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields.update(changes)
+        return Loop(**fields)
 
     def regions(self):
         return (self.test, self.body)
@@ -257,6 +264,48 @@ def regions(stmt):
     if isinstance(stmt, Loop):
         return stmt.regions()
     return ()
+
+
+def map_expressions(body, rewrite):
+    """A copy of `body` (nested regions included) with `rewrite` applied to every expression."""
+    out = []
+    for stmt in body:
+        if isinstance(stmt, Assign):
+            out.append(Assign(stmt.target, rewrite(stmt.expr), stmt.loc))
+        elif isinstance(stmt, Return):
+            out.append(Return(rewrite(stmt.value), stmt.loc))
+        elif isinstance(stmt, If):
+            merges = [Phi(m.target, [rewrite(v) for v in m.values]) for m in stmt.merges]
+            out.append(If(rewrite(stmt.cond), map_expressions(stmt.then, rewrite),
+                          map_expressions(stmt.orelse, rewrite), merges, stmt.loc))
+        elif isinstance(stmt, Loop):
+            out.append(stmt.replace(
+                bounds=tuple(rewrite(b) for b in stmt.bounds),
+                carried=[Phi(phi.target, [rewrite(v) for v in phi.values]) for phi in stmt.carried],
+                test=map_expressions(stmt.test, rewrite),
+                cond=None if stmt.cond is None else rewrite(stmt.cond),
+                body=map_expressions(stmt.body, rewrite),
+                exits=[(out_var, rewrite(header)) for out_var, header in stmt.exits]))
+        else:
+            out.append(stmt)
+    return out
+
+
+def substitute(expr, mapping):
+    """`expr` with variables replaced as `mapping` says."""
+    if isinstance(expr, Var):
+        return mapping.get(expr, expr)
+    if isinstance(expr, Apply):
+        return Apply(expr.fn, [substitute(a, mapping) for a in expr.args],
+                     [(k, substitute(v, mapping)) for k, v in expr.kwargs])
+    if isinstance(expr, Pack):
+        return Pack(expr.kind, [substitute(item, mapping) for item in expr.items])
+    return expr
+
+
+def defined_in(body):
+    """Every variable defined anywhere in `body`."""
+    return {var for stmt in all_statements(body) for var in statement_defines(stmt)}
 
 
 def all_statements(body):

@@ -223,6 +223,23 @@ class Lowering(ExpressionConverter):
             return self.make(Attribute(identifier), (Ref(module, module.__name__.replace(".", "_")),), (), node)
         return Ref(value, identifier)
 
+    def visit_Subscript(self, node):
+        value = self.operand(node.value)
+        index = self.index(node.slice)
+        if isinstance(value, Pack) and value.kind in ("tuple", "list") and isinstance(index, Const) \
+                and type(index.value) is int and -len(value.items) <= index.value < len(value.items):
+            return value.items[index.value]  # `(a, b)[0]` is `a`: tuples and lists exist only at compile time
+        return self.make(operator.getitem, (value, index), (), node)
+
+    def visit_Attribute(self, node):
+        value = self.convert(node.value)
+        if not isinstance(value, Static):
+            return self.attribute(value, node.attr, node)
+        if not hasattr(value.obj, node.attr):
+            raise located(UnsupportedSyntax, f"`{value.name}` has no attribute `{node.attr}`",
+                          self.info.location(node), "Check the spelling of the attribute.")
+        return Static(getattr(value.obj, node.attr), f"{value.name}.{node.attr}")
+
     def attribute(self, value, attr, node):
         if attr == "T":
             return self.make(np.transpose, (value,), (), node)
@@ -245,6 +262,13 @@ class Lowering(ExpressionConverter):
         fn = func.obj
         if fn is builtins.sum and len(args) == 1 and isinstance(args[0], Pack) and not kwargs:
             return self.sum_of(args[0].items, node)
+        if fn in (builtins.max, builtins.min) and not kwargs:
+            # `max(a, b, c)` and `max([a, b, c])` as `max(max(a, b), c)`: the same first winner
+            items = args[0].items if len(args) == 1 and isinstance(args[0], Pack) else args
+            if len(items) > 2 or items is not args:
+                return self.fold(fn, items, node)
+        if fn is builtins.pow and len(args) == 2 and not kwargs:
+            return self.make(operator.pow, args, (), node)
         if getattr(fn, "__adjoint_static__", False):
             return self.evaluate_static(fn, args, kwargs, node)
         inner = getattr(fn, "__adjoint_inline__", None)
@@ -267,6 +291,15 @@ class Lowering(ExpressionConverter):
                              f"Pass `{fn.__name__}` module-level functions and constants only.")
         result = fn(*[value(a) for a in args], **{k: value(v) for k, v in kwargs})
         return Static(result, getattr(result, "__name__", fn.__name__))
+
+    def fold(self, fn, items, node):
+        """`fn(fn(a, b), c)...` for a binary `fn` applied to all of `items`."""
+        if not items:
+            self.unsupported(node, f"`{fn.__name__}` of an empty sequence", "Give it at least one value.")
+        total = items[0]
+        for item in items[1:]:
+            total = self.make(fn, (total, item), (), node)
+        return total
 
     def sum_of(self, items, node):
         """`sum([a, b, c])` as `a + b + c`."""

@@ -5,14 +5,25 @@ backwards, emitting for each active statement the vector-Jacobian products of
 its rule. Where a value fans out, its adjoint accumulates: the first
 contribution assigns `grad_x`, later ones add to it, so no buffer is ever
 zero-filled for nothing.
+
+Control flow is replayed, not unrolled. A branch's backward code sits under
+the same condition. A loop's backward sweep is a loop that runs the same
+number of times in the opposite order: `for` loops replay their range
+reversed, `while` loops count their trips. Inside loops, each value the
+backward sweep reads is recorded, one list per value, right after it is
+computed and popped at the start of the matching backward region: the record
+holds values, never environments.
 """
 import operator
 
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
 from .errors import NoDerivativeRule, located
-from .ir import Apply, Assign, Const, Function, Pack, Return, Var
+from .ir import (Apply, Assign, Const, Function, If, Loop, Method, Pack, Phi, Return, Var, all_statements,
+                 defined_in, map_expressions, statement_defines, statement_uses, substitute)
 from .rules import instantiate, rule_for
+
+APPEND, POP = Method("append"), Method("pop")
 
 
 def reverse(function, wrt, seed="one", with_value=False, single=False, expect_scalar=None):
@@ -24,16 +35,16 @@ def reverse(function, wrt, seed="one", with_value=False, single=False, expect_sc
     `grads` is a tuple with one entry per index in `wrt`, or the gradient itself if `single`.
     """
     inputs = [function.params[i] for i in wrt]
-    primal = function.body[:-1]
+    primal = copy_regions(function.body[:-1])
     result = function.result
     outputs = [leaf for leaf in leaves_of_operand(result) if isinstance(leaf, Var)]
     active = varied(primal, inputs) & useful(primal, outputs)
 
-    body = list(primal)
     params = list(function.params)
+    seeds = []
     if seed == "one":
         if expect_scalar is not None:
-            body.append(Assign(None, Apply(rt.expect_scalar, (result, Const(expect_scalar)))))
+            primal.append(Assign(None, Apply(rt.expect_scalar, (result, Const(expect_scalar)))))
         seeds = [(result, Const(1.0))]
     else:
         cotangent = Var("cotangent")
@@ -43,13 +54,11 @@ def reverse(function, wrt, seed="one", with_value=False, single=False, expect_sc
         else:
             seeds = [(result, cotangent)]
 
-    sweep = Backward(active, body)
+    sweep = Backward(active)
     for value, adjoint in seeds:
         if isinstance(value, Var) and value in active:
             sweep.accumulate(value, adjoint)
-    for stmt in reversed(primal):
-        if isinstance(stmt, Assign) and stmt.target in sweep.adjoints:
-            sweep.statement(stmt)
+    backward = sweep.out + sweep.block(primal)
 
     grads = []
     for param in inputs:
@@ -60,27 +69,74 @@ def reverse(function, wrt, seed="one", with_value=False, single=False, expect_sc
     output = grads[0] if single else Pack("tuple", grads)
     if with_value:
         output = Pack("tuple", [result, output])
-    body.append(Return(output))
+    tapes = [Assign(tape, Pack("list", [])) for tape in sweep.tapes]
+    body = tapes + primal + backward + [Return(output)]
     return Function(function.name, params, body, function.source, function.defaults)
 
 
-class Backward:
-    """Emits adjoint statements into `body`, tracking each primal value's current adjoint."""
+def copy_regions(body):
+    """A copy of `body` whose statement lists can be edited (recording is inserted into loops)."""
+    return map_expressions(body, lambda expr: expr)
 
-    def __init__(self, active, body):
+
+class Backward:
+    """Builds the backward sweep, tracking each primal value's current adjoint."""
+
+    def __init__(self, active):
         self.active = active
-        self.body = body
         self.adjoints = {}
+        self.out = []
+        self.tapes = []
+        self.loop_depth = 0
+
+    # -- regions -------------------------------------------------------------
+
+    def block(self, statements):
+        """The backward code of `statements` (a list it returns, in execution order)."""
+        saved, self.out = self.out, []
+        try:
+            for stmt in reversed(statements):
+                if isinstance(stmt, Assign):
+                    if stmt.target is not None and stmt.target in self.adjoints:
+                        self.statement(stmt)
+                elif isinstance(stmt, If):
+                    self.branch(stmt)
+                elif isinstance(stmt, Loop):
+                    self.loop(stmt)
+            return self.out
+        finally:
+            self.out = saved
+
+    def region(self, statements, adjoints, first=()):
+        """The backward code of a nested region, starting from `adjoints`; returns (code, adjoints after)."""
+        saved = self.adjoints
+        self.adjoints = dict(adjoints)
+        try:
+            prologue = []
+            saved_out, self.out = self.out, prologue
+            for var, contribution in first:
+                self.accumulate(var, contribution)
+            self.out = saved_out
+            code = prologue + self.block(statements)
+            return code, self.adjoints
+        finally:
+            self.adjoints = saved
+
+    # -- statements ----------------------------------------------------------
 
     def accumulate(self, var, contribution):
         previous = self.adjoints.get(var)
         adjoint = Var(None, of=var, prefix="grad_")
         value = contribution if previous is None else Apply(operator.add, (previous, contribution))
-        self.body.append(Assign(adjoint, value))
+        self.out.append(Assign(adjoint, value))
         self.adjoints[var] = adjoint
 
     def statement(self, stmt):
         expr = stmt.expr
+        if not isinstance(expr, Apply):
+            if isinstance(expr, Var) and expr in self.active:
+                self.accumulate(expr, self.adjoints[stmt.target])
+            return
         rule = rule_for(expr.fn)
         bound = rule.bind(expr.args, expr.kwargs) if rule is not None else None
         if bound is None:
@@ -113,6 +169,148 @@ class Backward:
         if broadcasting:
             contribution = Apply(rt.unbroadcast, (contribution, var))
         self.accumulate(var, contribution)
+
+    # -- branches ------------------------------------------------------------
+
+    def branch(self, stmt):
+        """`if c: A else: B` backwards is `if c: back(A) else: back(B)`, adjoints merged after."""
+        inside = defined_in(stmt.then) | defined_in(stmt.orelse)
+        paths = []
+        for side, statements in enumerate((stmt.then, stmt.orelse)):
+            first = [(m.values[side], self.adjoints[m.target]) for m in stmt.merges
+                     if m.target in self.adjoints and self.is_active(m.values[side])]
+            code, adjoints = self.region(statements, self.adjoints, first)
+            if self.loop_depth:
+                code = self.record(statements, code)
+            paths.append((code, adjoints))
+        (then, then_adjoints), (orelse, else_adjoints) = paths
+        merges = []
+        for var in _ordered_keys(then_adjoints, else_adjoints):
+            if var in inside:
+                continue
+            a, b = then_adjoints.get(var), else_adjoints.get(var)
+            if a is b:
+                continue
+            merged = Var(None, of=var, prefix="grad_")
+            merges.append(Phi(merged, (a if a is not None else zeros_like(var), b if b is not None else zeros_like(var))))
+            self.adjoints[var] = merged
+        if then or orelse or merges:
+            self.out.append(If(stmt.cond, then, orelse, merges, stmt.loc))
+
+    # -- loops ---------------------------------------------------------------
+
+    def loop(self, stmt):
+        """A loop backwards: the same trips in reverse order, adjoints carried from trip to trip."""
+        headers = [phi for phi in stmt.carried if phi.target in self.active]
+        if not headers:
+            return
+        inside = defined_in(stmt.body) | {phi.target for phi in stmt.carried}
+        if stmt.index is not None:
+            inside.add(stmt.index)
+        nexts = [phi.values[1] for phi in headers]
+        outer = _unique(v for v in _reads(stmt.body) + nexts if self.is_active(v) and v not in inside)
+        exits = {header: out for out, header in stmt.exits}
+        shaped = dict(exits)  # zeros for a header's adjoint take the shape of its value after the loop
+        shaped.update({v: v for v in outer})
+
+        # the adjoints that cross iterations: one per active header, one per outer value the body reads
+        carried_vars = [phi.target for phi in headers] + outer
+        incoming = {phi.target: self.adjoints.get(exits.get(phi.target)) for phi in headers}
+        incoming.update({v: self.adjoints.get(v) for v in outer})
+        trip = {v: Var(None, of=v, prefix="grad_") for v in carried_vars}
+
+        self.loop_depth += 1
+        start = dict(self.adjoints)
+        start.update({v: trip[v] for v in outer})
+        first = [(phi.values[1], trip[phi.target]) for phi in headers if self.is_active(phi.values[1])]
+        body, after = self.region(stmt.body, start, first)
+        body = self.record(stmt.body, body, headers=[phi.target for phi in stmt.carried])
+        self.loop_depth -= 1
+
+        back_carried, back_exits = [], []
+        for v in carried_vars:
+            initial = incoming[v] if incoming[v] is not None else zeros_like(shaped[v])
+            following = after.get(v)
+            if following is None:
+                following = zeros_like(shaped[v])
+            back_carried.append(Phi(trip[v], (initial, following)))
+            final = Var(None, of=v, prefix="grad_")
+            back_exits.append((final, trip[v]))
+        for v, (final, _) in zip(carried_vars, back_exits):
+            self.adjoints[v] = final
+
+        if stmt.kind == "for":
+            index = Var(stmt.index.hint)
+            body = map_expressions(body, lambda e: substitute(e, {stmt.index: index}))
+            backward = Loop("for", back_carried, body, back_exits, index=index, bounds=stmt.bounds, reverse=True,
+                            loc=stmt.loc)
+        else:
+            trips = count_trips(stmt)
+            backward = Loop("for", back_carried, body, back_exits, index=Var("_"),
+                            bounds=(Const(0), trips, Const(1)), loc=stmt.loc)
+        self.out.append(backward)
+
+        for phi in headers:
+            init = phi.values[0]
+            if self.is_active(init):
+                self.accumulate(init, self.adjoints.pop(phi.target))
+            else:
+                self.adjoints.pop(phi.target, None)
+
+    # -- recording -----------------------------------------------------------
+
+    def record(self, statements, backward, headers=()):
+        """Record, in the forward region `statements`, each value it defines that `backward` reads.
+
+        Edits `statements` in place (a push after each definition, or at the start for loop
+        headers) and returns `backward` with a pop for each at its start.
+        """
+        defined = [v for stmt in statements for v in statement_defines(stmt)]
+        needed = set(_reads(backward))
+        wanted = [v for v in list(headers) + defined if v in needed]
+        if not wanted:
+            return backward
+        pops, mapping = [], {}
+        for var in wanted:
+            tape = Var(None, of=var, prefix="tape_")
+            self.tapes.append(tape)
+            restored = Var(var.hint)
+            mapping[var] = restored
+            pops.append(Assign(restored, Apply(POP, (tape,))))
+            push = Assign(None, Apply(APPEND, (tape, var)))
+            if var in headers:
+                statements.insert(0, push)
+            else:
+                position = next(i for i, stmt in enumerate(statements) if var in statement_defines(stmt))
+                statements.insert(position + 1, push)
+        return pops[::-1] + map_expressions(backward, lambda e: substitute(e, mapping))
+
+
+def count_trips(loop):
+    """Add a trip counter to the `while` loop `loop` (in place); returns the count after the loop."""
+    counter = Var("trips")
+    following = Var("trips")
+    loop.body.append(Assign(following, Apply(operator.add, (counter, Const(1)))))
+    loop.carried.append(Phi(counter, (Const(0), following)))
+    total = Var("trips")
+    loop.exits.append((total, counter))
+    return total
+
+
+def zeros_like(var):
+    return Apply(rt.zeros_grad, (var,))
+
+
+def _reads(statements):
+    return [v for stmt in all_statements(statements) for v in statement_uses(stmt)]
+
+
+def _unique(items):
+    return list(dict.fromkeys(items))
+
+
+def _ordered_keys(first, second):
+    return list(first) + [key for key in second if key not in first]
 
 
 def callable_name(fn):

@@ -160,9 +160,8 @@ def recursive(x):
 
 
 def calls_computed_value(x):
-    f = np.sin
-    g = (f, f)
-    return g[0](x)  # <-
+    y = np.sin(x)
+    return y(x)  # <-
 
 
 async def coroutine(x):

@@ -185,6 +185,14 @@ def scaled_max(x, y, g):
     return g * max(x, y)
 
 
+def max_of_three(x, y, z, g):
+    return g * max(x, y, z)
+
+
+def min_of_list(x, y, z, g):
+    return g * min([x, y, z])
+
+
 def fan_out(x):
     a = x * 2.0
     b = np.sin(x)
@@ -214,6 +222,16 @@ def test_builtin_max_routes_whole_gradient_to_winner():
     assert d(-1.0, 3.0, 5.0) == (0.0, 5.0)
     _, (gx, gy) = adjoint.vjp(max_gate, wrt=(0, 1))(4.0, 2.0, -3.0)
     assert (gx, gy) == (-3.0, 0.0)
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((4.0, 2.0, 3.0), (5.0, 0.0, 0.0)), ((1.0, 2.0, -3.0), (0.0, 5.0, 0.0)), ((1.0, 2.0, 3.0), (0.0, 0.0, 5.0)),
+    ((2.0, 2.0, 1.0), (5.0, 0.0, 0.0)),   # a tie: the first winner takes it all, like max() returns it
+])
+def test_max_of_many_routes_whole_gradient_to_winner(args, expected):
+    assert adjoint.grad(max_of_three, wrt=(0, 1, 2))(*args, 5.0) == expected
+    negated = tuple(-a for a in args)
+    assert adjoint.grad(min_of_list, wrt=(0, 1, 2))(*negated, 5.0) == expected
 
 
 def test_np_maximum_routes_whole_gradient_to_winner():

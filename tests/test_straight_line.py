@@ -12,10 +12,7 @@ from cases_straight import CASES, PENDING
 
 # Known failures whose cause lies outside the rules, runtime and optimiser: case name -> reason,
 # per test, or in ALL_TESTS for the PENDING cases, which no test can run yet.
-ALL_TESTS = {
-    "builtin_max_three": "lower.py: max()/min() with 3+ arguments reach the two-argument rule "
-                         "(no nesting into max(max(a, b), c) as sum([...]) gets)",
-}
+ALL_TESTS = {}
 assert set(ALL_TESTS) == {case.name for case in PENDING}
 EVERY = CASES + PENDING
 XFAIL = {}

@@ -1,39 +1,31 @@
 """Copy propagation: `a = b` where `b` is a variable or constant, then `a` used -> `b` used.
 
-Copies that only feed the `return` stay, so the returned gradients keep their names.
+In SSA form a copy can be propagated to every use, wherever it is: the copy's
+source is defined before the copy, which is defined before every use. Copies
+that only feed the `return` stay, so the returned gradients keep their names.
 """
-from ..ir import Apply, Assign, Const, Pack, Return, Var
+from ..ir import Assign, Const, Return, Var, all_statements, map_expressions, substitute
 
 
 def propagate_copies(function):
-    replacement = {}
-    body = []
-    for stmt in function.body:
-        if isinstance(stmt, Assign):
-            expr = substitute(stmt.expr, replacement)
-            if stmt.target is not None and isinstance(expr, (Var, Const)):
-                replacement[stmt.target] = expr
-            body.append(Assign(stmt.target, expr, stmt.loc))
-        else:
-            body.append(stmt)
-    function.body = body
+    copies = {}
+    for stmt in all_statements(function.body):
+        if isinstance(stmt, Assign) and isinstance(stmt.target, Var) and isinstance(stmt.expr, (Var, Const)):
+            copies[stmt.target] = stmt.expr
+    if not copies:
+        return function
+    for target, source in list(copies.items()):
+        while isinstance(source, Var) and source in copies:  # chains: a = b, b = c
+            source = copies[source]
+        copies[target] = source
+    last = function.body[-1]
+    function.body = map_expressions(function.body[:-1], lambda e: substitute(e, copies)) + [last]
     return function
-
-
-def substitute(expr, replacement):
-    if isinstance(expr, Var):
-        return replacement.get(expr, expr)
-    if isinstance(expr, Apply):
-        return Apply(expr.fn, [substitute(a, replacement) for a in expr.args],
-                     [(k, substitute(v, replacement)) for k, v in expr.kwargs])
-    if isinstance(expr, Pack):
-        return Pack(expr.kind, [substitute(item, replacement) for item in expr.items])
-    return expr
 
 
 def substitute_in_return(function):
     """Propagate copies into the `return` too (for values nobody reads by name)."""
-    copies = {stmt.target: stmt.expr for stmt in function.body
+    copies = {stmt.target: stmt.expr for stmt in all_statements(function.body)
               if isinstance(stmt, Assign) and isinstance(stmt.expr, (Var, Const))}
     last = function.body[-1]
     if isinstance(last, Return):

@@ -1,17 +1,93 @@
-"""Dead-code elimination: drop assignments nobody reads, unless they have an effect."""
-from ..ir import Apply, Assign, Return, statement_uses, walk
+"""Dead-code elimination: keep what the result or an effect needs, drop the rest.
+
+Mark and sweep over the SSA def-use graph: a value is live if a live statement
+reads it; a branch or loop stays if anything inside it is live, and then its
+condition or bounds are live too.
+"""
+from ..ir import Apply, Assign, If, Loop, Return, regions, statement_uses, variables, walk
 from ..rules import is_nondiff, rule_for
 
 
 def eliminate_dead_code(function):
-    live = set()
-    kept = []
-    for stmt in reversed(function.body):
-        if isinstance(stmt, Return) or has_effect(stmt) or (isinstance(stmt, Assign) and stmt.target in live):
-            live.update(statement_uses(stmt))
-            kept.append(stmt)
-    function.body = kept[::-1]
+    definition, parent = {}, {}
+    _index(function.body, None, definition, parent)
+    live, kept = set(), set()
+    work = []
+
+    def keep(stmt):
+        while stmt is not None and id(stmt) not in kept:
+            kept.add(id(stmt))
+            if isinstance(stmt, Loop):
+                work.extend(v for b in stmt.bounds for v in variables(b))
+                if stmt.cond is not None:
+                    work.extend(variables(stmt.cond))
+            elif isinstance(stmt, If):
+                work.extend(variables(stmt.cond))
+            stmt = parent.get(id(stmt))
+
+    for stmt in _all(function.body):
+        if isinstance(stmt, Return) or has_effect(stmt):
+            keep(stmt)
+            work.extend(statement_uses(stmt))
+    while work:
+        var = work.pop()
+        if var in live:
+            continue
+        live.add(var)
+        source = definition.get(var)
+        if source is None:
+            continue
+        stmt, needs = source
+        keep(stmt)
+        work.extend(needs)
+    function.body = _sweep(function.body, live, kept)
     return function
+
+
+def _index(body, enclosing, definition, parent):
+    """Map each variable to (the statement defining it, the variables its value needs)."""
+    for stmt in body:
+        parent[id(stmt)] = enclosing
+        if isinstance(stmt, Assign) and stmt.target is not None:
+            definition[stmt.target] = (stmt, variables(stmt.expr))
+        elif isinstance(stmt, If):
+            for merge in stmt.merges:
+                definition[merge.target] = (stmt, [v for value in merge.values for v in variables(value)])
+        elif isinstance(stmt, Loop):
+            if stmt.index is not None:
+                definition[stmt.index] = (stmt, [])
+            for phi in stmt.carried:
+                definition[phi.target] = (stmt, [v for value in phi.values for v in variables(value)])
+            for out, header in stmt.exits:
+                definition[out] = (stmt, variables(header))
+        for region in regions(stmt):
+            _index(region, stmt, definition, parent)
+
+
+def _all(body):
+    for stmt in body:
+        yield stmt
+        for region in regions(stmt):
+            yield from _all(region)
+
+
+def _sweep(body, live, kept):
+    out = []
+    for stmt in body:
+        if id(stmt) not in kept and not isinstance(stmt, Return):
+            continue
+        if isinstance(stmt, Assign) and stmt.target is not None and stmt.target not in live and not has_effect(stmt):
+            continue
+        if isinstance(stmt, If):
+            stmt = If(stmt.cond, _sweep(stmt.then, live, kept), _sweep(stmt.orelse, live, kept),
+                      [m for m in stmt.merges if m.target in live], stmt.loc)
+        elif isinstance(stmt, Loop):
+            stmt = stmt.replace(
+                test=_sweep(stmt.test, live, kept), body=_sweep(stmt.body, live, kept),
+                carried=[phi for phi in stmt.carried if phi.target in live],
+                exits=[(out_var, header) for out_var, header in stmt.exits if out_var in live])
+        out.append(stmt)
+    return out
 
 
 def has_effect(stmt):

@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from ..ir import Apply, Assign, Const, Global, Var
+from ..ir import Apply, Assign, Const, Global, If, Loop, Var
 from ..rules import rule_for
 
 SCALAR = "scalar"
@@ -32,9 +32,45 @@ class ShapeClasses:
         self.definitions = {}
         for param in function.params:
             self.classes[param] = SCALAR if param in scalar_params else param
-        for stmt in function.body:
+        self.visit(function.body)
+
+    def visit(self, body):
+        for stmt in body:
             if isinstance(stmt, Assign) and stmt.target is not None:
                 self.assign(stmt.target, stmt.expr)
+            elif isinstance(stmt, If):
+                self.visit(stmt.then)
+                self.visit(stmt.orelse)
+                for merge in stmt.merges:
+                    self.merge(merge.target, merge.values)
+            elif isinstance(stmt, Loop):
+                self.loop(stmt)
+
+    def merge(self, target, values):
+        if target.of is not None:
+            self.classes[target] = self.of(target.of)
+            return
+        classes = {self.of(value) for value in values}
+        self.classes[target] = classes.pop() if len(classes) == 1 and None not in classes else target
+
+    def loop(self, loop):
+        """Assume each carried value keeps the shape it enters with; where an iteration changes it,
+        give it a class of its own and look at the body again."""
+        if loop.index is not None:
+            self.classes[loop.index] = SCALAR
+        for phi in loop.carried:
+            self.merge(phi.target, phi.values[:1])
+        for attempt in range(2):
+            self.visit(loop.test)
+            self.visit(loop.body)
+            changed = [phi for phi in loop.carried
+                       if phi.target.of is None and self.of(phi.values[1]) != self.classes[phi.target]]
+            for phi in changed:
+                self.classes[phi.target] = phi.target
+            if not changed:
+                break
+        for out, header in loop.exits:
+            self.classes[out] = self.of(header)
 
     def assign(self, target, expr):
         self.definitions[target] = expr

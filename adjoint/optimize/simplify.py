@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from .. import runtime as rt
-from ..ir import Apply, Assign, Const, Global, Pack, Ref, Return, Var
+from ..ir import Apply, Assign, Const, Global, If, Loop, Pack, Phi, Ref, Return, Var
 from ..rules import rule_for
 from .shapes import SCALAR, ShapeClasses
 
@@ -25,18 +25,7 @@ def simplify(function, scalar_params=(), float_params=(), final=True):
     expressions, which later rewrites could change (`1.0 * k` -> `k` makes a float an int)."""
     shapes = ShapeClasses(function, set(scalar_params))
     rewriter = Rewriter(shapes, set(float_params), final, set(function.params))
-    body = []
-    for stmt in function.body:
-        if isinstance(stmt, Assign):
-            expr = rewriter.expr(stmt.expr)
-            if stmt.target is None and not isinstance(expr, Apply):
-                continue
-            body.append(Assign(stmt.target, expr, stmt.loc))
-            if stmt.target is not None:
-                shapes.assign(stmt.target, expr)
-        else:
-            body.append(Return(rewriter.expr(stmt.value), stmt.loc))
-    function.body = body
+    function.body = rewriter.block(function.body)
     return function
 
 
@@ -64,6 +53,30 @@ class Rewriter:
         self.float_params = float_params
         self.final = final
         self.params = params
+
+    def block(self, statements):
+        """The statements with every expression rewritten, nested regions included."""
+        body = []
+        for stmt in statements:
+            if isinstance(stmt, Assign):
+                expr = self.expr(stmt.expr)
+                if stmt.target is None and not isinstance(expr, Apply):
+                    continue
+                body.append(Assign(stmt.target, expr, stmt.loc))
+                if stmt.target is not None:
+                    self.shapes.definitions[stmt.target] = expr
+            elif isinstance(stmt, Return):
+                body.append(Return(self.expr(stmt.value), stmt.loc))
+            elif isinstance(stmt, If):
+                merges = [Phi(m.target, [self.expr(v) for v in m.values]) for m in stmt.merges]
+                body.append(If(self.expr(stmt.cond), self.block(stmt.then), self.block(stmt.orelse), merges,
+                               stmt.loc))
+            elif isinstance(stmt, Loop):
+                body.append(stmt.replace(
+                    bounds=tuple(self.expr(b) for b in stmt.bounds), test=self.block(stmt.test),
+                    cond=None if stmt.cond is None else self.expr(stmt.cond), body=self.block(stmt.body),
+                    carried=[Phi(phi.target, [self.expr(v) for v in phi.values]) for phi in stmt.carried]))
+        return body
 
     def expr(self, expr):
         if isinstance(expr, Pack):

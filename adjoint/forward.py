@@ -104,6 +104,9 @@ class Tangents:
             value = bound[param.name]
             if param.sequence:
                 items = value.items if isinstance(value, Pack) else (value,)
+                if any(isinstance(item, Pack) and any(self.is_active(leaf) for leaf in leaves_of_operand(item))
+                       for item in items):
+                    raise no_rule(stmt, rule, param.name)  # nested lists: refuse, never drop
                 if not any(self.is_active(item) for item in items):
                     continue
                 env["d" + param.name] = Pack("list", [self.tangent(item) for item in items])

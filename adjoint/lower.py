@@ -73,10 +73,15 @@ GENERIC_ADVICE = "Rewrite this part with assignments, arithmetic and calls of nu
 
 
 def lower(fn):
-    """The SSA `Function` of the Python function `fn`."""
+    """The SSA `Function` of the Python function (or bound method) `fn`."""
+    bound_self = getattr(fn, "__self__", None) if inspect.ismethod(fn) else None
+    fn = getattr(fn, "__func__", fn)
     node, info = frontend.parse(fn)
     params = parameters(node, info)
     lowering = Lowering(fn, info, node, inline_stack=(fn.__code__,), root_globals=fn.__globals__)
+    if bound_self is not None:  # a bound method: `self` is a constant, the rest are parameters
+        lowering.env[params[0]] = Ref(bound_self, params[0])
+        params = params[1:]
     param_vars = [Var(name) for name in params]
     lowering.env.update(zip(params, param_vars))
     result = lowering.lower_body(node)

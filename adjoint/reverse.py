@@ -18,7 +18,7 @@ import operator
 
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
-from .errors import NoDerivativeRule, located
+from .errors import NoDerivativeRule, NonScalarOutput, located
 from .ir import (Apply, Assign, Const, Function, If, Loop, Method, Pack, Phi, Return, Var, all_statements,
                  defined_in, map_expressions, statement_defines, statement_uses, substitute)
 from .rules import instantiate, rule_for
@@ -42,6 +42,9 @@ def reverse(function, wrt, seed="one", with_value=False, single=False, expect_sc
 
     params = list(function.params)
     seeds = []
+    if isinstance(result, Const) and result.value is None:
+        raise located(NonScalarOutput, f"{function.name} returns nothing (None), so it has no derivative",
+                      function.body[-1].loc, "Return the value to differentiate.")
     if seed == "one":
         if expect_scalar is not None:
             primal.append(Assign(None, Apply(rt.expect_scalar, (result, Const(expect_scalar)))))
@@ -152,6 +155,8 @@ class Backward:
                 for i, item in enumerate(items):
                     if self.is_active(item):
                         self.contribute(stmt, rule, param.name, item, dict(env, i=Const(i)), False)
+                    elif isinstance(item, Pack) and any(self.is_active(leaf) for leaf in leaves_of_operand(item)):
+                        raise no_rule(stmt, rule, param.name)  # nested lists: refuse, never drop
             elif isinstance(value, Var):
                 if value in self.active:
                     self.contribute(stmt, rule, param.name, value, env, broadcasting)
@@ -329,6 +334,6 @@ def no_rule(stmt, rule, param=None):
         message = f"`{name}` was called with arguments its derivative rule does not understand"
     else:
         message = f"no derivative rule for `{name}` with respect to its argument `{param}`"
-    advice = ("Register one with adjoint.primitive and adjoint.defvjp, or wrap the argument in "
-              "adjoint.stop_gradient(...) if no gradient should flow through it.")
+    advice = ("Wrap the argument in adjoint.stop_gradient(...) if no gradient should flow through it, "
+              "or write the computation with functions that have rules (listed in adjoint.rules.RULES).")
     return located(NoDerivativeRule, message, stmt.loc, advice)

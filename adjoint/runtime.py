@@ -185,6 +185,11 @@ def cast_like(v, ref):
     return np.asarray(v).astype(dtype)
 
 
+def stop_gradient(x):
+    """`x` itself, but no derivative flows through it: adjoint treats the result as a constant."""
+    return x
+
+
 def expect_scalar(value, where):
     """Refuse a non-scalar output where `grad` needs a scalar."""
     if np.ndim(value) != 0:

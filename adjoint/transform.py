@@ -2,6 +2,7 @@
 specialisation per combination of argument types (Python scalar or array), built
 on first call and cached.
 """
+import inspect
 import threading
 import weakref
 
@@ -22,6 +23,8 @@ SCALAR_TYPES = (int, float, bool, np.generic)
 
 def lowered(fn):
     """The SSA form of `fn`, lowered once per code object."""
+    if inspect.ismethod(fn):
+        return lower(fn)
     with _lock:
         cached = _lowered.get(fn)
         if cached is not None and cached[0] is fn.__code__:
@@ -33,6 +36,11 @@ def lowered(fn):
 
 def get_transform(cls, fn, **options):
     """The transform of `fn` with these options, the same object each time it is asked for."""
+    check_differentiable(fn)
+    if isinstance(options.get("wrt"), list):
+        options["wrt"] = tuple(options["wrt"])
+    if inspect.ismethod(fn):  # bound methods are made afresh on each attribute access: nothing to share
+        return cls(fn, **options)
     key = (cls, tuple(sorted(options.items())))
     with _lock:
         per_fn = _transforms.setdefault(fn, {})
@@ -47,20 +55,31 @@ def _code(fn):
     return getattr(fn, "__code__", None)
 
 
+def check_differentiable(fn):
+    """Refuse what adjoint cannot read as Python source, with a message saying so."""
+    if isinstance(fn, Transform) or (inspect.isfunction(fn) or inspect.ismethod(fn)):
+        code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+        if code is not None and code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) \
+                or code is not None and code.co_kwonlyargcount:
+            raise InvalidArgument(
+                f"cannot differentiate {fn.__qualname__}: it takes *args, **kwargs or keyword-only parameters. "
+                "Give it plain positional parameters (wrap it in a small function if needed).")
+        return
+    raise InvalidArgument(
+        f"adjoint can only differentiate Python functions (defined with `def`), not {fn!r}. "
+        "For a numpy or C function, wrap the call in a Python function.")
+
+
 class Transform:
     """A derivative of `fn`. Calling it compiles (once per argument types) and runs it."""
 
     label = "transform"
 
     def __init__(self, fn, wrt):
-        if isinstance(fn, Transform):
-            self.inner = fn
-        elif callable(fn) and hasattr(fn, "__code__"):
-            self.inner = None
-        else:
-            raise InvalidArgument(f"adjoint can only differentiate Python functions, not {fn!r}")
+        check_differentiable(fn)
+        self.inner = fn if isinstance(fn, Transform) else None
         self.fn = fn
-        self.code = _code(fn)
+        self.code = _code(getattr(fn, "__func__", fn))
         self.params = _parameter_names(fn)
         self.defaults = _defaults(fn)
         self.wrt, self.single = normalize_wrt(wrt, self.params, getattr(fn, "__qualname__", repr(fn)))
@@ -75,11 +94,9 @@ class Transform:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self.params):
             args = self.bind(args, kwargs)
-        key = tuple(map(type, args))
-        try:
-            compiled = self.compiled[key]
-        except KeyError:
-            compiled = self.specialize(key)
+        compiled = self.compiled.get(tuple(map(type, args)))
+        if compiled is None:
+            compiled = self.specialize(tuple(map(type, args)))
         return self.finish(compiled(*args))
 
     def finish(self, result):
@@ -159,14 +176,15 @@ def ensure_fresh_outputs(function, scalar_params):
 def _parameter_names(fn):
     if isinstance(fn, Transform):
         return fn.params + list(fn.extra_params())
-    code = fn.__code__
-    return list(code.co_varnames[:code.co_argcount])
+    code = getattr(fn, "__func__", fn).__code__
+    names = list(code.co_varnames[:code.co_argcount])
+    return names[1:] if inspect.ismethod(fn) else names
 
 
 def _defaults(fn):
     if isinstance(fn, Transform):
         return fn.defaults
-    return fn.__defaults__ or ()
+    return getattr(fn, "__func__", fn).__defaults__ or ()
 
 
 def normalize_wrt(wrt, params, name):
@@ -184,7 +202,8 @@ def normalize_wrt(wrt, params, name):
             indices.append(params.index(item))
         elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
             if not -len(params) <= item < len(params):
-                raise InvalidArgument(f"wrt={item}: {name} has only {len(params)} parameters")
+                count = f"{len(params)} parameter{'s' if len(params) != 1 else ''}"
+                raise InvalidArgument(f"wrt={item}: {name} has only {count}")
             indices.append(int(item) % len(params))
         else:
             raise InvalidArgument(f"wrt must be a parameter index or name (or a tuple of them), not {item!r}")

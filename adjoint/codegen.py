@@ -21,10 +21,9 @@ import types
 import astor
 import numpy as np
 
-from . import frontend, runtime
-from .errors import UnsupportedSyntax, located
-from .ir import (INFIX, PREFIX, Assign, Attribute, Const, Global, If, Loop, Method, Pack, Ref, Return, Var,
-                 all_statements, walk)
+from . import frontend, naming, runtime
+from .ir import (INFIX, PREFIX, Apply, Assign, Attribute, Const, Global, If, Loop, Method, Pack, Ref, Return, Var,
+                 all_statements, statement_defines, variables, walk)
 
 _serial = itertools.count(1)
 
@@ -110,7 +109,7 @@ class Generator:
 
     def __init__(self, function, name, fixed_params, reserved, visible, ssa=False):
         self.function = function
-        self.name = name
+        self.name_of_function = name
         self.ssa = ssa
         live = {node.name for stmt in all_statements(function.body) for expr in _expressions(stmt)
                 for node in walk(expr) if isinstance(node, Global)}
@@ -130,33 +129,30 @@ class Generator:
 
     # -- naming --------------------------------------------------------------
 
-    def plan_lifetimes(self, body):
-        for index, stmt in enumerate(body):
-            for inner in all_statements([stmt]):   # a use inside a region counts at its statement
-                for expr in _expressions(inner):
-                    for node in walk(expr):
-                        if isinstance(node, Var):
-                            self.last_use[node] = index
-
-    def hint(self, var):
+    def hint(self, var, names=None):
+        """The name `var` would like: a derivative is named after its primal (`grad_x`, `d_x`), a
+        recomputed or restored value after the value it stands for."""
         if var.prefix is not None:
-            return var.prefix + (self.var_names.get(var.of) or var.of.hint or "t")
-        return var.hint
+            names = self.var_names if names is None else names
+            primal = names.get(var.of) or identifier(self.hint(var.of, names))
+            return var.prefix + (primal or ("t" if var.prefix else ""))
+        return identifier(var.hint)
 
-    def define(self, var, index):
-        hint = identifier(self.hint(var))
-        if hint and not self.ssa:
-            family = [hint] + [f"{hint}_{k}" for k in range(1, 64)]
-            for candidate in family:
-                holder = self.holders.get(candidate)
-                if holder is not None and self.last_use.get(holder, -1) <= index and candidate not in self.params:
-                    self.holders[candidate] = var
-                    self.var_names[var] = candidate
-                    return candidate
-        name = self.namer.fresh(hint)
-        self.holders[name] = var
-        self.var_names[var] = name
-        return name
+    def plan_names(self):
+        fixed = dict(zip(self.function.params, self.params))
+        if self.ssa:  # every value its own name, so the SSA form shows
+            self.var_names.update(fixed)
+            for stmt in all_statements(self.function.body):
+                for var in statement_defines(stmt):
+                    if var not in self.var_names:
+                        self.var_names[var] = self.namer.fresh(self.hint(var))
+            return
+        self.var_names.update(naming.plan(self.function, fixed, self.hint, self.namer))
+
+    def name(self, var):
+        if var not in self.var_names:  # defined nowhere we saw (should not happen): never collide
+            self.var_names[var] = self.namer.fresh(self.hint(var))
+        return self.var_names[var]
 
     def inject(self, obj, hint):
         key = id(obj)
@@ -189,7 +185,7 @@ class Generator:
 
     def expr(self, node, in_index=False):
         if isinstance(node, Var):
-            return ast.Name(self.var_names[node], ast.Load())
+            return ast.Name(self.name(node), ast.Load())
         if isinstance(node, Const):
             return self.constant(node.value)
         if isinstance(node, Global):
@@ -251,30 +247,122 @@ class Generator:
 
     def source(self):
         """The function's source text."""
-        for var, name in zip(self.function.params, self.params):
-            self.var_names[var] = name
-            self.holders[name] = var
-        body = self.function.body
-        self.plan_lifetimes(body)
-        statements = []
-        for index, stmt in enumerate(body):
-            if isinstance(stmt, Assign) and stmt.target is None:
-                statements.append(ast.Expr(self.expr(stmt.expr)))
-            elif isinstance(stmt, Assign):
-                value = self.expr(stmt.expr)
-                target = self.define(stmt.target, index)
-                statements.append(ast.Assign([ast.Name(target, ast.Store())], value))
-            elif isinstance(stmt, Return):
-                statements.append(ast.Return(self.expr(stmt.value)))
-            else:  # never drop a statement silently
-                raise located(UnsupportedSyntax, f"adjoint cannot generate code for this "
-                              f"{'loop' if isinstance(stmt, Loop) else '`if`'} yet", stmt.loc,
-                              "Write the computation without branches and loops for now "
-                              "(np.where chooses elementwise).")
+        self.plan_names()
+        statements = self.block(self.function.body)
         args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in self.params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-        definition = ast.FunctionDef(self.name, args, statements, [], None)
+        definition = ast.FunctionDef(self.name_of_function, args, statements, [], None)
         return astor.to_source(definition)
+
+    def block(self, body):
+        out = []
+        for stmt in body:
+            if isinstance(stmt, Assign) and stmt.target is None:
+                out.append(ast.Expr(self.expr(stmt.expr)))
+            elif isinstance(stmt, Assign):
+                if not (isinstance(stmt.expr, Var) and self.name(stmt.expr) == self.name(stmt.target)):
+                    out.append(self.assign(stmt.target, stmt.expr))
+            elif isinstance(stmt, Return):
+                out.append(ast.Return(self.expr(stmt.value)))
+            elif isinstance(stmt, If):
+                out.extend(self.branch(stmt))
+            elif isinstance(stmt, Loop):
+                out.extend(self.loop(stmt))
+            else:  # never drop a statement silently
+                raise TypeError(f"cannot generate code for {stmt!r}")
+        return out
+
+    def assign(self, target, expr):
+        return ast.Assign([ast.Name(self.name(target), ast.Store())], self.expr(expr))
+
+    def copies(self, pairs):
+        """`target = value` for each pair whose names differ, as one parallel assignment."""
+        pairs = [(t, v) for t, v in pairs if not (isinstance(v, Var) and self.name(v) == self.name(t))]
+        if not pairs:
+            return []
+        if self.ssa:
+            return [self.assign(t, v) for t, v in pairs]
+        if len(pairs) == 1:
+            return [self.assign(*pairs[0])]
+        targets = ast.Tuple([ast.Name(self.name(t), ast.Store()) for t, _ in pairs], ast.Store())
+        return [ast.Assign([targets], ast.Tuple([self.expr(v) for _, v in pairs], ast.Load()))]
+
+    def phi_note(self, target, values):
+        """In the SSA listing, merges show as `x = phi(a, b)`."""
+        call = ast.Call(ast.Name("phi", ast.Load()), [self.expr(v) for v in values], [])
+        return ast.Assign([ast.Name(self.name(target), ast.Store())], call)
+
+    def branch(self, stmt):
+        sides = []
+        for side, region in enumerate((stmt.then, stmt.orelse)):
+            code = self.block(region)
+            if not self.ssa:
+                code += self.copies([(m.target, m.values[side]) for m in stmt.merges])
+            sides.append(code)
+        then, orelse = sides
+        if not then and not orelse:
+            return []
+        node = ast.If(self.expr(stmt.cond), then or [ast.Pass()], orelse)
+        return [node] + ([self.phi_note(m.target, m.values) for m in stmt.merges] if self.ssa else [])
+
+    def loop(self, stmt):
+        before = self.copies([(phi.target, phi.values[0]) for phi in stmt.carried])
+        body = []
+        if self.ssa:
+            before = []
+            body = [self.phi_note(phi.target, phi.values) for phi in stmt.carried]
+        if stmt.kind == "for":
+            index = ast.Name(self.name(stmt.index) if stmt.index is not None else "_", ast.Store())
+            head = self.range_call(stmt.bounds, stmt.reverse)
+        else:
+            condition = self.inline_condition(stmt.test, stmt.cond)
+            test = [] if condition is not None else self.block(stmt.test)
+            if condition is None:
+                exit_test = ast.If(ast.UnaryOp(ast.Not(), self.expr(stmt.cond)), [ast.Break()], [])
+                body += test + [exit_test]
+        body += self.block(stmt.body)
+        if not self.ssa:
+            body += self.copies([(phi.target, phi.values[1]) for phi in stmt.carried])
+        if stmt.kind == "for":
+            node = ast.For(index, head, body or [ast.Pass()], [], None)
+        else:
+            node = ast.While(condition if condition is not None else ast.Constant(True), body or [ast.Pass()], [])
+        after = self.copies([(out, header) for out, header in stmt.exits])
+        return before + [node] + after
+
+    def inline_condition(self, test, cond):
+        """A `while` test computed by plain assignments, as one expression (`while t < 10.0:`);
+        None when the test needs statements (a branch, say)."""
+        definitions = {}
+        for stmt in test:
+            if not (isinstance(stmt, Assign) and stmt.target is not None):
+                return None
+            definitions[stmt.target] = stmt.expr
+        if self.ssa:
+            return None if test else self.expr(cond)
+
+        def inline(expr):
+            if isinstance(expr, Var) and expr in definitions:
+                return inline(definitions[expr])
+            if isinstance(expr, Apply):
+                return Apply(expr.fn, [inline(a) for a in expr.args], [(k, inline(v)) for k, v in expr.kwargs])
+            return expr
+        uses = [v for expr in list(definitions.values()) + [cond] for v in variables(expr)]
+        if any(uses.count(var) > 1 for var in definitions):
+            return None
+        return self.expr(inline(cond))
+
+    def range_call(self, bounds, reverse):
+        start, stop, step = bounds
+        args = [stop] if _is(start, 0) and _is(step, 1) else [start, stop] if _is(step, 1) else [start, stop, step]
+        call = ast.Call(ast.Name(self.builtin(range), ast.Load()), [self.expr(a) for a in args], [])
+        if reverse:
+            call = ast.Call(ast.Name(self.builtin(reversed), ast.Load()), [call], [])
+        return call
+
+
+def _is(expr, value):
+    return isinstance(expr, Const) and type(expr.value) is int and expr.value == value
 
 
 def _expressions(stmt):

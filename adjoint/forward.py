@@ -8,7 +8,7 @@ import operator
 
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
-from .ir import Apply, Assign, Const, Function, If, Loop, Pack, Phi, Return, Var
+from .ir import Apply, Assign, Const, Function, If, Loop, Pack, Phi, Return, Var  # noqa: F401
 from .reverse import no_rule
 from .rules import instantiate, rule_for
 
@@ -66,7 +66,7 @@ class Tangents:
             if merge.target in self.active:
                 values = [self.tangent(value) for value in merge.values]
                 merges.append(Phi(self.new_tangent(merge.target), values))
-        self.body.append(If(stmt.cond, then, orelse, merges, stmt.loc))
+        self.body.append(stmt.replace(then=then, orelse=orelse, merges=merges))
 
     def loop(self, stmt):
         headers = [phi for phi in stmt.carried if phi.target in self.active]
@@ -80,8 +80,7 @@ class Tangents:
         for out, header in stmt.exits:
             if header in self.tangents:
                 exits.append((self.new_tangent(out), self.tangents[header]))
-        self.body.append(Loop(stmt.kind, carried, body, exits, stmt.index, stmt.bounds, stmt.test, stmt.cond,
-                              stmt.loc))
+        self.body.append(stmt.replace(carried=carried, body=body, exits=exits))
 
     def tangent(self, value):
         """The tangent of an operand: its tangent variable, or zeros if it is inactive."""

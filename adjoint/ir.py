@@ -161,10 +161,17 @@ class Phi:
 class If:
     """`if cond: then else: orelse`, then `merges` pick each value that differs between the branches."""
 
-    __slots__ = ("cond", "then", "orelse", "merges", "loc")
+    __slots__ = ("cond", "then", "orelse", "merges", "loc", "tag", "mirror")
 
-    def __init__(self, cond, then, orelse, merges, loc=None):
+    def __init__(self, cond, then, orelse, merges, loc=None, tag=None, mirror=None):
         self.cond, self.then, self.orelse, self.merges, self.loc = cond, then, orelse, merges, loc
+        self.tag = tag          # names a forward-sweep region ...
+        self.mirror = mirror    # ... that this backward-sweep region replays
+
+    def replace(self, **changes):
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields.update(changes)
+        return If(**fields)
 
 
 class Loop:
@@ -175,13 +182,15 @@ class Loop:
     `exits` pair `(out, h)` gives `out` the last value of `h`.
     """
 
-    __slots__ = ("kind", "index", "bounds", "test", "cond", "carried", "body", "exits", "loc", "reverse")
+    __slots__ = ("kind", "index", "bounds", "test", "cond", "carried", "body", "exits", "loc", "reverse",
+                 "tag", "mirror")
 
     def __init__(self, kind, carried, body, exits, index=None, bounds=(), test=(), cond=None, loc=None,
-                 reverse=False):
+                 reverse=False, tag=None, mirror=None):
         self.kind, self.carried, self.body, self.exits = kind, carried, body, exits
         self.index, self.bounds, self.test, self.cond, self.loc = index, tuple(bounds), list(test), cond, loc
         self.reverse = reverse  # a `for` loop that runs its range backwards (a backward sweep)
+        self.tag, self.mirror = tag, mirror  # as for `If`
 
     def replace(self, **changes):
         fields = {name: getattr(self, name) for name in self.__slots__}
@@ -276,8 +285,8 @@ def map_expressions(body, rewrite):
             out.append(Return(rewrite(stmt.value), stmt.loc))
         elif isinstance(stmt, If):
             merges = [Phi(m.target, [rewrite(v) for v in m.values]) for m in stmt.merges]
-            out.append(If(rewrite(stmt.cond), map_expressions(stmt.then, rewrite),
-                          map_expressions(stmt.orelse, rewrite), merges, stmt.loc))
+            out.append(stmt.replace(cond=rewrite(stmt.cond), then=map_expressions(stmt.then, rewrite),
+                                    orelse=map_expressions(stmt.orelse, rewrite), merges=merges))
         elif isinstance(stmt, Loop):
             out.append(stmt.replace(
                 bounds=tuple(rewrite(b) for b in stmt.bounds),

@@ -18,6 +18,8 @@ from . import frontend
 from .errors import SourceUnavailable, UnsupportedSyntax, located
 from .ir import Apply, Assign, Attribute, Const, Function, Global, Method, Pack, Ref, Return, Var
 from .rules import METHODS, is_nondiff, rule_for
+from .desugar import desugar
+from .lower_control import ControlFlowLowering
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data
 
 STATEMENT_NAMES = {
@@ -29,10 +31,7 @@ STATEMENT_NAMES = {
 
 # What to do instead, by syntax node type; a call site may give more specific advice.
 ADVICE = {
-    "If": "Branches are not supported yet; use np.where(condition, a, b) for elementwise choices.",
     "Match": "Branches are not supported yet; use np.where(condition, a, b) for elementwise choices.",
-    "For": "Loops are not supported yet; write the computation with numpy operations on whole arrays.",
-    "While": "Loops are not supported yet; write the computation with numpy operations on whole arrays.",
     "AsyncFor": "Differentiate an ordinary function; write the computation with numpy operations.",
     "Try": "Remove the try/except from the differentiated function; handle errors in the caller.",
     "TryStar": "Remove the try/except from the differentiated function; handle errors in the caller.",
@@ -58,7 +57,6 @@ ADVICE = {
     "DictComp": "Write the elements out, or compute them with numpy operations on arrays.",
     "GeneratorExp": "Write the elements out, or compute them with numpy operations on arrays.",
     "NamedExpr": "Assign the value in a statement of its own, then use the name.",
-    "IfExp": "Use np.where(condition, a, b) (or max/min) to choose between values.",
     "BoolOp": "Combine conditions with np.logical_and / np.logical_or.",
     "Dict": "Use a tuple, or pass the values as separate arguments.",
     "Set": "Use a tuple, or pass the values as separate arguments.",
@@ -77,6 +75,7 @@ def lower(fn):
     bound_self = getattr(fn, "__self__", None) if inspect.ismethod(fn) else None
     fn = getattr(fn, "__func__", fn)
     node, info = frontend.parse(fn)
+    desugar(node, info)
     params = parameters(node, info)
     lowering = Lowering(fn, info, node, inline_stack=(fn.__code__,), root_globals=fn.__globals__)
     if bound_self is not None:  # a bound method: `self` is a constant, the rest are parameters
@@ -102,7 +101,7 @@ def parameters(node, info):
     return [arg.id for arg in args.args]
 
 
-class Lowering(ExpressionConverter):
+class Lowering(ControlFlowLowering, ExpressionConverter):
     """Lowers the statements of one function body (or an inlined callee) into `self.body`."""
 
     def __init__(self, fn, info, node, inline_stack, root_globals, body=None, visible=None):
@@ -130,10 +129,7 @@ class Lowering(ExpressionConverter):
         statements = list(node.body)
         result = Const(None)
         for index, stmt in enumerate(statements):
-            if isinstance(stmt, gast.Return):
-                if index != len(statements) - 1:
-                    self.unsupported(stmt, "a `return` before the end of the function",
-                                     "Use a single `return` at the end (early returns arrive with control flow).")
+            if isinstance(stmt, gast.Return):  # desugaring left one, at the end
                 result = Const(None) if stmt.value is None else self.operand(stmt.value)
             else:
                 self.statement(stmt)
@@ -161,6 +157,12 @@ class Lowering(ExpressionConverter):
                 self.operand(stmt.value)  # kept for its effect, e.g. print()
         elif isinstance(stmt, gast.Pass):
             pass
+        elif isinstance(stmt, gast.If):
+            self.lower_if(stmt)
+        elif isinstance(stmt, gast.While):
+            self.lower_while(stmt)
+        elif isinstance(stmt, gast.For):
+            self.lower_for(stmt)
         else:
             self.unsupported(stmt, STATEMENT_NAMES.get(kind, f"the `{kind.lower()}` statement"))
 
@@ -322,6 +324,7 @@ class Lowering(ExpressionConverter):
                              "Write the computation without recursion, e.g. with numpy operations on whole arrays.")
         try:
             callee_node, callee_info = frontend.parse(callee)
+            desugar(callee_node, callee_info)
         except SourceUnavailable as error:
             raise located(SourceUnavailable, f"cannot inline the call to `{callee.__qualname__}`: {error.reason}",
                           self.info.location(node), error.advice) from None

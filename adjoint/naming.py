@@ -133,8 +133,8 @@ def overlaps(first, second):
 def plan(function, fixed, hint_of, namer):
     """Python names for every variable of `function`: {Var: name}.
 
-    `fixed` maps parameters to the names they must keep; `hint_of(var)` is the
-    preferred name; `namer` hands out collision-free names.
+    `fixed` maps parameters to the names they must keep; `hint_of(var, names)` is the
+    preferred name, given the names chosen so far; `namer` hands out collision-free names.
     """
     lifetimes = Lifetimes(list(fixed))
     lifetimes.block(function.body)
@@ -142,7 +142,7 @@ def plan(function, fixed, hint_of, namer):
     for var in list(lifetimes.defs) + [v for v in lifetimes.uses if v not in lifetimes.defs]:
         groups.find(var)
     params = set(fixed)
-    _coalesce(function.body, groups, params, hint_of)
+    _coalesce(function.body, groups, params, lambda var: hint_of(var, {}))
     # a header that does not share its name with its next value is copied at the end of every
     # iteration, so its name is taken for the whole loop
     for header, (start, end, following) in lifetimes.header_spans.items():
@@ -160,8 +160,8 @@ def plan(function, fixed, hint_of, namer):
         if fixed_names:
             name = fixed_names[0]
         else:
-            hint = next((hint_of(v) for v in sorted(group, key=lambda v: lifetimes.defs.get(v, -1))
-                         if hint_of(v)), "")
+            hint = next((hint_of(v, names) for v in sorted(group, key=lambda v: lifetimes.defs.get(v, -1))
+                         if hint_of(v, names)), "")
             name = _choose(hint, spans, holders, namer)
         holders.setdefault(name, []).extend(spans)
         for var in group:

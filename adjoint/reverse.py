@@ -9,21 +9,21 @@ zero-filled for nothing.
 Control flow is replayed, not unrolled. A branch's backward code sits under
 the same condition. A loop's backward sweep is a loop that runs the same
 number of times in the opposite order: `for` loops replay their range
-reversed, `while` loops count their trips. Inside loops, each value the
-backward sweep reads is recorded, one list per value, right after it is
-computed and popped at the start of the matching backward region: the record
-holds values, never environments.
+reversed, `while` loops count their trips. Each forward region gets a tag and
+its backward region names it (`mirror`), so that after optimisation the
+`record` pass can store exactly the loop values the backward code still reads.
 """
+import itertools
 import operator
 
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
 from .errors import NoDerivativeRule, NonScalarOutput, located
-from .ir import (Apply, Assign, Const, Function, If, Loop, Method, Pack, Phi, Return, Var, all_statements,
-                 defined_in, map_expressions, statement_defines, statement_uses, substitute)
+from .ir import (Apply, Assign, Const, Function, If, Loop, Pack, Phi, Return, Var, all_statements, defined_in,
+                 map_expressions, statement_uses, substitute)
 from .rules import instantiate, rule_for
 
-APPEND, POP = Method("append"), Method("pop")
+_tags = itertools.count(1)
 
 
 def reverse(function, wrt, seed="one", with_value=False, single=False, expect_scalar=None):
@@ -72,14 +72,24 @@ def reverse(function, wrt, seed="one", with_value=False, single=False, expect_sc
     output = grads[0] if single else Pack("tuple", grads)
     if with_value:
         output = Pack("tuple", [result, output])
-    tapes = [Assign(tape, Pack("list", [])) for tape in sweep.tapes]
-    body = tapes + primal + backward + [Return(output)]
+    body = primal + backward + [Return(output)]
     return Function(function.name, params, body, function.source, function.defaults)
 
 
 def copy_regions(body):
-    """A copy of `body` whose statement lists can be edited (recording is inserted into loops)."""
-    return map_expressions(body, lambda expr: expr)
+    """A copy of `body` whose regions can be edited (a trip counter is added to `while` loops),
+    each branch and loop tagged so its backward region can name it."""
+    def tag(statements):
+        out = []
+        for stmt in statements:
+            if isinstance(stmt, If):
+                stmt = stmt.replace(then=tag(stmt.then), orelse=tag(stmt.orelse), tag=next(_tags))
+            elif isinstance(stmt, Loop):
+                stmt = stmt.replace(test=tag(stmt.test), body=tag(stmt.body), carried=list(stmt.carried),
+                                    exits=list(stmt.exits), tag=next(_tags))
+            out.append(stmt)
+        return out
+    return tag(body)
 
 
 class Backward:
@@ -89,8 +99,6 @@ class Backward:
         self.active = active
         self.adjoints = {}
         self.out = []
-        self.tapes = []
-        self.loop_depth = 0
 
     # -- regions -------------------------------------------------------------
 
@@ -184,10 +192,7 @@ class Backward:
         for side, statements in enumerate((stmt.then, stmt.orelse)):
             first = [(m.values[side], self.adjoints[m.target]) for m in stmt.merges
                      if m.target in self.adjoints and self.is_active(m.values[side])]
-            code, adjoints = self.region(statements, self.adjoints, first)
-            if self.loop_depth:
-                code = self.record(statements, code)
-            paths.append((code, adjoints))
+            paths.append(self.region(statements, self.adjoints, first))
         (then, then_adjoints), (orelse, else_adjoints) = paths
         merges = []
         for var in _ordered_keys(then_adjoints, else_adjoints):
@@ -200,7 +205,7 @@ class Backward:
             merges.append(Phi(merged, (a if a is not None else zeros_like(var), b if b is not None else zeros_like(var))))
             self.adjoints[var] = merged
         if then or orelse or merges:
-            self.out.append(If(stmt.cond, then, orelse, merges, stmt.loc))
+            self.out.append(If(stmt.cond, then, orelse, merges, stmt.loc, mirror=stmt.tag))
 
     # -- loops ---------------------------------------------------------------
 
@@ -224,13 +229,10 @@ class Backward:
         incoming.update({v: self.adjoints.get(v) for v in outer})
         trip = {v: Var(None, of=v, prefix="grad_") for v in carried_vars}
 
-        self.loop_depth += 1
         start = dict(self.adjoints)
         start.update({v: trip[v] for v in outer})
         first = [(phi.values[1], trip[phi.target]) for phi in headers if self.is_active(phi.values[1])]
         body, after = self.region(stmt.body, start, first)
-        body = self.record(stmt.body, body, headers=[phi.target for phi in stmt.carried])
-        self.loop_depth -= 1
 
         back_carried, back_exits = [], []
         for v in carried_vars:
@@ -248,11 +250,11 @@ class Backward:
             index = Var(stmt.index.hint)
             body = map_expressions(body, lambda e: substitute(e, {stmt.index: index}))
             backward = Loop("for", back_carried, body, back_exits, index=index, bounds=stmt.bounds, reverse=True,
-                            loc=stmt.loc)
+                            loc=stmt.loc, mirror=stmt.tag)
         else:
             trips = count_trips(stmt)
             backward = Loop("for", back_carried, body, back_exits, index=Var("_"),
-                            bounds=(Const(0), trips, Const(1)), loc=stmt.loc)
+                            bounds=(Const(0), trips, Const(1)), loc=stmt.loc, mirror=stmt.tag)
         self.out.append(backward)
 
         for phi in headers:
@@ -261,34 +263,6 @@ class Backward:
                 self.accumulate(init, self.adjoints.pop(phi.target))
             else:
                 self.adjoints.pop(phi.target, None)
-
-    # -- recording -----------------------------------------------------------
-
-    def record(self, statements, backward, headers=()):
-        """Record, in the forward region `statements`, each value it defines that `backward` reads.
-
-        Edits `statements` in place (a push after each definition, or at the start for loop
-        headers) and returns `backward` with a pop for each at its start.
-        """
-        defined = [v for stmt in statements for v in statement_defines(stmt)]
-        needed = set(_reads(backward))
-        wanted = [v for v in list(headers) + defined if v in needed]
-        if not wanted:
-            return backward
-        pops, mapping = [], {}
-        for var in wanted:
-            tape = Var(None, of=var, prefix="tape_")
-            self.tapes.append(tape)
-            restored = Var(var.hint)
-            mapping[var] = restored
-            pops.append(Assign(restored, Apply(POP, (tape,))))
-            push = Assign(None, Apply(APPEND, (tape, var)))
-            if var in headers:
-                statements.insert(0, push)
-            else:
-                position = next(i for i, stmt in enumerate(statements) if var in statement_defines(stmt))
-                statements.insert(position + 1, push)
-        return pops[::-1] + map_expressions(backward, lambda e: substitute(e, mapping))
 
 
 def count_trips(loop):

@@ -12,6 +12,7 @@ from . import codegen
 from .errors import InvalidArgument
 from .lower import lower
 from .optimize import optimize
+from .record import record
 from .ir import Apply, Pack, Return, Var
 
 _lock = threading.RLock()
@@ -148,6 +149,7 @@ class Transform:
         scalar_params = [p for p, t in zip(function.params, key) if issubclass(t, SCALAR_TYPES)]
         float_params = [p for p, t in zip(function.params, key) if t is float]
         optimize(function, scalar_params, float_params)
+        record(function, scalar_params)
         ensure_fresh_outputs(function, scalar_params)
         text, bindings = codegen.generate(function, self.__name__, len(self.params), primal.reserved,
                                           primal.visible)

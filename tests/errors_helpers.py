@@ -174,7 +174,7 @@ class Container:
     @staticmethod
     def indented(x):
         y = x * 2.0
-        if y > 1.0:  # <-
+        with open("f"):  # <-
             y = y * y
         return y
 
@@ -187,7 +187,7 @@ class Container:
 def odd_docstring(x):
     """A docstring whose continuation lines start at column zero,
 which a naive dedent cannot remove."""
-    for i in range(2):  # <-
+    with open("f"):  # <-
         x = x * 2.0
     return x
 
@@ -197,8 +197,10 @@ class Indented:
     def odd_docstring(x):
         """Same, but indented inside a class:
 the continuation line is less indented than the def."""
-        while x < 1.0:  # <-
+        try:  # <-
             x = x * 2.0
+        finally:
+            pass
         return x
 
 
@@ -212,7 +214,7 @@ def calls_broken_helper(x):
 
 
 def helper_with_if(t):
-    if t > 0:  # <-
+    with open("f"):  # <-
         t = t * 2.0
     return t
 

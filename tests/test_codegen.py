@@ -300,10 +300,13 @@ def test_function_picked_from_tuple():
     assert adjoint.grad(picks_function_from_tuple)(0.5) == pytest.approx(-np.sin(0.5))
 
 
-def test_statement_codegen_cannot_write_is_refused_not_dropped():
-    """Until code generation handles `If`/`Loop` regions, it must refuse them, never skip them."""
+def test_branches_become_python_if_with_merges_as_copies():
     x, c, y = Var("x"), Var("c"), Var("y")
     body = [Assign(c, Apply(operator.gt, (x, Const(0.0)))), If(c, [], [], [Phi(y, (x, Const(0.0)))]),
             Return(y)]
-    with pytest.raises(adjoint.UnsupportedSyntax, match="`if`"):
-        codegen.generate(Function("f", [x], body, None), "f", 1, set(), {})
+    text, _ = codegen.generate(Function("f", [x], body, None), "f", 1, set(), {})
+    namespace = {}
+    exec(text, namespace)
+    assert namespace["f"](2.0) == 2.0 and namespace["f"](-2.0) == 0.0
+    assert "if " in text
+

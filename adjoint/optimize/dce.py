@@ -79,8 +79,8 @@ def _sweep(body, live, kept):
         if isinstance(stmt, Assign) and stmt.target is not None and stmt.target not in live and not has_effect(stmt):
             continue
         if isinstance(stmt, If):
-            stmt = If(stmt.cond, _sweep(stmt.then, live, kept), _sweep(stmt.orelse, live, kept),
-                      [m for m in stmt.merges if m.target in live], stmt.loc)
+            stmt = stmt.replace(then=_sweep(stmt.then, live, kept), orelse=_sweep(stmt.orelse, live, kept),
+                                merges=[m for m in stmt.merges if m.target in live])
         elif isinstance(stmt, Loop):
             stmt = stmt.replace(
                 test=_sweep(stmt.test, live, kept), body=_sweep(stmt.body, live, kept),

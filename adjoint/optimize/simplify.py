@@ -69,8 +69,8 @@ class Rewriter:
                 body.append(Return(self.expr(stmt.value), stmt.loc))
             elif isinstance(stmt, If):
                 merges = [Phi(m.target, [self.expr(v) for v in m.values]) for m in stmt.merges]
-                body.append(If(self.expr(stmt.cond), self.block(stmt.then), self.block(stmt.orelse), merges,
-                               stmt.loc))
+                body.append(stmt.replace(cond=self.expr(stmt.cond), then=self.block(stmt.then),
+                                         orelse=self.block(stmt.orelse), merges=merges))
             elif isinstance(stmt, Loop):
                 body.append(stmt.replace(
                     bounds=tuple(self.expr(b) for b in stmt.bounds), test=self.block(stmt.test),

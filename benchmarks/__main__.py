@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 
-from . import modes
+from . import gradients, modes
 
-SUITES = [modes]
+SUITES = [gradients, modes]
 
 
 def main(argv):

@@ -31,7 +31,10 @@ class VJP(Transform):
     label = "vjp"
 
     def extra_params(self):
-        return ("cotangent",)
+        name = "cotangent"
+        while name in self.params:
+            name += "_"
+        return (name,)
 
     def derive(self, primal, fn):
         return reverse(primal, self.wrt, seed="cotangent", with_value=True, single=self.single)
@@ -43,7 +46,13 @@ class JVP(Transform):
     label = "jvp"
 
     def extra_params(self):
-        return tuple("d_" + self.params[i] for i in self.wrt)
+        names = []
+        for i in self.wrt:
+            name = "d_" + self.params[i]
+            while name in self.params or name in names:
+                name += "_"
+            names.append(name)
+        return tuple(names)
 
     def derive(self, primal, fn):
         return forward(primal, self.wrt)
@@ -68,6 +77,7 @@ class ForwardGrad:
 
 
 def _params_of(fn):
+    fn = getattr(fn, "__adjoint_transform__", fn)
     return fn.params + list(fn.extra_params()) if isinstance(fn, Transform) else \
         list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
 
@@ -165,8 +175,8 @@ class Jacobian:
 
 def _decorator(cls, fn, **options):
     if fn is None:
-        return lambda f: get_transform(cls, f, **options)
-    return get_transform(cls, fn, **options)
+        return lambda f: get_transform(cls, f, **options).dispatcher
+    return get_transform(cls, fn, **options).dispatcher
 
 
 def grad(fn=None, wrt=0, mode="reverse"):
@@ -238,6 +248,7 @@ def source(transform, *args):
     if isinstance(transform, ForwardGrad):
         return "\n".join(source(jvp, *args) for jvp in transform.jvps)
     transform = getattr(transform, "transform", transform)
+    transform = getattr(transform, "__adjoint_transform__", transform)
     if not isinstance(transform, Transform):
         raise TypeError(f"adjoint.source expects a derivative made by adjoint (e.g. adjoint.grad(f)), not {transform!r}")
     if args:
@@ -249,6 +260,9 @@ def source(transform, *args):
 
 def ssa(fn):
     """The SSA form of `fn` as text: every value named once, as the compiler sees it."""
+    if hasattr(fn, "__adjoint_transform__") or isinstance(fn, Transform):
+        raise InvalidArgument("adjoint.ssa shows a Python function's SSA form; for a derivative, "
+                              "adjoint.source shows its generated code")
     function = lowered(fn)
     text, _ = codegen.generate(function, function.name, len(function.params), function.reserved,
                                function.visible, ssa=True)

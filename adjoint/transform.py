@@ -8,7 +8,7 @@ import weakref
 
 import numpy as np
 
-from . import codegen
+from . import codegen, frontend
 from .errors import InvalidArgument
 from .lower import lower
 from .optimize import optimize
@@ -37,6 +37,7 @@ def lowered(fn):
 
 def get_transform(cls, fn, **options):
     """The transform of `fn` with these options, the same object each time it is asked for."""
+    fn = getattr(fn, "__adjoint_transform__", fn)
     check_differentiable(fn)
     if isinstance(options.get("wrt"), list):
         options["wrt"] = tuple(options["wrt"])
@@ -86,6 +87,7 @@ class Transform:
         self.wrt, self.single = normalize_wrt(wrt, self.params, getattr(fn, "__qualname__", repr(fn)))
         self.compiled = {}
         self.last_key = None
+        self._dispatcher = None
         self.__name__ = f"{self.label}_{getattr(fn, '__name__', 'f')}"
         self.__qualname__ = self.__name__
         self.__doc__ = f"The {self.label} of {getattr(fn, '__qualname__', fn)} with respect to {self.wrt}."
@@ -118,6 +120,8 @@ class Transform:
                 compiled = self.compile(key)
                 self.compiled[key] = compiled
             self.last_key = key
+            if self._dispatcher is not None:
+                self._dispatcher.__wrapped__ = compiled  # inspect.getsource(df) shows the derivative
             return compiled
 
     def primal_function(self, key):
@@ -130,6 +134,13 @@ class Transform:
     def __wrapped__(self):
         """The generated function used last, so `inspect.getsource(df)` shows the derivative's source."""
         return self.python_function(self.last_key)
+
+    @property
+    def dispatcher(self):
+        """The function users call: a plain function, so a call costs a few attribute loads."""
+        if self._dispatcher is None:
+            self._dispatcher = make_dispatcher(self)
+        return self._dispatcher
 
     def __adjoint_inline__(self):
         """What a differentiated function calling this derivative inlines: its generic code."""
@@ -158,6 +169,52 @@ class Transform:
 
     def derive(self, primal, fn):
         raise NotImplementedError
+
+
+def make_dispatcher(transform):
+    """A function with the transform's parameters that picks the specialisation for the argument
+    types and calls it: Python binds the arguments, the key is a tuple of `__class__` loads."""
+    params = list(transform.params) + list(transform.extra_params())
+    taken = set(params)
+
+    def fresh(name):
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        return name
+
+    cache, specialize, bind, key, compiled = map(fresh, ("cache", "specialize", "bind", "key", "compiled"))
+    if transform.defaults and transform.extra_params():  # defaults in the middle: bind by hand
+        args, kwargs = fresh("args"), fresh("kwargs")
+        signature = f"*{args}, **{kwargs}"
+        prologue = f"        {args} = {bind}({args}, {kwargs})\n"
+        key_expr, call = f"tuple(map(type, {args}))", f"{compiled}(*{args})"
+    else:
+        signature, prologue = ", ".join(params), ""
+        key_expr = "(" + "".join(f"{p}.__class__, " for p in params) + ")"
+        call = f"{compiled}({', '.join(params)})"
+    source = (f"def factory({cache}, {specialize}, {bind}):\n"
+              f"    def {transform.__name__}({signature}):\n{prologue}"
+              f"        {key} = {key_expr}\n"
+              f"        {compiled} = {cache}.get({key})\n"
+              f"        if {compiled} is None:\n"
+              f"            {compiled} = {specialize}({key})\n"
+              f"        return {call}\n"
+              f"    return {transform.__name__}\n")
+    source = source.replace(f"def {transform.__name__}(", f"def {codegen.identifier(transform.__name__)}(")
+    source = source.replace(f"return {transform.__name__}\n", f"return {codegen.identifier(transform.__name__)}\n")
+    filename = f"<adjoint dispatch of {transform.__name__}>"
+    frontend.register_source(filename, source)
+    namespace = {}
+    exec(compile(source, filename, "exec"), namespace)
+    dispatcher = namespace["factory"](transform.compiled, transform.specialize, transform.bind)
+    if transform.defaults and not transform.extra_params():
+        dispatcher.__defaults__ = tuple(transform.defaults)
+    dispatcher.__qualname__ = transform.__qualname__
+    dispatcher.__doc__ = transform.__doc__
+    dispatcher.__adjoint_transform__ = transform
+    dispatcher.__adjoint_inline__ = transform.__adjoint_inline__
+    return dispatcher
 
 
 def ensure_fresh_outputs(function, scalar_params):

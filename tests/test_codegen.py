@@ -193,7 +193,7 @@ def test_module_global_array_is_read_live(monkeypatch):
     monkeypatch.setitem(globals(), "WEIGHTS", np.array([-1.0, 0.0, 1.0]))   # rebound
     monkeypatch.setitem(globals(), "OFFSET", 4.0)
     np.testing.assert_allclose(d(x), 2 * np.array([-1.0, 0.0, 1.0]) * x + 4.0)
-    assert len(d.compiled) == 1   # the same compiled code saw the new values
+    assert len(d.__adjoint_transform__.compiled) == 1   # the same compiled code saw the new values
 
 
 def test_other_modules_global_is_read_live(monkeypatch):

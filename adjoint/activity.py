@@ -7,7 +7,7 @@ reachability over the def-use graph (branches and loops included), so a
 fixpoint over that graph is exact.
 """
 from .ir import Apply, Assign, If, Loop, Pack, Var, all_statements, variables
-from .rules import is_nondiff
+from .rules import is_nondiff, rule_for
 
 
 def leaves(expr):
@@ -24,13 +24,23 @@ def leaves_of_operand(operand):
     return [operand]
 
 
+def differentiable_operands(expr):
+    """The leaves of an operation a derivative can flow through: not those its rule marks `const`
+    (used only for their shape, like `x` in `unbroadcast(g, x)`). Without a rule: all of them."""
+    rule = rule_for(expr.fn)
+    bound = rule.bind(expr.args, expr.kwargs) if rule is not None else None
+    if bound is None:
+        return leaves(expr)
+    return [leaf for param in rule.params if not param.const for leaf in leaves_of_operand(bound[param.name])]
+
+
 def dependencies(body):
     """(target, the values its derivative depends on) for every definition in `body`."""
     edges = []
     for stmt in all_statements(body):
         if isinstance(stmt, Assign) and stmt.target is not None and isinstance(stmt.expr, Apply):
             if not is_nondiff(stmt.expr.fn):
-                edges.append((stmt.target, [v for v in leaves(stmt.expr) if isinstance(v, Var)]))
+                edges.append((stmt.target, [v for v in differentiable_operands(stmt.expr) if isinstance(v, Var)]))
         elif isinstance(stmt, Assign) and isinstance(stmt.target, Var):
             edges.append((stmt.target, variables(stmt.expr)))
         elif isinstance(stmt, If):

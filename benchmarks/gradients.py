@@ -8,7 +8,7 @@ import numpy as np
 import adjoint
 
 from .timing import format_seconds, markdown_table, median_seconds
-from .workloads import LOOPS
+from .workloads import ARRAYS, LOOPS, SPECIAL
 
 
 def _fresh_copy(fn):
@@ -49,7 +49,29 @@ def cache_hit(workload):
     return median_seconds(lambda: adjoint.grad(workload.fn, wrt=workload.wrt), budget=0.05)
 
 
-def run(budget=0.3, workloads=LOOPS):
+def special_rows(budget):
+    rows = []
+    for item in SPECIAL:
+        args = item.args
+        expected = item.by_hand(*args)
+        hand = median_seconds(lambda: item.by_hand(*args), budget=budget)
+        ours = item.ours(adjoint)
+        mine = median_seconds(lambda: ours(*args), budget=budget)
+        rows.append([item.name, "hand-written", format_seconds(hand), "1.00", "reference"])
+        rows.append([item.name, "adjoint", format_seconds(mine), f"{mine / hand:.2f}",
+                     "yes" if _matches(ours(*args), expected) else "NO"])
+        if item.autograd_maker is not None:
+            try:
+                theirs_fn = item.autograd_maker()
+            except ImportError:
+                continue
+            theirs = median_seconds(lambda: theirs_fn(*args), budget=budget)
+            rows.append([item.name, "autograd", format_seconds(theirs), f"{theirs / hand:.2f}",
+                         "yes" if _matches(theirs_fn(*args), expected) else "NO"])
+    return rows
+
+
+def run(budget=0.3, workloads=LOOPS + ARRAYS):
     rows, compile_rows = [], []
     for workload in workloads:
         args = workload.args
@@ -67,6 +89,7 @@ def run(budget=0.3, workloads=LOOPS):
                          "yes" if _matches(tuple(other(*args)), expected) else "NO"])
         compile_rows.append([workload.name, format_seconds(compile_latency(workload)),
                              format_seconds(cache_hit(workload))])
+    rows += special_rows(budget)
     table = markdown_table(["workload", "system", "median per gradient", "× hand-written", "matches"], rows)
     compiled = markdown_table(["workload", "adjoint.grad(f) to first gradient", "cache hit"], compile_rows)
     return ("## Gradients against hand-written code\n\n" + table +

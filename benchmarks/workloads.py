@@ -128,3 +128,184 @@ LOOPS = [
     Workload("pendulum, 1,000 steps (while)", pendulum, (1.0, 0.5), (0, 1), pendulum_by_hand, pendulum_autograd),
     Workload("tanh RNN, 50 steps, hidden 64", rnn, _rnn_inputs(), (0, 1, 2), rnn_by_hand, rnn_autograd),
 ]
+
+
+# -- a two-layer MLP with softmax cross-entropy (batch 128, 784-256-10) ----------------------------
+
+
+def mlp(W1, b1, W2, b2, X, labels):
+    hidden = np.maximum(X @ W1 + b1, 0.0)
+    scores = hidden @ W2 + b2
+    shifted = scores - np.max(scores, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.mean(log_probs[np.arange(X.shape[0]), labels])
+
+
+def mlp_by_hand(W1, b1, W2, b2, X, labels):
+    pre = X @ W1 + b1
+    hidden = np.maximum(pre, 0.0)
+    scores = hidden @ W2 + b2
+    shifted = scores - np.max(scores, axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    probs = exps / np.sum(exps, axis=1, keepdims=True)
+    n = X.shape[0]
+    grad_scores = probs
+    grad_scores[np.arange(n), labels] -= 1.0
+    grad_scores /= n
+    grad_W2 = hidden.T @ grad_scores
+    grad_b2 = np.sum(grad_scores, axis=0)
+    grad_hidden = grad_scores @ W2.T
+    grad_pre = grad_hidden * (pre >= 0.0)
+    return X.T @ grad_pre, np.sum(grad_pre, axis=0), grad_W2, grad_b2
+
+
+def mlp_autograd(W1, b1, W2, b2, X, labels):
+    import autograd.numpy as anp
+    hidden = anp.maximum(anp.dot(X, W1) + b1, 0.0)
+    scores = anp.dot(hidden, W2) + b2
+    shifted = scores - anp.max(scores, axis=1, keepdims=True)
+    log_probs = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
+    return -anp.mean(log_probs[anp.arange(X.shape[0]), labels])
+
+
+def _mlp_inputs(batch=128, inputs=784, hidden=256, classes=10):
+    rng = np.random.default_rng(1)
+    return (rng.standard_normal((inputs, hidden)) * 0.05, np.zeros(hidden) + 0.01,
+            rng.standard_normal((hidden, classes)) * 0.05, np.zeros(classes),
+            rng.standard_normal((batch, inputs)), rng.integers(0, classes, batch))
+
+
+# -- a vectorised multiclass SVM loss with fancy indexing (500 x 3073, 10 classes) -------------------
+
+
+def svm(W, X, y):
+    scores = X @ W
+    correct = scores[np.arange(X.shape[0]), y]
+    margins = np.maximum(0.0, scores - correct[:, None] + 1.0)
+    return (np.sum(margins) - X.shape[0]) / X.shape[0]
+
+
+def svm_by_hand(W, X, y):
+    n = X.shape[0]
+    scores = X @ W
+    correct = scores[np.arange(n), y]
+    margins = scores - correct[:, None] + 1.0
+    grad_margins = (margins > 0.0).astype(float) / n
+    grad_scores = grad_margins
+    grad_scores[np.arange(n), y] -= np.sum(grad_margins, axis=1)
+    return X.T @ grad_scores
+
+
+def svm_autograd(W, X, y):
+    import autograd.numpy as anp
+    scores = anp.dot(X, W)
+    correct = scores[anp.arange(X.shape[0]), y]
+    margins = anp.maximum(0.0, scores - correct[:, None] + 1.0)
+    return (anp.sum(margins) - X.shape[0]) / X.shape[0]
+
+
+def _svm_inputs(n=500, d=3073, classes=10):
+    rng = np.random.default_rng(2)
+    return rng.standard_normal((d, classes)) * 1e-3, rng.standard_normal((n, d)), rng.integers(0, classes, n)
+
+
+# -- the Rosenbrock function of 1,000 variables (gradient and Hessian-vector product) ----------------
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def rosenbrock_by_hand(x):
+    inner = x[1:] - x[:-1] ** 2
+    grad = np.zeros_like(x)
+    grad[1:] += 200.0 * inner
+    grad[:-1] += -400.0 * inner * x[:-1] - 2.0 * (1.0 - x[:-1])
+    return grad
+
+
+def rosenbrock_hvp_by_hand(x, v):
+    inner = x[1:] - x[:-1] ** 2
+    d_inner = v[1:] - 2.0 * x[:-1] * v[:-1]
+    out = np.zeros_like(x)
+    out[1:] += 200.0 * d_inner
+    out[:-1] += -400.0 * (d_inner * x[:-1] + inner * v[:-1]) + 2.0 * v[:-1]
+    return out
+
+
+def rosenbrock_autograd(x):
+    import autograd.numpy as anp
+    return anp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+ARRAYS = [
+    Workload("two-layer MLP, 128 × 784-256-10", mlp, _mlp_inputs(), (0, 1, 2, 3), mlp_by_hand, mlp_autograd),
+    Workload("multiclass SVM, 500 × 3073, 10 classes", svm, _svm_inputs(), (0,),
+             lambda W, X, y: (svm_by_hand(W, X, y),), svm_autograd),
+    Workload("Rosenbrock, 1,000 variables", rosenbrock, (np.linspace(-1.0, 1.5, 1000),), (0,),
+             lambda x: (rosenbrock_by_hand(x),), rosenbrock_autograd),
+]
+
+
+# -- derivatives other than a gradient: a Hessian-vector product, and Jacobians of both shapes ------
+
+
+def wide(x):
+    return np.sum(np.sin(x) * x)
+
+
+def wide_jacobian_by_hand(x):
+    return np.sin(x) + x * np.cos(x)
+
+
+def tall(a):
+    return np.sin(a * np.arange(1000.0))
+
+
+def tall_jacobian_by_hand(a):
+    ramp = np.arange(1000.0)
+    return ramp * np.cos(a * ramp)
+
+
+class Special:
+    """A derivative computed some other way than `adjoint.grad`: `ours(adjoint)` builds it."""
+
+    def __init__(self, name, ours, args, by_hand, autograd_maker=None):
+        self.name, self.ours, self.args, self.by_hand, self.autograd_maker = name, ours, args, by_hand, autograd_maker
+
+
+def _hvp_autograd():
+    from autograd import hessian_vector_product
+    return hessian_vector_product(rosenbrock_autograd)
+
+
+def _jacobian_autograd(fn):
+    def make():
+        import autograd
+        return autograd.jacobian(fn)
+    return make
+
+
+def _tall_autograd(a):
+    import autograd.numpy as anp
+    return anp.sin(a * anp.arange(1000.0))
+
+
+def _wide_autograd(x):
+    import autograd.numpy as anp
+    return anp.sum(anp.sin(x) * x)
+
+
+_X = np.linspace(-1.0, 1.5, 1000)
+SPECIAL = [
+    Special("Rosenbrock Hessian-vector product", lambda ad: ad.hvp(rosenbrock), (_X, np.cos(_X)),
+            rosenbrock_hvp_by_hand, _hvp_autograd),
+    Special("Jacobian R^1000 → R^1, reverse", lambda ad: ad.jacobian(wide, mode="reverse"), (_X,),
+            wide_jacobian_by_hand, _jacobian_autograd(_wide_autograd)),
+    Special("Jacobian R^1000 → R^1, forward", lambda ad: ad.jacobian(wide, mode="forward"), (_X,),
+            wide_jacobian_by_hand, None),
+    Special("Jacobian R^1 → R^1000, forward", lambda ad: ad.jacobian(tall, mode="forward"), (0.3,),
+            tall_jacobian_by_hand, _jacobian_autograd(_tall_autograd)),
+    Special("Jacobian R^1 → R^1000, reverse", lambda ad: ad.jacobian(tall, mode="reverse"), (0.3,),
+            tall_jacobian_by_hand, None),
+]

@@ -74,6 +74,8 @@ def lower(fn):
     """The SSA `Function` of the Python function (or bound method) `fn`."""
     bound_self = getattr(fn, "__self__", None) if inspect.ismethod(fn) else None
     fn = getattr(fn, "__func__", fn)
+    if rule_for(fn) is not None and bound_self is None:
+        return lower_primitive(fn)
     node, info = frontend.parse(fn)
     desugar(node, info)
     params = parameters(node, info)
@@ -88,6 +90,18 @@ def lower(fn):
     function = Function(node.name, param_vars, lowering.body, info, defaults=fn.__defaults__ or ())
     function.visible = lowering.visible     # free names the code reads -> their objects
     function.reserved = set(lowering.visible)  # generated locals must not shadow those
+    return function
+
+
+def lower_primitive(fn):
+    """A function with rules of its own (`adjoint.primitive`) is differentiated by them: one call."""
+    node, info = frontend.parse(fn)
+    params = [Var(name) for name in parameters(node, info)]
+    result = Var("")
+    body = [Assign(result, Apply(fn, params), info.location(node)), Return(result, info.location(node))]
+    function = Function(node.name, params, body, info, defaults=fn.__defaults__ or ())
+    function.visible = {fn.__name__: fn}
+    function.reserved = set(function.visible)
     return function
 
 

@@ -35,6 +35,15 @@ def lowered(fn):
         return function
 
 
+def clear_caches():
+    """Forget every compiled derivative (the rules changed)."""
+    with _lock:
+        for per_fn in list(_transforms.values()):
+            for transform in per_fn.values():
+                transform.compiled.clear()
+        _lowered.clear()
+
+
 def get_transform(cls, fn, **options):
     """The transform of `fn` with these options, the same object each time it is asked for."""
     fn = getattr(fn, "__adjoint_transform__", fn)

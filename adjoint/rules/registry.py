@@ -97,15 +97,25 @@ def template(text):
     return gast.parse(text).body[0].value
 
 
+class Template:
+    """A rule expression written by a user: its tree and the names it can see (its module, closure)."""
+
+    __slots__ = ("tree", "namespace")
+
+    def __init__(self, tree, namespace):
+        self.tree, self.namespace = tree, namespace
+
+
 class _TemplateConverter(ExpressionConverter):
-    def __init__(self, env):
+    def __init__(self, env, namespace=NAMESPACE):
         self.env = env
+        self.namespace = namespace
 
     def name(self, identifier, node):
         if identifier in self.env:
             return self.env[identifier]
-        if identifier in NAMESPACE:
-            return Static(NAMESPACE[identifier], identifier)
+        if identifier in self.namespace:
+            return Static(self.namespace[identifier], identifier)
         return Static(getattr(builtins, identifier), identifier)
 
     def call(self, func, args, kwargs, node):
@@ -119,7 +129,9 @@ class _TemplateConverter(ExpressionConverter):
 
 
 def instantiate(tree, env):
-    """The IR expression for a parsed template, its names bound by `env`."""
+    """The IR expression for a parsed template (or a user's `Template`), its names bound by `env`."""
+    if isinstance(tree, Template):
+        return _TemplateConverter(env, tree.namespace).operand(tree.tree)
     return _TemplateConverter(env).operand(tree)
 
 

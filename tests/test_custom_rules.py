@@ -1,0 +1,57 @@
+"""User-defined primitives and rules (adjoint.primitive, defvjp, defjvp) and stop_gradient."""
+import numpy as np
+import pytest
+
+import adjoint
+import custom_rules_helpers as h
+
+SCORES = np.array([0.5, -1.0, 2.0, 0.25])
+TARGET = np.array([0.0, 0.0, 1.0, 0.0])
+
+
+def test_logsumexp_rule_in_both_modes():
+    adjoint.check_grad(h.softmax_loss, SCORES, TARGET, modes=("reverse", "forward"))
+    probabilities = np.exp(SCORES) / np.sum(np.exp(SCORES))
+    np.testing.assert_allclose(adjoint.grad(h.softmax_loss)(SCORES, TARGET), probabilities - TARGET, rtol=1e-12)
+
+
+def test_primitive_is_called_not_inlined_and_its_rule_reads_like_a_builtin():
+    gradient = adjoint.grad(h.softmax_loss)
+    source = adjoint.source(gradient, SCORES, TARGET)
+    assert "logsumexp(" in source and "np.max" not in source
+    assert "np.exp(" in source and "lambda" not in source   # the rule's expression, inlined
+    tangent = adjoint.source(adjoint.jvp(h.softmax_loss), SCORES, TARGET, SCORES)
+    assert "np.sum(" in tangent and "np.exp(" in tangent
+
+
+def test_rule_given_by_functions_inlined_or_called():
+    assert adjoint.grad(h.uses_scaled, wrt=(0, 1))(1.5, 2.0) == pytest.approx((2 * 1.5 * 2.0, 1.5 * 1.5))
+    adjoint.check_grad(h.uses_scaled, 1.5, 2.0, wrt=(0, 1))
+    source = adjoint.source(adjoint.grad(h.uses_scaled, wrt=(0, 1)), 1.5, 2.0)
+    assert "scaled_vjp_a" not in source   # a one-line `def`: inlined
+    assert "scaled_vjp_b(" in source       # two statements: called
+
+
+def test_argument_without_a_rule_refuses_to_differentiate():
+    assert adjoint.grad(h.only_first)(3.0, 1.0) == pytest.approx(6.0)
+    with pytest.raises(adjoint.NoDerivativeRule, match="only_first.*`b`"):
+        adjoint.grad(h.only_first, wrt=1)(3.0, 1.0)
+
+
+def test_too_many_rules_is_an_invalid_argument():
+    with pytest.raises(adjoint.InvalidArgument, match="1 parameters|1 parameter"):
+        adjoint.defvjp(h.logsumexp, lambda g, ans, x: g, lambda g, ans, x: g)
+
+
+def test_stop_gradient_makes_a_constant():
+    x, y = 1.5, -2.0
+    dx, dy = adjoint.grad(h.stopped, wrt=(0, 1))(x, y)
+    assert dx == pytest.approx(x * y) and dy == pytest.approx(1.0)
+    fx, fy = adjoint.grad(h.stopped, wrt=(0, 1), mode="forward")(x, y)
+    assert (fx, fy) == pytest.approx((dx, dy))
+
+
+def test_second_order_through_a_user_rule():
+    d2 = adjoint.hessian(h.softmax_loss)(SCORES, TARGET)
+    p = np.exp(SCORES) / np.sum(np.exp(SCORES))
+    np.testing.assert_allclose(d2, np.diag(p) - np.outer(p, p), atol=1e-12)

@@ -1,0 +1,90 @@
+"""The cache under threads, and derivatives that follow the code they came from."""
+import math
+import threading
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint import codegen
+
+SCALE = np.array([1.0, 2.0, 3.0])
+
+
+def cubic(x):
+    return x * x * x
+
+
+def wave(x):
+    return math.sin(x) * x
+
+
+def weighted(x):
+    return np.sum(SCALE * x * x)
+
+
+def make_scaled(k):
+    def scaled(x):
+        return k * x * x
+    return scaled
+
+
+def test_eight_threads_share_compiled_gradients(monkeypatch):
+    compiled = []
+    original = codegen.compile_function
+
+    def counting(*args, **kwargs):
+        compiled.append(args[1])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(codegen, "compile_function", counting)
+    functions = [(cubic, lambda x: 3 * x * x), (wave, lambda x: math.cos(x) * x + math.sin(x))]
+    errors = []
+    start = threading.Barrier(8)
+
+    def work(index):
+        fn, expected = functions[index % 2]
+        start.wait()
+        for step in range(200):
+            x = 0.1 * step + index
+            got = adjoint.grad(fn)(x)
+            if abs(got - expected(x)) > 1e-9 * max(1.0, abs(expected(x))):
+                errors.append((fn.__name__, x, got))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(compiled) == ["grad_cubic", "grad_wave"]   # each compiled once, by one thread
+
+
+def test_closures_with_different_captured_values_get_their_own_derivatives():
+    assert adjoint.grad(make_scaled(3.0))(2.0) == 12.0
+    assert adjoint.grad(make_scaled(5.0))(2.0) == 20.0
+
+
+def test_changed_global_array_is_read_when_called():
+    global SCALE
+    gradient = adjoint.grad(weighted)
+    x = np.array([1.0, 1.0, 1.0])
+    np.testing.assert_allclose(gradient(x), 2 * SCALE * x)
+    saved = SCALE
+    try:
+        SCALE = np.array([10.0, 20.0, 30.0])
+        np.testing.assert_allclose(gradient(x), [20.0, 40.0, 60.0])
+    finally:
+        SCALE = saved
+
+
+def test_code_object_swapped_in_place_recompiles():
+    def f(x):
+        return x * x
+
+    def g(x):
+        return x * x * x
+
+    assert adjoint.grad(f)(2.0) == 4.0
+    f.__code__ = g.__code__
+    assert adjoint.grad(f)(2.0) == pytest.approx(12.0)

@@ -7,6 +7,7 @@
 from .api import grad, hessian, hvp, jacobian, jvp, source, ssa, value_and_grad, vjp
 from .check import check_grad
 from .compare import Comparison, compare
+from .graph import Graph, graph
 from .rules.custom import defjvp, defvjp, primitive
 from .runtime import stop_gradient
 from .errors import (AdjointError, GradientMismatch, InvalidArgument, NoDerivativeRule, NonScalarOutput,
@@ -14,6 +15,6 @@ from .errors import (AdjointError, GradientMismatch, InvalidArgument, NoDerivati
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "ssa", "check_grad", "compare", "Comparison", "stop_gradient", "primitive", "defvjp", "defjvp",
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "ssa", "check_grad", "compare", "Comparison", "graph", "Graph", "stop_gradient", "primitive", "defvjp", "defjvp",
            "AdjointError", "UnsupportedSyntax", "NoDerivativeRule", "NonScalarOutput", "SourceUnavailable",
            "InvalidArgument", "GradientMismatch"]

@@ -122,24 +122,27 @@ def _float_dtype(x):
     return x.dtype if np.issubdtype(x.dtype, np.inexact) else np.dtype(float)
 
 
-def _reverse_rows(vjp, args, index_position):
-    """The Jacobian wrt one argument, one reverse pass per output element."""
-    value = vjp.fn(*args) if not isinstance(vjp.fn, Transform) else vjp.fn(*args)
+def _reverse_rows(vjp, args, positions):
+    """The Jacobians wrt the arguments at `positions`, one reverse pass per output element
+    (each pass gives the row of every argument at once)."""
+    value = vjp.fn(*args)
     out_shape = np.shape(value)
     rows = {}
     for element, cotangent in _basis(value):
-        _, grad = vjp(*args, cotangent)
-        rows[element] = np.asarray(grad)
-    in_shape = np.shape(args[index_position])
-    result = np.zeros(out_shape + in_shape, dtype=np.result_type(*rows.values(), float))
-    for element, row in rows.items():
-        result[element] = row
-    x = args[index_position]
-    if isinstance(x, (int, float)) and out_shape == ():
-        return float(result)
-    if isinstance(x, np.ndarray):
-        result = result.astype(_float_dtype(x), copy=False)
-    return result
+        _, grads = vjp(*args, cotangent)
+        rows[element] = [np.asarray(g) for g in grads]
+    jacobians = []
+    for k, position in enumerate(positions):
+        x = args[position]
+        result = np.zeros(out_shape + np.shape(x), dtype=np.result_type(*(r[k] for r in rows.values()), float))
+        for element, row in rows.items():
+            result[element] = row[k]
+        if isinstance(x, (int, float)) and out_shape == ():
+            result = float(result)
+        elif isinstance(x, np.ndarray):
+            result = result.astype(_float_dtype(x), copy=False)
+        jacobians.append(result)
+    return jacobians
 
 
 class Jacobian:
@@ -169,7 +172,7 @@ class Jacobian:
         if mode == "forward":
             out = [_forward_columns(get_transform(JVP, self.fn, wrt=i), args, i) for i in self.wrt]
         else:
-            out = [_reverse_rows(get_transform(VJP, self.fn, wrt=i), args, i) for i in self.wrt]
+            out = _reverse_rows(get_transform(VJP, self.fn, wrt=tuple(self.wrt)), args, self.wrt)
         return out[0] if self.single else tuple(out)
 
 
@@ -245,8 +248,8 @@ def source(transform, *args):
 
     Without `args`: the specialisation used last, or the generic one if it has not run yet.
     """
-    if isinstance(transform, ForwardGrad):
-        return "\n".join(source(jvp, *args) for jvp in transform.jvps)
+    if isinstance(transform, ForwardGrad):  # one tangent code per argument: show each
+        return "\n".join(source(jvp, *(args + (args[i],) if args else ())) for jvp, i in zip(transform.jvps, transform.wrt))
     transform = getattr(transform, "transform", transform)
     transform = getattr(transform, "__adjoint_transform__", transform)
     if not isinstance(transform, Transform):

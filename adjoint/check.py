@@ -78,7 +78,7 @@ def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse"
                 element = f"[{', '.join(map(str, at))}]" if at else ""
                 raise GradientMismatch(
                     f"{mode}-mode gradient of {getattr(f, '__qualname__', f)} wrt {wrt_item!r}{element} is "
-                    f"{got[at]!r}, but central finite differences give {expected[at]!r} "
+                    f"{float(got[at]):.10g}, but central finite differences give {float(expected[at]):.10g} "
                     f"(error {error[at]:.3g} > {atol:g} + {rtol:g} * |expected|)")
             worst = max(worst, float(np.max(error)) if error.size else 0.0)
     return worst

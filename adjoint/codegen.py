@@ -17,6 +17,7 @@ import keyword
 import math
 import re
 import types
+from collections import Counter
 
 import astor
 import numpy as np
@@ -126,6 +127,7 @@ class Generator:
         self.holders = {}         # name -> Var currently held
         self.injected = {}        # id(obj) -> (name, obj)
         self.last_use = {}
+        self._uses = None
 
     # -- naming --------------------------------------------------------------
 
@@ -233,6 +235,14 @@ class Generator:
         symbol = PREFIX.get(fn) if _hashable(fn) else None
         if symbol is not None:
             return ast.UnaryOp(_UNARY[symbol](), self.expr(args[0]))
+        if fn is _and or fn is _or:
+            op = ast.And if fn is _and else ast.Or
+            operands = []
+            for arg in args:  # `a and b and c`, not `(a and b) and c`
+                value = self.expr(arg)
+                operands += value.values if isinstance(value, ast.BoolOp) and isinstance(value.op, op) \
+                    else [value]
+            return ast.BoolOp(op(), operands)
         if fn is _getitem:
             return ast.Subscript(self.expr(args[0]), self.expr(args[1], in_index=True), ast.Load())
         if isinstance(fn, Attribute):
@@ -292,7 +302,32 @@ class Generator:
         call = ast.Call(ast.Name("phi", ast.Load()), [self.expr(v) for v in values], [])
         return ast.Assign([ast.Name(self.name(target), ast.Store())], call)
 
+    def short_circuit(self, stmt):
+        """`a and b` / `a or b` (lowered to an `If` that computes `b` only when needed) as
+        (target, definitions of `b`'s parts, the expression); None if the `If` does more."""
+        if self.ssa or len(stmt.merges) != 1:
+            return None
+        target, (first, second) = stmt.merges[0].target, stmt.merges[0].values
+        if not stmt.orelse and second is stmt.cond:
+            op, region, other = _and, stmt.then, first
+        elif not stmt.then and first is stmt.cond:
+            op, region, other = _or, stmt.orelse, second
+        else:
+            return None
+        definitions = {}
+        for inner in region:
+            if not (isinstance(inner, Assign) and inner.target is not None):
+                return None
+            definitions[inner.target] = inner.expr
+        return target, definitions, Apply(op, (stmt.cond, other))
+
     def branch(self, stmt):
+        pattern = self.short_circuit(stmt)
+        if pattern is not None:  # `t = a and b` reads better than the branch it was lowered to
+            target, definitions, expr = pattern
+            inlined = self.inline(definitions, expr, self.use_counts())
+            if inlined is not None:
+                return [self.assign(target, inlined)]
         sides = []
         for side, region in enumerate((stmt.then, stmt.orelse)):
             code = self.block(region)
@@ -300,8 +335,10 @@ class Generator:
                 code += self.copies([(m.target, m.values[side]) for m in stmt.merges])
             sides.append(code)
         then, orelse = sides
-        if not then and not orelse:
+        if not then and not orelse and not (self.ssa and stmt.merges):  # the SSA listing shows every phi
             return []
+        if not then and not self.ssa:  # `if not c: ...` rather than `if c: pass else: ...`
+            return [ast.If(_negated(self.expr(stmt.cond)), orelse, [])]
         node = ast.If(self.expr(stmt.cond), then or [ast.Pass()], orelse)
         return [node] + ([self.phi_note(m.target, m.values) for m in stmt.merges] if self.ssa else [])
 
@@ -314,6 +351,11 @@ class Generator:
         if stmt.kind == "for":
             index = ast.Name(self.name(stmt.index) if stmt.index is not None else "_", ast.Store())
             head = self.range_call(stmt.bounds, stmt.reverse)
+            if stmt.cond is not None:  # a `for` loop that stops early: `if broke: break` opens each trip
+                condition = self.inline_condition(stmt.test, stmt.cond)
+                test = [] if condition is not None else self.block(stmt.test)
+                stop = _negated(condition if condition is not None else self.expr(stmt.cond))
+                body += test + [ast.If(stop, [ast.Break()], [])]
         else:
             condition = self.inline_condition(stmt.test, stmt.cond)
             test = [] if condition is not None else self.block(stmt.test)
@@ -331,26 +373,46 @@ class Generator:
         return before + [node] + after
 
     def inline_condition(self, test, cond):
-        """A `while` test computed by plain assignments, as one expression (`while t < 10.0:`);
-        None when the test needs statements (a branch, say)."""
-        definitions = {}
-        for stmt in test:
-            if not (isinstance(stmt, Assign) and stmt.target is not None):
-                return None
-            definitions[stmt.target] = stmt.expr
+        """A `while` test computed by plain assignments and `and`/`or`, as one expression
+        (`while t < 10.0:`); None when the test needs statements (a branch, say)."""
         if self.ssa:
             return None if test else self.expr(cond)
+        definitions = {}
+        for stmt in test:
+            pattern = self.short_circuit(stmt) if isinstance(stmt, If) else None
+            if pattern is not None:
+                target, parts, expr = pattern
+                definitions.update(parts)
+                definitions[target] = expr
+            elif isinstance(stmt, Assign) and stmt.target is not None:
+                definitions[stmt.target] = stmt.expr
+            else:
+                return None
+        uses = Counter(v for expr in list(definitions.values()) + [cond] for v in variables(expr))
+        inlined = self.inline(definitions, cond, uses)
+        return None if inlined is None else self.expr(inlined)
 
-        def inline(expr):
-            if isinstance(expr, Var) and expr in definitions:
-                return inline(definitions[expr])
-            if isinstance(expr, Apply):
-                return Apply(expr.fn, [inline(a) for a in expr.args], [(k, inline(v)) for k, v in expr.kwargs])
-            return expr
-        uses = [v for expr in list(definitions.values()) + [cond] for v in variables(expr)]
-        if any(uses.count(var) > 1 for var in definitions):
+    def inline(self, definitions, expr, uses):
+        """`expr` as one expression, with the `definitions` it reads substituted; None unless
+        each of them is read exactly once (`uses`), so none is dropped or computed twice."""
+        if any(uses[var] != 1 for var in definitions):
             return None
-        return self.expr(inline(cond))
+
+        def substituted(expr):
+            if isinstance(expr, Var) and expr in definitions:
+                return substituted(definitions[expr])
+            if isinstance(expr, Apply):
+                return Apply(expr.fn, [substituted(a) for a in expr.args],
+                             [(k, substituted(v)) for k, v in expr.kwargs])
+            return expr
+        return substituted(expr)
+
+    def use_counts(self):
+        """How often each variable is read in the whole function (computed once)."""
+        if self._uses is None:
+            self._uses = Counter(v for stmt in all_statements(self.function.body) for expr in _expressions(stmt)
+                                 for v in variables(expr))
+        return self._uses
 
     def range_call(self, bounds, reverse):
         start, stop, step = bounds
@@ -359,6 +421,13 @@ class Generator:
         if reverse:
             call = ast.Call(ast.Name(self.builtin(reversed), ast.Load()), [call], [])
         return call
+
+
+def _negated(condition):
+    """`not condition`, without a double negation."""
+    if isinstance(condition, ast.UnaryOp) and isinstance(condition.op, ast.Not):
+        return condition.operand
+    return ast.UnaryOp(ast.Not(), condition)
 
 
 def _is(expr, value):
@@ -389,6 +458,16 @@ def _hashable(fn):
 
 
 _getitem = __import__("operator").getitem
+
+
+def _and(a, b):
+    """Stands for `a and b` in an expression the code generator assembles (never called)."""
+    return a and b
+
+
+def _or(a, b):
+    """Stands for `a or b` (never called)."""
+    return a or b
 
 
 def generate(function, name, fixed_params, reserved, visible, ssa=False):

@@ -14,9 +14,10 @@ and guards, and every `for` loop becomes `for k in range(...)`:
                                     if not broke:
                                         work()
 
-A `for` loop that can break becomes a `while` loop over an index, so the loop
-stops where Python's would. What remains is structured control flow that maps
-directly onto the structured SSA form.
+A `for` loop that can break keeps its range and carries its flag as a
+`stop_flag`: lowering makes the flag the loop's exit test, checked at the start
+of each trip, so the loop stops where Python's would. What remains is
+structured control flow that maps directly onto the structured SSA form.
 """
 import gast
 
@@ -74,6 +75,7 @@ class Desugar:
         self.loops = []
         self.returned = None
         self.result = None
+        self.flags = set()  # the names of the flags this rewrite introduces
 
     def fresh(self, hint):
         name, n = hint, 0
@@ -90,25 +92,39 @@ class Desugar:
         returns = [n for n in gast.walk(node) if isinstance(n, gast.Return)]
         single_final = len(returns) == 1 and body and body[-1] is returns[0]
         if returns and not single_final:
-            self.returned = self.fresh("returned")
+            self.returned = self.flag("returned")
             self.result = self.fresh("result")
             prologue = [_assign(self.returned, _const(False)), _assign(self.result, _const(None))]
             node.body = _located(prologue, node) + self.block(body) + [
                 _located(gast.Return(_name(self.result)), returns[-1])]
         else:
             node.body = self.block(body)
+        _drop_unread(node, self.flags)
+
+    def flag(self, hint):
+        name = self.fresh(hint)
+        self.flags.add(name)
+        return name
 
     # -- blocks: guard what follows a statement that may leave early --------------
 
     def block(self, statements):
         out = []
         for index, stmt in enumerate(statements):
+            rest = statements[index + 1:]
+            if rest and isinstance(stmt, gast.If) and (_always_leaves(stmt.body) or _always_leaves(stmt.orelse)):
+                # what follows runs only on the path that stays: move it there, no flag needed
+                if _always_leaves(stmt.body):
+                    stmt = gast.copy_location(gast.If(stmt.test, stmt.body, stmt.orelse + rest), stmt)
+                else:
+                    stmt = gast.copy_location(gast.If(stmt.test, stmt.body + rest, stmt.orelse), stmt)
+                rest = []
             rewritten, exits = self.statement(stmt)
             out.extend(rewritten)
-            rest = statements[index + 1:]
             if exits and rest:
                 guard = self.guard_flag(exits)
                 out.append(_located(gast.If(_not(guard), self.block(rest), []), rest[0]))
+            if not rest or exits:
                 break
         return out
 
@@ -167,32 +183,29 @@ class Desugar:
             raise located(UnsupportedSyntax, "adjoint does not support `while ... else`", self.info.location(stmt),
                           "Move the `else` block after the loop, guarded by a flag.")
         exits, continues = self.exits(stmt.body)
-        loop = Loop(self.fresh("broke") if exits else None, self.fresh("skip") if exits or continues else None)
+        loop = Loop(self.flag("broke") if exits else None, self.flag("skip") if exits or continues else None)
         body = self.loop_body(stmt.body, loop)
         if not exits:
             return [_located(gast.While(stmt.test, body, []), stmt)]
         test = gast.BoolOp(gast.And(), [_not(loop.broke), stmt.test])
+        if isinstance(stmt.test, gast.Constant) and stmt.test.value:  # `while True:`
+            test = _not(loop.broke)
         return _located([_assign(loop.broke, _const(False)), gast.While(test, body, [])], stmt)
 
     def for_loop(self, stmt):
         if stmt.orelse:
             raise located(UnsupportedSyntax, "adjoint does not support `for ... else`", self.info.location(stmt),
                           "Move the `else` block after the loop, guarded by a flag.")
-        setup, counter, iterations, bind = self.iteration(stmt)
+        setup, counter, iterations, bind, sequences = self.iteration(stmt)
         exits, continues = self.exits(stmt.body)
-        loop = Loop(self.fresh("broke") if exits else None, self.fresh("skip") if exits or continues else None)
+        loop = Loop(self.flag("broke") if exits else None, self.flag("skip") if exits or continues else None)
         body = self.loop_body(stmt.body, loop)
-        if not exits:
-            return _located(setup + [gast.For(_name(counter, store=True), iterations, bind + body, [], None)], stmt)
-        # a loop that can stop early runs as `while` over the index, so it stops where Python's would
-        ranges, position, count = self.fresh("iterations"), self.fresh("position"), self.fresh("count")
-        test = gast.BoolOp(gast.And(), [_not(loop.broke),
-                                        gast.Compare(_name(position), [gast.Lt()], [_name(count)])])
-        step = [_assign(counter, _subscript(ranges, position)),
-                _assign(position, gast.BinOp(_name(position), gast.Add(), _const(1)))]
-        prologue = [_assign(ranges, iterations), _assign(count, _call("len", _name(ranges))),
-                    _assign(position, _const(0)), _assign(loop.broke, _const(False))]
-        return _located(setup + prologue + [gast.While(test, step + bind + body, [])], stmt)
+        rewritten = gast.For(_name(counter, store=True), iterations, bind + body, [], None)
+        rewritten.sequences = sequences  # lowering unrolls a loop over a tuple or list of values
+        # a loop that can break stops at the start of the trip after the one that set the flag
+        rewritten.stop_flag = loop.broke if exits else None
+        prologue = [_assign(loop.broke, _const(False))] if exits else []
+        return _located(setup + prologue + [rewritten], stmt)
 
     def exits(self, body):
         """(does the body leave this loop early, does it skip to the next iteration)."""
@@ -201,17 +214,18 @@ class Desugar:
         return leaves, continues
 
     def iteration(self, stmt):
-        """(setup statements, counter name, `range(...)` to iterate, statements binding the target)."""
+        """(setup statements, counter name, `range(...)` to iterate, statements binding the target,
+        names of the sequences iterated over)."""
         target, iterable = stmt.target, stmt.iter
-        if _is_call_to(iterable, "range") and isinstance(target, gast.Name):
-            return [], target.id, iterable, []
+        if (_is_call_to(iterable, "range") or _is_reversed_range(iterable)) and isinstance(target, gast.Name):
+            return [], target.id, iterable, [], []
         counter = self.fresh("k")
         if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _pair(target):
             sequence, setup = self.hoist(iterable.args[0], "sequence")
             index, item = target.elts
             bind = [gast.Assign([index], _name(counter), None),
                     gast.Assign([item], _subscript(sequence, counter), None)]
-            return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt)
+            return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt), [sequence]
         if _is_call_to(iterable, "zip") and isinstance(target, (gast.Tuple, gast.List)) \
                 and len(target.elts) == len(iterable.args):
             sequences, setup = [], []
@@ -222,10 +236,10 @@ class Desugar:
             length = _call("min", *[_call("len", _name(s)) for s in sequences]) if len(sequences) > 1 \
                 else _call("len", _name(sequences[0]))
             bind = [gast.Assign([elt], _subscript(s, counter), None) for elt, s in zip(target.elts, sequences)]
-            return setup, counter, _call("range", length), _located(bind, stmt)
+            return setup, counter, _call("range", length), _located(bind, stmt), sequences
         sequence, setup = self.hoist(iterable, "sequence")
         bind = [gast.Assign([target], _subscript(sequence, counter), None)]
-        return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt)
+        return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt), [sequence]
 
     def hoist(self, expr, hint):
         if isinstance(expr, gast.Name):
@@ -234,8 +248,40 @@ class Desugar:
         return name, [_located(_assign(name, expr), expr)]
 
 
+def _always_leaves(statements):
+    """Does every path through these statements end in `return`, `break` or `continue`?"""
+    return any(isinstance(stmt, (gast.Return, gast.Break, gast.Continue))
+               or isinstance(stmt, gast.If) and _always_leaves(stmt.body) and _always_leaves(stmt.orelse)
+               for stmt in statements)
+
+
+def _drop_unread(node, flags):
+    """Remove the assignments to flags nothing reads (a flag the rewrite did not need after all)."""
+    read = {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    read |= {n.stop_flag for n in gast.walk(node) if getattr(n, "stop_flag", None)}  # a loop's exit test
+    unread = flags - read
+
+    def keep(stmt):
+        return not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id in unread)
+
+    stack = [node]
+    while stack:
+        owner = stack.pop()
+        for field in ("body", "orelse"):
+            statements = getattr(owner, field, None)
+            if isinstance(statements, list):
+                statements[:] = [stmt for stmt in statements if keep(stmt)]
+                stack.extend(statements)
+
+
 def _subscript(sequence, counter):
     return gast.Subscript(_name(sequence), _name(counter), gast.Load())
+
+
+def _is_reversed_range(node):
+    """`reversed(range(...))`: a range run backwards (what backward sweeps loop over)."""
+    return _is_call_to(node, "reversed") and len(node.args) == 1 and _is_call_to(node.args[0], "range")
 
 
 def _pair(target):

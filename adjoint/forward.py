@@ -8,7 +8,7 @@ import operator
 
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
-from .ir import Apply, Assign, Const, Function, If, Loop, Pack, Phi, Return, Var  # noqa: F401
+from .ir import Apply, Assign, Const, Function, If, Loop, Pack, Phi, Return, Unbound, Var  # noqa: F401
 from .reverse import no_rule
 from .rules import instantiate, rule_for
 
@@ -86,6 +86,8 @@ class Tangents:
         """The tangent of an operand: its tangent variable, or zeros if it is inactive."""
         if isinstance(value, Var) and value in self.tangents:
             return self.tangents[value]
+        if isinstance(value, Unbound):  # no value on this path, so no tangent either
+            return value
         return Apply(rt.zeros_grad, (value,))
 
     def statement(self, stmt):

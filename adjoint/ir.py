@@ -50,6 +50,25 @@ class Const(Expr):
         return f"Const({self.value!r})"
 
 
+class Unbound(Const):
+    """What a name holds on a path where it was never assigned (`if c: y = ...` without `else`).
+
+    Python code reads such a name only on paths that assigned it, so the value is never
+    used; it is `None` in the generated code.
+    """
+
+    __slots__ = ()
+
+    def __init__(self):
+        super().__init__(None)
+
+    def __repr__(self):
+        return "UNBOUND"
+
+
+UNBOUND = Unbound()
+
+
 class Global(Expr):
     """A name read from the user's module globals each time the code runs."""
 
@@ -177,7 +196,8 @@ class If:
 class Loop:
     """A `for` loop over `range(*bounds)` with `index`, or a `while` loop whose `test` block computes `cond`.
 
-    `carried` are the values the loop updates: each header `Phi(h, (init, next))`
+    A `for` loop may have a `test` and `cond` too (a loop that can `break`): it stops at the
+    start of the first trip where `cond` is false. `carried` are the values the loop updates: each header `Phi(h, (init, next))`
     names the value `h` at the start of an iteration. After the loop, each
     `exits` pair `(out, h)` gives `out` the last value of `h`.
     """

@@ -19,7 +19,7 @@ from .errors import SourceUnavailable, UnsupportedSyntax, located
 from .ir import Apply, Assign, Attribute, Const, Function, Global, Method, Pack, Ref, Return, Var
 from .rules import METHODS, is_nondiff, rule_for
 from .desugar import desugar
-from .lower_control import ControlFlowLowering
+from .lower_control import ControlFlowLowering, prune_unbound
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data
 
 STATEMENT_NAMES = {
@@ -87,6 +87,7 @@ def lower(fn):
     lowering.env.update(zip(params, param_vars))
     result = lowering.lower_body(node)
     lowering.body.append(Return(result, info.location(node)))
+    prune_unbound(lowering.body)
     function = Function(node.name, param_vars, lowering.body, info, defaults=fn.__defaults__ or ())
     function.visible = lowering.visible     # free names the code reads -> their objects
     function.reserved = set(lowering.visible)  # generated locals must not shadow those
@@ -267,6 +268,14 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
         return self.make(Attribute(attr), (value,), (), node)
 
     def method_call(self, value, method, args, kwargs, node):
+        if isinstance(value, Pack) and method in _LIST_MUTATORS:
+            # a list exists only while compiling: an in-place change would act on a copy of nothing
+            generated = self.info.filename.startswith("<adjoint")
+            self.unsupported(node, f"changing a list in place (`.{method}`)",
+                             "This is a derivative whose loop records values in a list: adjoint cannot "
+                             "differentiate it again (derivatives of derivatives work for code without "
+                             "such loops)." if generated else
+                             "Build a new tuple, or collect the values in an array (np.stack, np.append).")
         if method in METHODS:
             fn, packs_varargs = METHODS[method]
             if packs_varargs and len(args) > 1:
@@ -357,6 +366,9 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
             nested.env[name] = value if isinstance(value, (Var, Const, Global, Ref, Pack)) else \
                 nested.as_operand(Static(value, name), node)
         return nested.lower_body(callee_node)
+
+
+_LIST_MUTATORS = {"append", "pop", "extend", "insert", "remove", "clear", "sort", "reverse"}
 
 
 def _is_static(value):

@@ -4,13 +4,19 @@ Runs after `desugar`, so loops are `while` or `for k in range(...)` and no
 `break`, `continue` or early `return` is left. Each region is lowered with its
 own copy of the name environment; where the environments of two paths differ,
 a `Phi` merges them (at the end of an `if`, at the head of a loop).
+
+A name that only some paths assign (`if c: y = ...` without `else`; a value
+first assigned inside a loop; the loop variable after its loop) merges with
+`UNBOUND` on the other paths: Python reads it only where it was assigned.
+Such merges that nothing reads are dropped once the function is lowered.
 """
 import builtins
 import operator
+from collections import Counter
 
 import gast
 
-from .ir import Const, If, Loop, Pack, Phi, Var
+from .ir import UNBOUND, Const, If, Loop, Pack, Phi, Unbound, Var, all_statements, statement_uses
 from .syntax import Static
 
 
@@ -59,11 +65,11 @@ class ControlFlowLowering:
         orelse, else_env = self.region(stmt.orelse, before)
         merges = []
         for name in _ordered_union(then_env, else_env):
-            if name not in then_env or name not in else_env:
-                self.env.pop(name, None)  # bound on one path only: unusable after the `if`
+            a, b = then_env.get(name, UNBOUND), else_env.get(name, UNBOUND)
+            if (a is UNBOUND or b is UNBOUND) and isinstance(a if b is UNBOUND else b, (Static, Pack)):
+                self.env.pop(name, None)  # a function or tuple bound on one path only: unusable after
                 continue
-            merged = self.merge(name, then_env[name], else_env[name], stmt, merges)
-            self.env[name] = merged
+            self.env[name] = self.merge(name, a, b, stmt, merges)
         self.body.append(If(cond, then, orelse, merges, self.info.location(stmt)))
 
     def merge(self, name, a, b, node, merges):
@@ -157,71 +163,90 @@ class ControlFlowLowering:
     # -- loops ---------------------------------------------------------------
 
     def carried_headers(self, names):
-        """Header phis for the names a loop assigns that already have values."""
-        headers = {}
+        """Header phis for the names a loop assigns, and their values on entry (UNBOUND if none)."""
+        headers, inits = {}, {}
         for name in names:
-            value = self.env.get(name)
-            if value is None:
-                continue
+            value = self.env.get(name, UNBOUND)
             if isinstance(value, (Static, Pack)):
                 continue  # a function or tuple re-bound in a loop is refused when the body reads it
-            headers[name] = Var(name)
-        return headers
+            headers[name], inits[name] = Var(name), value
+        return headers, inits
 
-    def finish_loop(self, loop_node, headers, inits, body_env):
+    def finish_loop(self, loop_node, headers, inits, body_env, body):
         carried, exits = [], []
         for name, header in headers.items():
             following = body_env.get(name, header)
             if isinstance(following, (Static, Pack)):
+                if inits[name] is UNBOUND and not _reads(body, header):
+                    self.env.pop(name, None)  # a tuple first bound in the loop: unusable after it
+                    continue
                 self.unsupported(loop_node, f"re-binding `{name}` to a function or tuple inside a loop")
             carried.append(Phi(header, (inits[name], following)))
             out = Var(name)
             exits.append((out, header))
             self.env[name] = out
-        for name in body_env:
-            if name not in headers and name in self.env and self.env[name] is not body_env[name]:
-                pass
         return carried, exits
 
     def lower_while(self, stmt):
         names = assigned_names(stmt.body)
-        headers = self.carried_headers(names)
-        inits = {name: self.env[name] for name in headers}
+        headers, inits = self.carried_headers(names)
         loop_env = dict(self.env, **headers)
         test, cond = self.expression_region(stmt.test, loop_env)
         body, body_env = self.region(stmt.body, loop_env)
-        for name in names:
-            if name not in headers:
-                self.env.pop(name, None)  # first bound inside the loop: not defined if it ran no time
-        carried, exits = self.finish_loop(stmt, headers, inits, body_env)
+        carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body)
         self.body.append(Loop("while", carried, body, exits, test=test, cond=cond, loc=self.info.location(stmt)))
 
     def lower_for(self, stmt):
         if not (isinstance(stmt.iter, gast.Call) and isinstance(stmt.iter.func, gast.Name)
                 and isinstance(stmt.target, gast.Name)):
             self.unsupported(stmt, "this `for` loop")
-        func = self.convert(stmt.iter.func)
-        if not (isinstance(func, Static) and func.obj is builtins.range) or stmt.iter.keywords:
+        iterable, backwards = stmt.iter, False
+        func = self.convert(iterable.func)
+        if isinstance(func, Static) and func.obj is builtins.reversed and len(iterable.args) == 1 \
+                and isinstance(iterable.args[0], gast.Call) and isinstance(iterable.args[0].func, gast.Name):
+            iterable, backwards = iterable.args[0], True  # `reversed(range(...))`
+            func = self.convert(iterable.func)
+        if not (isinstance(func, Static) and func.obj is builtins.range) or iterable.keywords:
             self.unsupported(stmt.iter, "a `for` loop over something other than a range, sequence, "
                              "zip or enumerate")
-        bounds = [self.operand(arg) for arg in stmt.iter.args]
+        sequences = [self.env.get(name) for name in getattr(stmt, "sequences", ())]
+        if any(isinstance(sequence, Pack) for sequence in sequences):
+            return self.unroll(stmt, sequences)
+        bounds = [self.operand(arg) for arg in iterable.args]
         if len(bounds) == 1:
             bounds = [Const(0), bounds[0], Const(1)]
         elif len(bounds) == 2:
             bounds = bounds + [Const(1)]
-        names = [n for n in assigned_names(stmt.body) if n != stmt.target.id]
-        headers = self.carried_headers(names)
-        inits = {name: self.env[name] for name in headers}
-        index = Var(stmt.target.id)
+        target = stmt.target.id
+        # the loop variable is carried too: after the loop it holds its last value
+        names = [target] + [n for n in assigned_names(stmt.body) if n != target]
+        headers, inits = self.carried_headers(names)
+        index = Var(target)
         loop_env = dict(self.env, **headers)
-        loop_env[stmt.target.id] = index
+        loop_env[target] = index
+        test, cond = [], None
+        if getattr(stmt, "stop_flag", None):  # a loop that can break: it goes on while the flag is down
+            test, cond = self.expression_region(_not_flag(stmt.stop_flag, stmt), loop_env)
         body, body_env = self.region(stmt.body, loop_env)
-        for name in names + [stmt.target.id]:
-            if name not in headers:
-                self.env.pop(name, None)
-        carried, exits = self.finish_loop(stmt, headers, inits, body_env)
-        self.body.append(Loop("for", carried, body, exits, index=index, bounds=bounds,
-                              loc=self.info.location(stmt)))
+        carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body)
+        self.body.append(Loop("for", carried, body, exits, index=index, bounds=bounds, test=test, cond=cond,
+                              reverse=backwards, loc=self.info.location(stmt)))
+
+    def unroll(self, stmt, sequences):
+        """A loop over a tuple or list of values, one copy of the body per item: the tuple exists
+        only while compiling, so its items are values of their own, not elements of an array."""
+        if not all(isinstance(sequence, Pack) for sequence in sequences):
+            self.unsupported(stmt.iter, "`zip` of a tuple or list with an array",
+                             "Make both arrays (np.array, np.stack) or both tuples.")
+        count = min(len(sequence.items) for sequence in sequences)
+        flag = getattr(stmt, "stop_flag", None)
+        for position in range(count):
+            self.env[stmt.target.id] = Const(position)
+            if flag and position > 0:  # after a `break`, the copies that follow do nothing
+                self.lower_if(gast.copy_location(gast.If(_not_flag(flag, stmt), stmt.body, []), stmt))
+                continue
+            for inner in stmt.body:
+                self.statement(inner)
 
 
 _COMPARE = {gast.Lt: operator.lt, gast.LtE: operator.le, gast.Gt: operator.gt, gast.GtE: operator.ge,
@@ -232,3 +257,61 @@ def _ordered_union(first, second):
     seen = list(first)
     seen += [name for name in second if name not in first]
     return seen
+
+
+def _not_flag(flag, node):
+    test = gast.UnaryOp(gast.Not(), gast.Name(flag, gast.Load(), None, None))
+    for part in gast.walk(test):
+        gast.copy_location(part, node)
+    return test
+
+
+def _reads(body, var):
+    return any(var in statement_uses(stmt) for stmt in all_statements(body))
+
+
+def prune_unbound(body):
+    """Drop the merges of names that some path leaves unbound, where nothing reads them (in place).
+
+    Lowering merges every name a loop or one branch assigns; most are temporaries that
+    are never read after their region.
+    """
+    while True:
+        optional = _maybe_unbound(body)
+        uses = Counter()
+        for stmt in all_statements(body):
+            uses.update(statement_uses(stmt))
+            if isinstance(stmt, Loop):
+                uses.update(header for _, header in stmt.exits)
+                for phi in stmt.carried:  # a header that only carries itself round is not read
+                    if phi.values[1] is phi.target:
+                        uses[phi.target] -= 1
+        dead = {var for var in optional if uses[var] <= 0}
+        if not dead:
+            return body
+        for stmt in all_statements(body):
+            if isinstance(stmt, If):
+                stmt.merges = [m for m in stmt.merges if m.target not in dead]
+            elif isinstance(stmt, Loop):
+                stmt.exits = [(out, header) for out, header in stmt.exits if out not in dead]
+                stmt.carried = [phi for phi in stmt.carried if phi.target not in dead]
+
+
+def _maybe_unbound(body):
+    """Values that are UNBOUND on some path: merges with UNBOUND and whatever merges those."""
+    phis = []
+    for stmt in all_statements(body):
+        if isinstance(stmt, If):
+            phis += [(m.target, m.values) for m in stmt.merges]
+        elif isinstance(stmt, Loop):
+            phis += [(phi.target, phi.values) for phi in stmt.carried]
+            phis += [(out, (header,)) for out, header in stmt.exits]
+    found = set()
+    changed = True
+    while changed:
+        changed = False
+        for target, values in phis:
+            if target not in found and any(isinstance(v, Unbound) or v in found for v in values):
+                found.add(target)
+                changed = True
+    return found

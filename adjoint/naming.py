@@ -23,6 +23,7 @@ class Lifetimes:
         self.uses = {}
         self.loops = []            # (start, end) of every loop
         self.header_spans = {}     # header var -> (start, end) of its loop
+        self.index_spans = {}      # loop index -> (start, end) of its loop
 
     def use(self, var, position):
         self.uses.setdefault(var, []).append(position)
@@ -71,6 +72,8 @@ class Lifetimes:
                 for phi in stmt.carried:
                     self.expr(phi.values[1], end)
                     self.header_spans[phi.target] = (start, end, phi.values[1])
+                if stmt.index is not None:  # assigned at the start of every trip, read or not
+                    self.index_spans[stmt.index] = (start, end)
                 self.loops.append((start, end))
                 after = next(self.clock)
                 for out, header in stmt.exits:
@@ -149,6 +152,9 @@ def plan(function, fixed, hint_of, namer):
         root = groups.find(header)
         if not (isinstance(following, Var) and groups.find(following) is root):
             groups.spans[root] = groups.span_list(root) + [(start, end)]
+    for index, span in lifetimes.index_spans.items():
+        root = groups.find(index)
+        groups.spans[root] = groups.span_list(root) + [span]
 
     names = {}
     holders = {}  # name -> list of spans of the groups holding it
@@ -203,7 +209,13 @@ def _coalesce(body, groups, params, hint_of):
                 groups.try_join(header, out)
             for phi in stmt.carried:
                 init, following = phi.values
-                if isinstance(following, Var) and following not in params:
+                # a loop that can stop early assigns its index before the test that stops it: a value
+                # that carries the index out of the loop must not be that variable
+                stops_early = following is stmt.index and stmt.cond is not None
+                if isinstance(following, Var) and following not in params and not stops_early:
                     groups.try_join(phi.target, following)
-                if isinstance(init, Var) and (init not in params or hint_of(init) == hint_of(phi.target)):
+                # a value entering the loop shares the header's name unless that would rename it
+                # (`grad_x` holding the value of `i` would read as `i`)
+                if isinstance(init, Var) and hint_of(init) in (hint_of(phi.target), "") or \
+                        isinstance(init, Var) and init not in params and hint_of(phi.target) == "":
                     groups.try_join(phi.target, init)

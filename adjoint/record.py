@@ -5,20 +5,32 @@ trip's values, in reverse order. This pass runs on the optimised derivative,
 so it sees exactly what the backward code still reads. For each backward region
 (a backward loop body, or a branch inside one) it looks at the forward region
 it mirrors: a value that region defines and the backward region reads is
-either recomputed from values that are at hand (cheap scalar arithmetic), or
-appended to a list of its own right after it is computed and popped at the
-start of the backward region. Lists hold values, never environments.
+either recomputed from values that are at hand (cheap scalar arithmetic,
+indexing by a number), or appended to a list of its own right after it is
+computed and popped at the start of the backward region. A value that a trip
+hands on to the next one (`h = tanh(W @ h)`) is the next trip's header, so the
+backward loop carries the header it popped one trip earlier instead of
+recording the value twice. Lists hold values, never environments.
 """
 import operator
 
 import numpy as np
 
-from .ir import (Apply, Assign, If, Loop, Method, Pack, Var, all_statements, map_expressions, statement_defines,
+from . import runtime as rt
+from .ir import (Apply, Assign, If, Loop, Method, Pack, Phi, Var, all_statements, map_expressions, statement_defines,
                  statement_uses, substitute, variables)
+from .optimize.dce import eliminate_dead_code
 from .optimize.shapes import SCALAR, ShapeClasses
 
 APPEND, POP = Method("append"), Method("pop")
-_CHEAP = {operator.add, operator.sub, operator.mul, operator.truediv, operator.neg, operator.pos}
+
+# argument positions where a runtime helper reads only the shape and dtype of its argument
+_SHAPE_ONLY = {rt.unbroadcast: {1}, rt.broadcast_like: {1}, rt.repeat_to: {1}, rt.matmul_vjp_left: {1},
+               rt.matmul_vjp_right: {2}, rt.dot_vjp_left: {1}, rt.dot_vjp_right: {2}, rt.zeros_grad: {0},
+               rt.as_grad: {1}, rt.cast_like: {1}, rt.unindex: {1}}
+_RECOMPUTE_LIMIT = 4  # operations recomputed for one value, at most, before recording it instead
+_CHEAP = {operator.add, operator.sub, operator.mul, operator.truediv, operator.neg, operator.pos,
+          operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_}
 
 
 def record(function, scalar_params=()):
@@ -28,7 +40,8 @@ def record(function, scalar_params=()):
     recorder = Recorder(forward, ShapeClasses(function, set(scalar_params)))
     body = recorder.block(function.body, depth=0)
     function.body = [Assign(tape, Pack("list", [])) for tape in recorder.tapes] + body
-    return function
+    # forward values that are now recomputed where the backward sweep needs them may be dead
+    return eliminate_dead_code(function)
 
 
 class Recorder:
@@ -36,6 +49,7 @@ class Recorder:
         self.forward = forward
         self.shapes = shapes
         self.tapes = []
+        self.renamed = {}  # forward loop index -> the index of the backward loop that replays it
 
     def block(self, statements, depth):
         out = []
@@ -44,13 +58,19 @@ class Recorder:
                 pass  # a forward region: it gets its pushes when its backward mirror is reached
             elif isinstance(stmt, Loop) and stmt.mirror in self.forward:
                 mirrored = self.forward[stmt.mirror]
-                body = self.block(stmt.body, depth + 1)
-                headers = [phi.target for phi in mirrored.carried]
-                stmt = stmt.replace(body=self.pair(mirrored.body, body, headers))
+                saved = dict(self.renamed)
+                if mirrored.kind == "for" and stmt.index is not None:  # it replays the same indices
+                    self.renamed[mirrored.index] = stmt.index
+                try:
+                    body = self.block(stmt.body, depth + 1)
+                    body, carried = self.pair(mirrored.body, body, mirrored)
+                    stmt = stmt.replace(body=body, carried=stmt.carried + carried)
+                finally:
+                    self.renamed = saved
             elif isinstance(stmt, If) and stmt.mirror in self.forward and depth > 0:
                 mirrored = self.forward[stmt.mirror]
-                stmt = stmt.replace(then=self.pair(mirrored.then, self.block(stmt.then, depth)),
-                                    orelse=self.pair(mirrored.orelse, self.block(stmt.orelse, depth)))
+                stmt = stmt.replace(then=self.pair(mirrored.then, self.block(stmt.then, depth))[0],
+                                    orelse=self.pair(mirrored.orelse, self.block(stmt.orelse, depth))[0])
             elif isinstance(stmt, If):
                 stmt = stmt.replace(then=self.block(stmt.then, depth), orelse=self.block(stmt.orelse, depth))
             elif isinstance(stmt, Loop):
@@ -58,46 +78,131 @@ class Recorder:
             out.append(stmt)
         return out
 
-    def pair(self, forward, backward, headers=()):
-        """Make the values `forward` defines available to `backward`; edits `forward` in place."""
-        defined = list(headers) + [v for stmt in forward for v in statement_defines(stmt)]
+    def pair(self, forward, backward, loop=None):
+        """Make the values `forward` defines available to `backward`; edits `forward` in place.
+
+        `loop` is the forward loop when `forward` is its body. Returns the backward code and
+        the phis the backward loop must carry for it.
+        """
+        headers = [phi.target for phi in loop.carried] if loop is not None else []
+        defined = headers + [v for stmt in forward for v in statement_defines(stmt)]
         reads = {v for stmt in all_statements(backward) for v in statement_uses(stmt)}
         wanted = [v for v in defined if v in reads]
         if not wanted:
-            return backward
+            return backward, []
         definitions = {stmt.target: stmt.expr for stmt in forward if isinstance(stmt, Assign)}
+        # a value a trip hands to the next one is that trip's header: carried back, not recorded
+        handed_on = {phi.values[1]: phi.target for phi in loop.carried if phi.values[1] is not phi.target} \
+            if loop is not None else {}
         inside = set(defined)
-        restored, pops, recomputed = {}, [], []
+        # a recomputed value reads the index of the backward loop where it read the forward one's
+        restored, pops, recomputed, carried = dict(self.renamed), [], [], []
+        later = []  # values the next trip hands on, restored once their headers are
         for var in wanted:
-            expr = definitions.get(var)
-            again = Var(None, of=var, prefix="")
-            if expr is not None and self.cheap(var, expr) and \
-                    all(v not in inside or v in restored for v in variables(expr)):
-                recomputed.append(Assign(again, substitute(expr, restored)))
+            if var in restored:  # recomputed already, for a value that needs it
+                continue
+            plan = self.recomputation(var, definitions, inside, restored)
+            if plan is not None:
+                for needed in plan:
+                    again = Var(None, of=needed, prefix="")
+                    recomputed.append(Assign(again, substitute(definitions[needed], restored)))
+                    restored[needed] = again
+            elif var in handed_on:
+                later.append(var)
             else:
-                tape = Var(None, of=var, prefix="tape_")
-                self.tapes.append(tape)
-                pops.append(Assign(again, Apply(POP, (tape,))))
-                self.push(forward, var, tape, headers)
-            restored[var] = again
-        return pops + recomputed + map_expressions(backward, lambda e: substitute(e, restored))
+                again = Var(None, of=var, prefix="")
+                shape_only = self.shapes.of(var) != SCALAR and _read_for_shape_only(backward, var)
+                pops.append(Assign(again, Apply(POP, (self.record(forward, var, headers, shape_only),))))
+                restored[var] = again
+        for var in later:
+            header = handed_on[var]
+            if header not in restored:
+                again = Var(None, of=header, prefix="")
+                pops.append(Assign(again, Apply(POP, (self.record(forward, header, headers),))))
+                restored[header] = again
+            # backwards, the trip after this one is the one before: its header is this value
+            following = Var(None, of=var, prefix="")
+            carried.append(Phi(following, (self.final_value(loop, header), restored[header])))
+            restored[var] = following
+        code = pops + recomputed + map_expressions(backward, lambda e: substitute(e, restored))
+        return code, carried
+
+    def record(self, forward, var, headers, shape_only=False):
+        """A new list that `forward` appends `var` (or, if `shape_only`, its shape) to each time."""
+        tape = Var(None, of=var, prefix="tape_")
+        self.tapes.append(tape)
+        self.push(forward, var, tape, headers, shape_only)
+        return tape
+
+    @staticmethod
+    def final_value(loop, header):
+        """The value `header` has after `loop` (an exit of the loop, added if there is none)."""
+        for out, exiting in loop.exits:
+            if exiting is header:
+                return out
+        out = Var(None, of=header, prefix="")
+        loop.exits.append((out, header))
+        return out
+
+    def recomputation(self, var, definitions, inside, restored):
+        """The values to compute again, in order, to have `var` back from values at hand; None if
+        that takes anything but a few cheap operations."""
+        plan = []
+
+        def visit(v):
+            if v in restored or v not in inside or v in plan:
+                return True
+            expr = definitions.get(v)
+            if expr is None or not self.cheap(v, expr) or len(plan) >= _RECOMPUTE_LIMIT:
+                return False
+            if not all(visit(operand) for operand in variables(expr)):
+                return False
+            plan.append(v)
+            return True
+        return plan if visit(var) else None
 
     def cheap(self, var, expr):
-        """Recompute rather than record: scalar arithmetic and `math` functions."""
-        if self.shapes.of(var) != SCALAR or not isinstance(expr, Apply):
+        """Recompute rather than record: scalar arithmetic, `math` functions, and indexing by a number
+        (a view or an element of a value at hand, not a copy)."""
+        if not isinstance(expr, Apply):
             return False
         fn = expr.fn
+        if fn is operator.getitem:
+            return self.shapes.of(expr.args[1]) == SCALAR
+        if self.shapes.of(var) != SCALAR:
+            return False
         return (fn in _CHEAP if _hashable(fn) else False) or getattr(fn, "__module__", None) == "math" \
             or (isinstance(fn, np.ufunc) and fn.nin == 1)
 
     @staticmethod
-    def push(forward, var, tape, headers):
-        push = Assign(None, Apply(APPEND, (tape, var)))
+    def push(forward, var, tape, headers, shape_only=False):
+        push = Assign(None, Apply(APPEND, (tape, Apply(rt.shape_only, (var,)) if shape_only else var)))
         if var in headers:
             forward.insert(0, push)
             return
         position = next(i for i, stmt in enumerate(forward) if var in statement_defines(stmt))
         forward.insert(position + 1, push)
+
+
+def _read_for_shape_only(body, var):
+    """Does `body` read `var` only where a helper needs just its shape (`unbroadcast(g, var)`)?"""
+    for stmt in all_statements(body):
+        if not isinstance(stmt, Assign):
+            if var in statement_uses(stmt):
+                return False
+            continue
+        stack = [stmt.expr]
+        while stack:
+            expr = stack.pop()
+            if expr is var:
+                return False
+            if isinstance(expr, Apply):
+                positions = _SHAPE_ONLY.get(expr.fn, ()) if _hashable(expr.fn) else ()
+                stack.extend(arg for i, arg in enumerate(expr.args) if i not in positions or arg is not var)
+                stack.extend(value for _, value in expr.kwargs)
+            elif isinstance(expr, Pack):
+                stack.extend(expr.items)
+    return True
 
 
 def _hashable(fn):

@@ -9,16 +9,17 @@ zero-filled for nothing.
 Control flow is replayed, not unrolled. A branch's backward code sits under
 the same condition. A loop's backward sweep is a loop that runs the same
 number of times in the opposite order: `for` loops replay their range
-reversed, `while` loops count their trips. Each forward region gets a tag and
-its backward region names it (`mirror`), so that after optimisation the
-`record` pass can store exactly the loop values the backward code still reads.
+reversed (the part they went through, if they can stop early), `while` loops
+count their trips. Each forward region gets a tag and its backward region
+names it (`mirror`), so that after optimisation the `record` pass can store
+exactly the loop values the backward code still reads.
 """
 import itertools
 import operator
 
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
-from .errors import NoDerivativeRule, NonScalarOutput, located
+from .errors import NoDerivativeRule, NonScalarOutput, UnsupportedSyntax, located
 from .ir import (Apply, Assign, Const, Function, If, Loop, Pack, Phi, Return, Var, all_statements, defined_in,
                  map_expressions, statement_uses, substitute)
 from .rules import instantiate, rule_for
@@ -220,6 +221,10 @@ class Backward:
         nexts = [phi.values[1] for phi in headers]
         outer = _unique(v for v in _reads(stmt.body) + nexts if self.is_active(v) and v not in inside)
         exits = {header: out for out, header in stmt.exits}
+        for phi in headers:  # nothing reads it after the loop, but its zero adjoint takes its shape
+            if phi.target not in exits:
+                exits[phi.target] = Var(phi.target.hint)
+                stmt.exits.append((exits[phi.target], phi.target))
         shaped = dict(exits)  # zeros for a header's adjoint take the shape of its value after the loop
         shaped.update({v: v for v in outer})
 
@@ -247,9 +252,13 @@ class Backward:
             self.adjoints[v] = final
 
         if stmt.kind == "for":
+            bounds = stmt.bounds
+            if stmt.cond is not None:  # it may stop early: replay the trips it made
+                bounds = made_trips(stmt.bounds, count_trips(stmt), stmt.reverse)
             index = Var(stmt.index.hint)
             body = map_expressions(body, lambda e: substitute(e, {stmt.index: index}))
-            backward = Loop("for", back_carried, body, back_exits, index=index, bounds=stmt.bounds, reverse=True,
+            backward = Loop("for", back_carried, body, back_exits, index=index, bounds=bounds,
+                            reverse=not stmt.reverse,
                             loc=stmt.loc, mirror=stmt.tag)
         else:
             trips = count_trips(stmt)
@@ -274,6 +283,18 @@ def count_trips(loop):
     total = Var("trips")
     loop.exits.append((total, counter))
     return total
+
+
+def made_trips(bounds, trips, backwards):
+    """The bounds of the part of `range(*bounds)` (of `reversed(range(*bounds))` if `backwards`) that
+    a loop stopped after `trips` trips went through, as a range in the same direction as `bounds`."""
+    start, stop, step = bounds
+    if not backwards:  # range(start, stop, step)[:trips]
+        return start, Apply(operator.add, (start, Apply(operator.mul, (trips, step)))), step
+    # reversed(r)[:trips] are the last `trips` of r: r[len(r) - trips:]
+    length = Apply(len, (Apply(range, bounds),))
+    skipped = Apply(operator.sub, (length, trips))
+    return Apply(operator.add, (start, Apply(operator.mul, (skipped, step)))), stop, step
 
 
 def zeros_like(var):
@@ -301,6 +322,12 @@ def callable_name(fn):
 
 
 def no_rule(stmt, rule, param=None):
+    if stmt.expr.fn is operator.getitem and isinstance(stmt.expr.args[0], Pack):
+        # the tuple exists only while compiling: its items cannot be picked by a run-time index
+        return located(UnsupportedSyntax, "adjoint does not support indexing a tuple or list of values being "
+                       "differentiated with an index computed at run time", stmt.loc,
+                       "Make the values an array (np.array, np.stack) and index that, or loop over the "
+                       "tuple itself (`for v in values:`).")
     name = callable_name(stmt.expr.fn)
     if rule is None:
         message = f"no derivative rule for `{name}`, and a value being differentiated flows into it"

@@ -198,9 +198,17 @@ def expect_scalar(value, where):
             "Reduce it to a scalar (e.g. np.sum), or use adjoint.vjp or adjoint.jacobian for non-scalar outputs.")
 
 
+def shape_only(x):
+    """`x` without its data, for code that reads only its shape and dtype: an array becomes a
+    read-only view of one zero (what a loop records of a value whose shape alone is needed)."""
+    if type(x) is np.ndarray and x.ndim > 0:
+        return np.broadcast_to(np.zeros((), x.dtype), x.shape)
+    return x
+
+
 def zeros_grad(x):
     """The gradient of an input nothing depends on: zeros of its shape and float dtype."""
-    if isinstance(x, (int, float)):
+    if isinstance(x, (int, float)) or x is None:  # None: a name not assigned on the path taken
         return 0.0
     return np.zeros(np.shape(x), dtype=_grad_dtype(x))
 

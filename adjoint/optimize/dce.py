@@ -40,7 +40,10 @@ def eliminate_dead_code(function):
         stmt, needs = source
         keep(stmt)
         work.extend(needs)
-    function.body = _sweep(function.body, live, kept)
+    removed = []
+    function.body = _sweep(function.body, live, kept, removed)
+    if removed:  # what only fed the loops that went (a trip counter, say) may be dead now
+        return eliminate_dead_code(function)
     return function
 
 
@@ -71,7 +74,7 @@ def _all(body):
             yield from _all(region)
 
 
-def _sweep(body, live, kept):
+def _sweep(body, live, kept, removed):
     out = []
     for stmt in body:
         if id(stmt) not in kept and not isinstance(stmt, Return):
@@ -79,15 +82,27 @@ def _sweep(body, live, kept):
         if isinstance(stmt, Assign) and stmt.target is not None and stmt.target not in live and not has_effect(stmt):
             continue
         if isinstance(stmt, If):
-            stmt = stmt.replace(then=_sweep(stmt.then, live, kept), orelse=_sweep(stmt.orelse, live, kept),
+            stmt = stmt.replace(then=_sweep(stmt.then, live, kept, removed),
+                                orelse=_sweep(stmt.orelse, live, kept, removed),
                                 merges=[m for m in stmt.merges if m.target in live])
         elif isinstance(stmt, Loop):
             stmt = stmt.replace(
-                test=_sweep(stmt.test, live, kept), body=_sweep(stmt.body, live, kept),
+                test=_sweep(stmt.test, live, kept, removed), body=_sweep(stmt.body, live, kept, removed),
                 carried=[phi for phi in stmt.carried if phi.target in live],
                 exits=[(out_var, header) for out_var, header in stmt.exits if out_var in live])
+            if _does_nothing(stmt):  # its values leave it as they came in
+                entering = {phi.target: phi.values[0] for phi in stmt.carried}
+                out.extend(Assign(out_var, entering[header]) for out_var, header in stmt.exits)
+                removed.append(stmt)
+                continue
         out.append(stmt)
     return out
+
+
+def _does_nothing(loop):
+    """A `for` loop with nothing in its body, whose carried values stay as they are."""
+    return loop.kind == "for" and not loop.body and not loop.test and \
+        all(phi.values[1] is phi.target for phi in loop.carried)
 
 
 def has_effect(stmt):

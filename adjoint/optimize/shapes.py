@@ -13,14 +13,18 @@ import operator
 
 import numpy as np
 
-from ..ir import Apply, Assign, Const, Global, If, Loop, Var
+from ..ir import Apply, Assign, Const, Global, If, Loop, Unbound, Var
 from ..rules import rule_for
 
 SCALAR = "scalar"
+_PENDING = "pending"  # a value first assigned in a loop, while the loop's classes are being worked out
 
 # operations without derivative rules whose result is shaped like a broadcast of their operands
 _ELEMENTWISE_NONDIFF = {operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
                         operator.floordiv, np.sign, np.floor, np.ceil, np.round, np.floor_divide}
+
+# functions whose result has the shape of their first argument (unless given a shape)
+_LIKE_FIRST = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
 
 # functions whose result is always a Python number
 _SCALAR_BUILTINS = (builtins.float, builtins.int, builtins.len, builtins.bool)
@@ -50,25 +54,40 @@ class ShapeClasses:
         if target.of is not None:
             self.classes[target] = self.of(target.of)
             return
-        classes = {self.of(value) for value in values}
+        # a path where the name is unbound never reads it: its shape does not matter
+        classes = {self.of(value) for value in values if not isinstance(value, Unbound)}
+        if len(classes) > 1:
+            classes.discard(_PENDING)
         self.classes[target] = classes.pop() if len(classes) == 1 and None not in classes else target
 
     def loop(self, loop):
         """Assume each carried value keeps the shape it enters with; where an iteration changes it,
-        give it a class of its own and look at the body again."""
+        give it a class of its own and look at the body again. A value first assigned in the loop
+        enters with none: guess the shape it is given, and keep the guess if an iteration does."""
         if loop.index is not None:
             self.classes[loop.index] = SCALAR
         for phi in loop.carried:
             self.merge(phi.target, phi.values[:1])
-        for attempt in range(2):
+        guessing = {phi.target for phi in loop.carried if isinstance(phi.values[0], Unbound)}
+        for header in guessing:
+            self.classes[header] = _PENDING
+        changed = True
+        while changed:  # each header changes class at most twice: to a guess, then to its own
             self.visit(loop.test)
             self.visit(loop.body)
-            changed = [phi for phi in loop.carried
-                       if phi.target.of is None and self.of(phi.values[1]) != self.classes[phi.target]]
-            for phi in changed:
-                self.classes[phi.target] = phi.target
-            if not changed:
-                break
+            changed = False
+            for phi in loop.carried:
+                header, now = phi.target, self.of(phi.values[1])
+                if header.of is not None or now == self.classes[header] and now is not _PENDING:
+                    continue
+                if header in guessing and now is not None and now is not _PENDING:
+                    self.classes[header] = now
+                elif self.classes[header] is not header:
+                    self.classes[header] = header
+                else:
+                    continue
+                guessing.discard(header)
+                changed = True
         for out, header in loop.exits:
             self.classes[out] = self.of(header)
 
@@ -99,6 +118,10 @@ class ShapeClasses:
         try:
             if fn in _ELEMENTWISE_NONDIFF:
                 return self.broadcast(expr.args)
+            if fn in _LIKE_FIRST:
+                position = 5 if fn is np.full_like else 4  # where `shape` goes when passed by position
+                given_shape = len(expr.args) > position or any(name == "shape" for name, _ in expr.kwargs)
+                return None if given_shape or not expr.args else self.of(expr.args[0])
         except TypeError:
             return None
         rule = rule_for(fn)
@@ -121,15 +144,17 @@ class ShapeClasses:
         return None
 
     def broadcast(self, operands):
-        shaped = set()
+        shaped, pending = set(), False
         for operand in operands:
             cls = self.of(operand)
             if cls is None:
                 return None
-            if cls != SCALAR:
+            if cls is _PENDING:
+                pending = True
+            elif cls != SCALAR:
                 shaped.add(cls)
         if not shaped:
-            return SCALAR
+            return _PENDING if pending else SCALAR
         return shaped.pop() if len(shaped) == 1 else None
 
     def same(self, a, b):

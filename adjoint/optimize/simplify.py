@@ -152,7 +152,8 @@ class Rewriter:
                 # as_grad hands back an array it is given as is: never one the caller owns
                 return Apply(rt.as_grad, (Apply(np.copy, (args[0],)), args[1]))
         elif fn is rt.zeros_grad:
-            if args[0] in self.float_params or (isinstance(args[0], Const) and type(args[0].value) in (float, int)):
+            if args[0] in self.float_params or (isinstance(args[0], Const) and type(args[0].value) in (float, int)) \
+                    or _is_none(args[0]):  # the runtime's zero for a value not assigned on a path
                 return Const(0.0)
         elif fn is rt.expect_scalar:
             if scalar(args[0]) == SCALAR:

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import codegen
-from .errors import InvalidArgument
+from .errors import InvalidArgument, NonScalarOutput
 from .forward import forward
 from .reverse import reverse
 from .transform import Transform, bind_arguments, get_transform, lowered, normalize_wrt
@@ -99,16 +99,18 @@ def _forward_columns(jvp, args, index, scalar_output=False):
     """The Jacobian of `jvp`'s function wrt `args[index]`, one forward pass per input element."""
     x = args[index]
     columns = {}
+    value = None
     for element, tangent in _basis(x):
         value, column = jvp(*args, tangent)
         columns[element] = np.asarray(column)
+    if value is None:  # an empty input: no pass ran, the function itself gives the output's shape
+        value = jvp.fn(*args)
     out_shape = np.shape(value)
     if scalar_output and out_shape != ():
-        from .errors import NonScalarOutput
         raise NonScalarOutput(f"grad needs a scalar output, but the function returns shape {out_shape}; "
                               "use adjoint.jacobian or adjoint.jvp instead")
     in_shape = np.shape(x)
-    result = np.zeros(out_shape + in_shape, dtype=np.result_type(*columns.values(), float))
+    result = np.zeros(out_shape + in_shape, dtype=np.result_type(*columns.values(), float) if columns else float)
     for element, column in columns.items():
         result[(Ellipsis,) + element] = column
     if isinstance(x, (int, float)) and out_shape == ():

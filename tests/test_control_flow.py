@@ -13,10 +13,7 @@ import adjoint
 from cases_control import CASES, pendulum, rnn, W3, U3, XS, H0
 
 # Known failures outside the modules this table tests: case name -> reason (forward mode only).
-FORWARD_XFAIL = {
-    "for_over_array_empty": "api.py: forward-mode grad wrt an empty array reads `value` before any "
-                            "tangent pass sets it (UnboundLocalError in _forward_columns)",
-}
+FORWARD_XFAIL = {}
 
 
 def params(cases):

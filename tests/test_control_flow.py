@@ -12,13 +12,8 @@ import pytest
 import adjoint
 from cases_control import CASES, pendulum, rnn, W3, U3, XS, H0
 
-# Known failures outside the modules this table tests: case name -> reason (forward mode only).
-FORWARD_XFAIL = {}
-
-
 def params(cases):
-    return [pytest.param(case, id=case.name, marks=[pytest.mark.xfail(strict=True, reason=FORWARD_XFAIL[case.name])]
-                         if case.name in FORWARD_XFAIL else []) for case in cases]
+    return [pytest.param(case, id=case.name) for case in cases]
 
 
 def positions(case):
@@ -45,11 +40,6 @@ def test_table_is_large_and_names_are_unique():
 def test_matches_finite_differences(case):
     assert np.all(np.isfinite(case.fn(*case.args)))
     adjoint.check_grad(case.fn, *case.args, wrt=case.wrt, modes=("reverse", "forward"), **case.check)
-
-
-@pytest.mark.parametrize("case", [case for case in CASES if case.name in FORWARD_XFAIL], ids=str)
-def test_reverse_mode_where_forward_mode_fails(case):
-    adjoint.check_grad(case.fn, *case.args, wrt=case.wrt, modes=("reverse",), **case.check)
 
 
 @pytest.mark.parametrize("case", params(CASES))

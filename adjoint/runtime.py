@@ -13,15 +13,29 @@ from .errors import NonScalarOutput
 def _weak(g, x):
     """A Python number `g` as an array of `x`'s float dtype (so a float32 gradient seeded with
     1.0 stays float32); anything else unchanged."""
-    if type(g) in (float, int, bool) and isinstance(x, (np.ndarray, np.generic)):
+    if type(g) in (float, int, bool) and isinstance(x, (np.ndarray, np.generic, Shape)):
         return np.asarray(g, dtype=_grad_dtype(x))
     return g
 
 
+def _shape(x):
+    try:
+        return x.shape
+    except AttributeError:  # a Python number (or a list)
+        return np.shape(x)
+
+
+def _ndim(x):
+    try:
+        return x.ndim
+    except AttributeError:
+        return np.ndim(x)
+
+
 def unbroadcast(g, x):
     """Sum the gradient `g` down to the shape of `x`, undoing numpy broadcasting."""
-    shape = np.shape(x)
-    g_shape = np.shape(g)
+    shape = _shape(x)
+    g_shape = _shape(g)
     if g_shape == shape:
         return g
     extra = len(g_shape) - len(shape)
@@ -31,7 +45,7 @@ def unbroadcast(g, x):
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and i < len(g_shape) and g_shape[i] != 1)
     if stretched:
         g = np.sum(g, axis=stretched, keepdims=True)
-    if np.shape(g) != shape:
+    if _shape(g) != shape:
         g = np.broadcast_to(_weak(g, x), shape)
     return g
 
@@ -47,14 +61,14 @@ def broadcast_like(t, ans):
 def _expand_reduced(g, x, axis, keepdims):
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-        ndim = np.ndim(x)
+        ndim = _ndim(x)
         g = np.expand_dims(g, tuple(a % ndim for a in axes))
     return g
 
 
 def repeat_to(g, x, axis=None, keepdims=False):
     """Spread the gradient of a reduction over `axis` back over the reduced axes of `x`."""
-    return np.broadcast_to(_expand_reduced(_weak(g, x), x, axis, keepdims), np.shape(x))
+    return np.broadcast_to(_expand_reduced(_weak(g, x), x, axis, keepdims), _shape(x))
 
 
 def select_extremum(g, x, ans, axis=None, keepdims=False):
@@ -78,22 +92,34 @@ def _as_matrix_args(g, a, b):
 
 def matmul_vjp_left(g, a, b):
     """The gradient of `a @ b` with respect to `a`, for any ranks numpy accepts."""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    a_ndim, b_ndim = _ndim(a), _ndim(b)
+    if a_ndim == 2 and b_ndim == 2:  # the common cases first: no reshaping, no checks
+        return g @ b.T
+    if a_ndim == 2 and b_ndim == 1:
+        return np.multiply.outer(g, b)
+    if a_ndim == 0 or b_ndim == 0:
         return unbroadcast(g * b, a)
-    if np.ndim(a) == 1 and np.ndim(b) == 1:
+    if a_ndim == 1 and b_ndim == 1:
         return g * b
     g2, _, b2 = _as_matrix_args(g, a, b)
-    return np.reshape(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a if np.ndim(a) > 1 else a[np.newaxis, :]), np.shape(a))
+    a2 = a if a_ndim > 1 else Shape((1,) + _shape(a), None)
+    return np.reshape(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2), _shape(a))
 
 
 def matmul_vjp_right(g, a, b):
     """The gradient of `a @ b` with respect to `b`."""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    a_ndim, b_ndim = _ndim(a), _ndim(b)
+    if a_ndim == 2 and b_ndim == 2:
+        return a.T @ g
+    if a_ndim == 2 and b_ndim == 1:
+        return g @ a
+    if a_ndim == 0 or b_ndim == 0:
         return unbroadcast(g * a, b)
-    if np.ndim(a) == 1 and np.ndim(b) == 1:
+    if a_ndim == 1 and b_ndim == 1:
         return g * a
     g2, a2, _ = _as_matrix_args(g, a, b)
-    return np.reshape(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b if np.ndim(b) > 1 else b[:, np.newaxis]), np.shape(b))
+    b2 = b if b_ndim > 1 else Shape(_shape(b) + (1,), None)
+    return np.reshape(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2), _shape(b))
 
 
 def dot_vjp_left(g, a, b):
@@ -139,7 +165,7 @@ def untranspose(g, axes=None):
 
 def unindex(g, x, index):
     """The gradient of `x[index]`: `g` scattered into zeros shaped like `x`."""
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, x, 1.0))
+    out = np.zeros(_shape(x), dtype=np.result_type(g, _grad_dtype(x), 1.0))
     if _is_basic_index(index):
         out[index] = g
     else:
@@ -198,11 +224,19 @@ def expect_scalar(value, where):
             "Reduce it to a scalar (e.g. np.sum), or use adjoint.vjp or adjoint.jacobian for non-scalar outputs.")
 
 
+class Shape:
+    """What a loop records of an array whose shape and dtype are all the backward sweep reads."""
+
+    __slots__ = ("shape", "dtype", "ndim")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype, self.ndim = shape, dtype, len(shape)
+
+
 def shape_only(x):
-    """`x` without its data, for code that reads only its shape and dtype: an array becomes a
-    read-only view of one zero (what a loop records of a value whose shape alone is needed)."""
+    """`x` without its data, for code that reads only its shape and dtype (`Shape` for an array)."""
     if type(x) is np.ndarray and x.ndim > 0:
-        return np.broadcast_to(np.zeros((), x.dtype), x.shape)
+        return Shape(x.shape, x.dtype)
     return x
 
 
@@ -210,11 +244,11 @@ def zeros_grad(x):
     """The gradient of an input nothing depends on: zeros of its shape and float dtype."""
     if isinstance(x, (int, float)) or x is None:  # None: a name not assigned on the path taken
         return 0.0
-    return np.zeros(np.shape(x), dtype=_grad_dtype(x))
+    return np.zeros(_shape(x), dtype=_grad_dtype(x))
 
 
 def _grad_dtype(x):
-    dtype = np.result_type(x)
+    dtype = x.dtype if isinstance(x, (np.ndarray, np.generic, Shape)) else np.result_type(x)
     return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(float)
 
 

@@ -31,3 +31,10 @@ def test_page_runs_and_its_generated_code_is_current(page, tmp_path, monkeypatch
     script = tmp_path / (os.path.basename(page).replace(".", "_").replace("-", "_") + ".py")
     script.write_text(script_for(page))
     runpy.run_path(str(script), run_name="docs_page")
+
+
+def test_table_of_supported_functions_is_current():
+    """docs/rules.md is made from the rule table: regenerate it with `python -m adjoint.rules.table`."""
+    from adjoint.rules import table
+    with open(os.path.join(ROOT, "docs", "rules.md")) as page:
+        assert page.read() == table.markdown(), "run: python -m adjoint.rules.table > docs/rules.md"

@@ -9,6 +9,7 @@ overlap, so no copy is needed; otherwise the code generator copies. Values
 with the same hint share a name when they are never alive at once, which is
 what turns SSA's `x.1 = x + 1` back into `x = x + 1`.
 """
+import heapq
 import itertools
 
 from .ir import Assign, If, Loop, Return, Var, variables
@@ -157,7 +158,7 @@ def plan(function, fixed, hint_of, namer):
         groups.spans[root] = groups.span_list(root) + [span]
 
     names = {}
-    holders = {}  # name -> list of spans of the groups holding it
+    families = {}  # hint -> Family: the names a hint has been given, and which are free again
     members = groups.members()
     order = sorted(members.items(), key=lambda item: min(lifetimes.defs.get(v, -1) for v in item[1]))
     for root, group in order:
@@ -165,30 +166,70 @@ def plan(function, fixed, hint_of, namer):
         fixed_names = [fixed[v] for v in group if v in fixed]
         if fixed_names:
             name = fixed_names[0]
+            families.setdefault(name, Family(name)).hold(name, spans)
         else:
             hint = next((hint_of(v, names) for v in sorted(group, key=lambda v: lifetimes.defs.get(v, -1))
                          if hint_of(v, names)), "")
-            name = _choose(hint, spans, holders, namer)
-        holders.setdefault(name, []).extend(spans)
+            if hint:
+                name = families.setdefault(hint, Family(hint)).allocate(spans, namer)
+            else:  # a temporary: a fresh `tN`, which a value recomputed from it may share later
+                name = namer.fresh("")
+                families.setdefault(name, Family(name)).hold(name, spans)
         for var in group:
             names[var] = name
     return names
 
 
-def _choose(hint, spans, holders, namer):
-    if not hint:
-        return namer.fresh("")
-    for candidate in itertools.chain([hint], (f"{hint}_{k}" for k in itertools.count(1))):
-        if candidate in namer.reserved:
-            continue
-        held = holders.get(candidate)
-        if held is None:
-            if candidate in namer.taken:
-                continue
-            namer.taken.add(candidate)
-            return candidate
-        if not overlaps(held, spans):
-            return candidate
+class Family:
+    """The names one hint has been given (`x`, `x_1`, ...). A name is free again for a group that
+    starts after everything holding it has ended; groups arrive in order of definition, so two
+    heaps find such names without rescanning (long straight-line code stays linear). The first
+    few names are also checked span by span, so a value can live in a gap of a loop-carried one."""
+
+    PRECISE = 4
+
+    def __init__(self, hint):
+        self.hint = hint
+        self.names = []
+        self.spans = []      # per name, the spans of the groups holding it
+        self.free = []       # indices of names nobody holds any more
+        self.held = []       # (end of holder, index)
+        self.suffix = 0
+
+    def hold(self, name, spans):
+        self.names.append(name)
+        self.spans.append(list(spans))
+        heapq.heappush(self.held, (max(e for _, e in spans), len(self.names) - 1))
+
+    def allocate(self, spans, namer):
+        start, end = min(b for b, _ in spans), max(e for _, e in spans)
+        while self.held and self.held[0][0] <= start:
+            heapq.heappush(self.free, heapq.heappop(self.held)[1])
+        index = None
+        for candidate in range(min(self.PRECISE, len(self.names))):
+            self.spans[candidate] = [span for span in self.spans[candidate] if span[1] > start]
+            if not overlaps(self.spans[candidate], spans):
+                index = candidate
+                break
+        while index is None and self.free:
+            candidate = heapq.heappop(self.free)
+            # a name reused in a gap has a newer holder: its older entry must not free it
+            self.spans[candidate] = [span for span in self.spans[candidate] if span[1] > start]
+            if not overlaps(self.spans[candidate], spans):
+                index = candidate
+        if index is None:
+            while True:
+                name = self.hint if self.suffix == 0 else f"{self.hint}_{self.suffix}"
+                self.suffix += 1
+                if name not in namer.reserved and name not in namer.taken:
+                    break
+            namer.taken.add(name)
+            self.names.append(name)
+            self.spans.append([])
+            index = len(self.names) - 1
+        self.spans[index].extend(spans)
+        heapq.heappush(self.held, (end, index))
+        return self.names[index]
 
 
 def _coalesce(body, groups, params, hint_of):

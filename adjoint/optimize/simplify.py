@@ -53,6 +53,7 @@ class Rewriter:
         self.float_params = float_params
         self.final = final
         self.params = params
+        self.types = {}  # Var -> python_type: definitions form a DAG, so remember what was worked out
 
     def block(self, statements):
         """The statements with every expression rewritten, nested regions included."""
@@ -192,6 +193,14 @@ class Rewriter:
 
         numpy scalars do not count: `np.sin(0.5)` is a `np.float64`, which `as_grad` turns into a float.
         """
+        if not isinstance(expr, Var):
+            return self.type_of_expression(expr, depth)
+        if expr not in self.types:
+            self.types[expr] = None  # (a cycle through a loop's phis finds "unknown")
+            self.types[expr] = self.type_of_expression(expr, depth)
+        return self.types[expr]
+
+    def type_of_expression(self, expr, depth):
         expr = self.definition(expr)
         if depth > 50 or expr is None:
             return None

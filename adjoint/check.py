@@ -31,11 +31,13 @@ def numerical_grad(f, args, index, eps=1e-6):
 
 
 def _as_given(args, index, given):
-    """The arguments with the perturbed one in float64 but of the kind the caller passed."""
+    """The arguments with the perturbed one in float64 but of the kind the caller passed; arrays
+    are copies, so a function that updates its arguments in place cannot spoil the next step."""
     x = args[index]
     if x.ndim == 0 and not isinstance(given, np.ndarray):
         x = float(x) if isinstance(given, (int, float)) and not isinstance(given, np.generic) else np.float64(x)
-    return [x if i == index else a for i, a in enumerate(args)]
+    args = [x if i == index else a for i, a in enumerate(args)]
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
 
 
 def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse", "forward")):

@@ -221,7 +221,7 @@ class Desugar:
             return [], target.id, iterable, [], []
         counter = self.fresh("k")
         if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _pair(target):
-            sequence, setup = self.hoist(iterable.args[0], "sequence")
+            sequence, setup = self.hoist(iterable.args[0], "sequence", stmt.body)
             index, item = target.elts
             bind = [gast.Assign([index], _name(counter), None),
                     gast.Assign([item], _subscript(sequence, counter), None)]
@@ -230,19 +230,21 @@ class Desugar:
                 and len(target.elts) == len(iterable.args):
             sequences, setup = [], []
             for arg in iterable.args:
-                name, hoisted = self.hoist(arg, "sequence")
+                name, hoisted = self.hoist(arg, "sequence", stmt.body)
                 sequences.append(name)
                 setup += hoisted
             length = _call("min", *[_call("len", _name(s)) for s in sequences]) if len(sequences) > 1 \
                 else _call("len", _name(sequences[0]))
             bind = [gast.Assign([elt], _subscript(s, counter), None) for elt, s in zip(target.elts, sequences)]
             return setup, counter, _call("range", length), _located(bind, stmt), sequences
-        sequence, setup = self.hoist(iterable, "sequence")
+        sequence, setup = self.hoist(iterable, "sequence", stmt.body)
         bind = [gast.Assign([target], _subscript(sequence, counter), None)]
         return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt), [sequence]
 
-    def hoist(self, expr, hint):
-        if isinstance(expr, gast.Name):
+    def hoist(self, expr, hint, body):
+        """A name for the sequence a loop iterates over: the one it has, unless the body rebinds
+        it (Python iterates over the value the loop started with)."""
+        if isinstance(expr, gast.Name) and expr.id not in _stored(body):
             return expr.id, []
         name = self.fresh(hint)
         return name, [_located(_assign(name, expr), expr)]
@@ -302,6 +304,11 @@ def _walk_same_function(statements):
         for child in gast.iter_child_nodes(node):
             if not isinstance(child, (gast.FunctionDef, gast.Lambda, gast.ClassDef)):
                 stack.append(child)
+
+
+def _stored(statements):
+    """The names these statements assign."""
+    return {n.id for n in _walk_same_function(statements) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
 def _has_return(statements):

@@ -98,6 +98,7 @@ class Recorder:
         # a recomputed value reads the index of the backward loop where it read the forward one's
         restored, pops, recomputed, carried = dict(self.renamed), [], [], []
         later = []  # values the next trip hands on, restored once their headers are
+        popped = []  # (value, its restored copy): recorded once all recomputations are known
         for var in wanted:
             if var in restored:  # recomputed already, for a value that needs it
                 continue
@@ -111,9 +112,12 @@ class Recorder:
                 later.append(var)
             else:
                 again = Var(None, of=var, prefix="")
-                shape_only = self.shapes.of(var) != SCALAR and _read_for_shape_only(backward, var)
-                pops.append(Assign(again, Apply(POP, (self.record(forward, var, headers, shape_only),))))
+                popped.append((var, again))
                 restored[var] = again
+        for var, again in popped:  # what a recomputation reads is needed whole, not just its shape
+            shape_only = self.shapes.of(var) != SCALAR and _read_for_shape_only(backward, var) \
+                and _read_for_shape_only(recomputed, again)
+            pops.append(Assign(again, Apply(POP, (self.record(forward, var, headers, shape_only),))))
         for var in later:
             header = handed_on[var]
             if header not in restored:

@@ -94,8 +94,10 @@ class Rewriter:
             return folded
         scalar = self.shapes.of
         if fn in (operator.mul, operator.add, operator.sub, operator.truediv):
-            node = Apply(fn, [self.implicit_broadcast(arg, args) for arg in args])
-            args = node.args
+            args = list(args)
+            for i, arg in enumerate(args):  # one at a time: the other operand must keep the shape
+                args[i] = self.implicit_broadcast(arg, args)
+            node = Apply(fn, args)
         if fn is operator.mul:
             a, b = args
             # identities keep booleans as numbers: for numpy `True + True` is True and `-True` an error

@@ -1,0 +1,56 @@
+"""Small programs that once had wrong derivatives, each shrunk from a program the fuzzer found.
+
+Their derivatives are checked in tests/test_fuzz_regressions.py; each docstring says what broke.
+"""
+import numpy as np
+
+C33 = np.ones((3, 3))
+ROWS = np.ones((2, 3))
+
+
+def break_of_inner_loop_in_branch(x0, x1):
+    """desugar took the `break` of the inner loop for an exit of the `if`: TypeError on a None flag."""
+    if x0 > 0:
+        x0 = x0 * 2.0
+    else:
+        while x1 < 1:
+            if x1 < 0.0:
+                break
+            x1 = x1 + 0.5
+    return x0 * x1
+
+
+def two_sums_of_one_matrix(x):
+    """Both `repeat_to` adjoints of `np.sum(s)` were simplified to scalars: the sum had no shape."""
+    s = x @ C33
+    return np.sum(s) + np.tanh(np.sum(s))
+
+
+def two_sums_after_branch(x):
+    s = np.outer(np.array([1.0, -0.5]), x)
+    if np.sum(x) > 0:
+        s = np.log(1 + s ** 2) @ C33
+    return np.sum(s) + np.tanh(np.sum(s))
+
+
+def rows_of_a_rescaled_matrix(x0, x1):
+    """The backward sweep recomputed `row = x1[k]` from a tape that held only x1's shape."""
+    for row, constant in zip(x1, ROWS):
+        x0 = np.tanh(x0 - np.sum(row * constant))
+        x1 = x1 * 0.5
+    return np.sum(x1) + x0
+
+
+def loop_over_a_rebound_sequence(x):
+    """Python iterates over the value the loop started with; adjoint read the rebound name."""
+    s = 0.0
+    for row in x:
+        s = s + np.sum(np.sin(row))
+        x = x * 0.5
+    return s + np.sum(x)
+
+
+def updates_its_argument_in_place(x):
+    """`x *= c` on an argument updates the caller's array: finite differences must not see that."""
+    x *= 0.75
+    return np.sum(np.tanh(x))

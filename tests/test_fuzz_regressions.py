@@ -1,0 +1,36 @@
+"""Bugs the fuzzer (tests/test_fuzz.py) found, pinned down as small programs: value and gradient
+in both modes against the function itself and central finite differences."""
+import numpy as np
+import pytest
+
+import adjoint
+import fuzz_regression_functions as programs
+
+RNG = np.random.default_rng(7)
+CASES = [
+    (programs.break_of_inner_loop_in_branch, (0.7, 0.2)),
+    (programs.break_of_inner_loop_in_branch, (-0.7, 0.2)),
+    (programs.break_of_inner_loop_in_branch, (-0.7, -0.2)),
+    (programs.two_sums_of_one_matrix, (RNG.uniform(-1, 1, 3),)),
+    (programs.two_sums_after_branch, (np.array([0.3, 0.2, 0.1]),)),
+    (programs.two_sums_after_branch, (np.array([-0.3, 0.2, -0.1]),)),
+    (programs.rows_of_a_rescaled_matrix, (0.3, RNG.uniform(-1, 1, (2, 3)))),
+    (programs.loop_over_a_rebound_sequence, (RNG.uniform(-1, 1, (3, 2)),)),
+    (programs.updates_its_argument_in_place, (RNG.uniform(-1, 1, 4),)),
+]
+
+
+@pytest.mark.parametrize("f, args", CASES, ids=[f"{f.__name__}-{i}" for i, (f, _) in enumerate(CASES)])
+def test_fuzz_regression(f, args):
+    wrt = tuple(range(len(args)))
+    expected = f(*[np.copy(a) for a in args])
+    value, _ = adjoint.value_and_grad(f, wrt=wrt)(*args)
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
+    adjoint.check_grad(f, *args, wrt=wrt)
+
+
+def test_derivative_leaves_the_callers_array_alone():
+    x = np.array([0.5, -0.25])
+    adjoint.grad(programs.updates_its_argument_in_place)(x)
+    adjoint.grad(programs.updates_its_argument_in_place, mode="forward")(x)
+    np.testing.assert_array_equal(x, [0.5, -0.25])

@@ -2,6 +2,7 @@
 specialisation per combination of argument types (Python scalar or array), built
 on first call and cached.
 """
+import functools
 import inspect
 import threading
 import weakref
@@ -10,8 +11,9 @@ import numpy as np
 
 from . import codegen, frontend
 from .errors import InvalidArgument
+from .guards import all_hold, guards
 from .lower import lower
-from .optimize import optimize
+from .optimize import optimize, without_common_subexpressions
 from .record import record
 from .ir import Apply, Pack, Return, Var
 
@@ -23,15 +25,16 @@ SCALAR_TYPES = (int, float, bool, np.generic)
 
 
 def lowered(fn):
-    """The SSA form of `fn`, lowered once per code object."""
+    """The SSA form of `fn`, lowered again only when what it inlined changed (see guards.py)."""
     if inspect.ismethod(fn):
         return lower(fn)
     with _lock:
         cached = _lowered.get(fn)
-        if cached is not None and cached[0] is fn.__code__:
+        if cached is not None and all_hold(cached[0]):
             return cached[1]
+        checks = guards(fn)
         function = lower(fn)
-        _lowered[fn] = (fn.__code__, function)
+        _lowered[fn] = (checks, function)
         return function
 
 
@@ -97,6 +100,7 @@ class Transform:
         self.compiled = {}
         self.last_key = None
         self._dispatcher = None
+        self.generation = 0  # dispatchers made so far after a guard failed (see `refresh`)
         self.__name__ = f"{self.label}_{getattr(fn, '__name__', 'f')}"
         self.__qualname__ = self.__name__
         self.__doc__ = f"The {self.label} of {getattr(fn, '__qualname__', fn)} with respect to {self.wrt}."
@@ -104,15 +108,7 @@ class Transform:
     # -- calling -------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != len(self.params):
-            args = self.bind(args, kwargs)
-        compiled = self.compiled.get(tuple(map(type, args)))
-        if compiled is None:
-            compiled = self.specialize(tuple(map(type, args)))
-        return self.finish(compiled(*args))
-
-    def finish(self, result):
-        return result
+        return self.dispatcher(*args, **kwargs)
 
     def bind(self, args, kwargs):
         return bind_arguments(self.__name__, self.params, self.defaults, self.extra_params(), args, kwargs)
@@ -122,12 +118,15 @@ class Transform:
 
     # -- compiling -----------------------------------------------------------
 
-    def specialize(self, key):
+    def specialize(self, key, cache=None):
+        """The compiled derivative for argument types `key`, from (or added to) `cache`: the cache of
+        the dispatcher asking, since each dispatcher's cache holds code for what its guards say."""
+        cache = self.compiled if cache is None else cache
         with _lock:
-            compiled = self.compiled.get(key)
+            compiled = cache.get(key)
             if compiled is None:
                 compiled = self.compile(key)
-                self.compiled[key] = compiled
+                cache[key] = compiled
             self.last_key = key
             if self._dispatcher is not None:
                 self._dispatcher.__wrapped__ = compiled  # inspect.getsource(df) shows the derivative
@@ -143,6 +142,28 @@ class Transform:
     def __wrapped__(self):
         """The generated function used last, so `inspect.getsource(df)` shows the derivative's source."""
         return self.python_function(self.last_key)
+
+    def guards(self):
+        """What compiling took as fixed (see guards.py): the base function's code, callees, closures."""
+        base = self
+        while base.inner is not None:
+            base = base.inner
+        return guards(base.fn) if inspect.isfunction(getattr(base.fn, "__func__", base.fn)) else []
+
+    def refresh(self, generation):
+        """The dispatcher to call now that dispatcher `generation` found a guard failing: a new one
+        whose derivatives are compiled afresh (made by the first caller to notice)."""
+        with _lock:
+            if generation == self.generation:
+                self.generation += 1
+                transform = self
+                while transform is not None:
+                    transform.compiled = {}  # the old dispatcher keeps the old cache: right for the old code
+                    transform.code = _code(getattr(transform.fn, "__func__", transform.fn))
+                    transform.params, transform.defaults = _parameter_names(transform.fn), _defaults(transform.fn)
+                    transform = transform.inner
+                self._dispatcher = make_dispatcher(self)
+            return self._dispatcher
 
     @property
     def dispatcher(self):
@@ -164,7 +185,9 @@ class Transform:
 
     def compile(self, key):
         fn = self.primal_function(key[:len(self.params)])
-        primal = lowered(fn)
+        # merged before differentiating, a repeated value gets one adjoint (one accumulation, one
+        # `unindex`) instead of two
+        primal = without_common_subexpressions(lowered(fn))
         function = self.derive(primal, fn)
         scalar_params = [p for p, t in zip(function.params, key) if issubclass(t, SCALAR_TYPES)]
         float_params = [p for p, t in zip(function.params, key) if t is float]
@@ -192,7 +215,12 @@ def make_dispatcher(transform):
         taken.add(name)
         return name
 
-    cache, specialize, bind, key, compiled = map(fresh, ("cache", "specialize", "bind", "key", "compiled"))
+    cache, specialize, bind, key, compiled, stale = map(fresh, ("cache", "specialize", "bind", "key", "compiled",
+                                                              "stale"))
+    checks = transform.guards()
+    holders = [fresh(f"holder{i}") for i in range(len(checks))]
+    values = [fresh(f"value{i}") for i in range(len(checks))]
+    guard = " and ".join(check.test.format(holder=h, value=v) for check, h, v in zip(checks, holders, values))
     if transform.defaults and transform.extra_params():  # defaults in the middle: bind by hand
         args, kwargs = fresh("args"), fresh("kwargs")
         signature = f"*{args}, **{kwargs}"
@@ -202,8 +230,11 @@ def make_dispatcher(transform):
         signature, prologue = ", ".join(params), ""
         key_expr = "(" + "".join(f"{p}.__class__, " for p in params) + ")"
         call = f"{compiled}({', '.join(params)})"
-    source = (f"def factory({cache}, {specialize}, {bind}):\n"
-              f"    def {transform.__name__}({signature}):\n{prologue}"
+    arguments = f"*{args}, **{kwargs}" if prologue else signature
+    check = (f"        if not ({guard}):  # the function, a callee or a captured value changed: recompile\n"
+             f"            return {stale}({arguments})\n") if checks else ""
+    source = (f"def factory({', '.join([cache, specialize, bind, stale] + holders + values)}):\n"
+              f"    def {transform.__name__}({signature}):\n{check}{prologue}"
               f"        {key} = {key_expr}\n"
               f"        {compiled} = {cache}.get({key})\n"
               f"        if {compiled} is None:\n"
@@ -216,7 +247,11 @@ def make_dispatcher(transform):
     frontend.register_source(filename, source)
     namespace = {}
     exec(compile(source, filename, "exec"), namespace)
-    dispatcher = namespace["factory"](transform.compiled, transform.specialize, transform.bind)
+    generation = transform.generation
+    cache = transform.compiled
+    dispatcher = namespace["factory"](cache, lambda key: transform.specialize(key, cache), transform.bind,
+                                      functools.partial(_call_refreshed, transform, generation, tuple(transform.defaults)),
+                                      *[c.holder for c in checks], *[c.value for c in checks])
     if transform.defaults and not transform.extra_params():
         dispatcher.__defaults__ = tuple(transform.defaults)
     dispatcher.__qualname__ = transform.__qualname__
@@ -224,6 +259,19 @@ def make_dispatcher(transform):
     dispatcher.__adjoint_transform__ = transform
     dispatcher.__adjoint_inline__ = transform.__adjoint_inline__
     return dispatcher
+
+
+def _call_refreshed(transform, generation, old_defaults, *args, **kwargs):
+    """Call the dispatcher that replaces a stale one with the arguments the stale one was given;
+    those that are its old default values (filled in by Python) become the new defaults."""
+    dispatcher = transform.refresh(generation)
+    if old_defaults and not kwargs and len(args) == len(transform.params):
+        start = len(args) - len(old_defaults)
+        new_defaults = dispatcher.__defaults__ or ()
+        if len(new_defaults) == len(old_defaults):
+            args = args[:start] + tuple(new if given is old else given for given, old, new
+                                        in zip(args[start:], old_defaults, new_defaults))
+    return dispatcher(*args, **kwargs)
 
 
 def ensure_fresh_outputs(function, scalar_params):

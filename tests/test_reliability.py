@@ -88,3 +88,85 @@ def test_code_object_swapped_in_place_recompiles():
     assert adjoint.grad(f)(2.0) == 4.0
     f.__code__ = g.__code__
     assert adjoint.grad(f)(2.0) == pytest.approx(12.0)
+
+
+# -- a derivative already in hand follows what it inlined ---------------------------
+
+def square(x):
+    return x * x
+
+
+def through_helper(x):
+    return 2.0 * helper(x)
+
+
+helper = square
+
+
+def make_counter_scaled():
+    k = 2.0
+
+    def scaled(x):
+        return k * x * x
+
+    def set_k(value):
+        nonlocal k
+        k = value
+    return scaled, set_k
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_rebinding_a_callee_recompiles_a_derivative_in_hand(mode):
+    global helper
+    gradient = adjoint.grad(through_helper, mode=mode)
+    assert gradient(3.0) == 12.0
+    try:
+        helper = cubic
+        assert gradient(3.0) == pytest.approx(54.0)   # 2 * 3x^2
+        assert gradient(3.0) == pytest.approx(54.0)   # and stays so
+    finally:
+        helper = square
+    assert gradient(3.0) == 12.0
+
+
+def test_replacing_a_callees_code_recompiles_a_derivative_in_hand():
+    gradient = adjoint.grad(through_helper)
+    assert gradient(3.0) == 12.0
+    original = square.__code__
+    try:
+        square.__code__ = cubic.__code__
+        assert gradient(3.0) == pytest.approx(54.0)
+    finally:
+        square.__code__ = original
+    assert gradient(3.0) == 12.0
+
+
+def test_replacing_the_functions_own_code_recompiles_a_derivative_in_hand():
+    def f(x):
+        return x * x
+
+    def g(x):
+        return x * x * x
+
+    gradient = adjoint.grad(f)
+    assert gradient(2.0) == 4.0
+    f.__code__ = g.__code__
+    assert gradient(2.0) == pytest.approx(12.0)
+
+
+def test_a_captured_variable_rebound_later_recompiles():
+    scaled, set_k = make_counter_scaled()
+    gradient = adjoint.grad(scaled)
+    assert gradient(1.0) == 4.0
+    set_k(5.0)
+    assert gradient(1.0) == 10.0
+
+
+def test_changed_defaults_recompile():
+    def f(x, c=2.0):
+        return c * x * x
+
+    gradient = adjoint.grad(f)
+    assert gradient(1.0) == 4.0
+    f.__defaults__ = (3.0,)
+    assert gradient(1.0) == 6.0

@@ -1,0 +1,92 @@
+"""What a compiled derivative took as fixed, and the checks that tell when it no longer holds.
+
+The compiler inlines the user's functions and reads their closures when it compiles: the
+derivative is stale once the function's code, a callee it inlined (a global or module attribute
+rebound, or its `__code__` or defaults replaced) or a captured variable changes. Each such fact
+is one `Guard`; the dispatcher tests them all on each call (an identity test each, tens of
+nanoseconds) and recompiles when one fails. Globals holding numbers or arrays need no guard: the
+generated code reads them when it runs.
+
+The facts come from the code objects (the names they load), so they are a superset of what the
+compiler actually used: a guard too many costs a few nanoseconds, a guard too few a wrong gradient.
+"""
+import types
+
+from .rules import is_nondiff, rule_for
+
+
+class Guard:
+    """`holder` still gives `value`; `test` is the Python test, with `{holder}` and `{value}` to fill in."""
+
+    __slots__ = ("holder", "value", "test", "read")
+
+    def __init__(self, holder, value, test, read):
+        self.holder, self.value, self.test, self.read = holder, value, test, read
+
+    def holds(self):
+        try:
+            return self.read(self.holder) is self.value
+        except ValueError:  # a cell emptied by `del`
+            return False
+
+
+def all_hold(guards):
+    return all(guard.holds() for guard in guards)
+
+
+def guards(fn):
+    """The guards of a derivative of the Python function `fn` (the function object itself)."""
+    found, seen = [], set()
+    _visit(getattr(fn, "__func__", fn), found, seen)
+    return found
+
+
+def _visit(fn, found, seen):
+    if id(fn) in seen or not _is_user_function(fn):
+        return
+    seen.add(id(fn))
+    found.append(Guard(fn, fn.__code__, "{holder}.__code__ is {value}", lambda fn: fn.__code__))
+    if fn.__defaults__ is not None:  # (defaults added later cannot change the calls compiled already)
+        found.append(Guard(fn, fn.__defaults__, "{holder}.__defaults__ is {value}", lambda fn: fn.__defaults__))
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        try:
+            value = cell.cell_contents
+        except ValueError:  # not bound yet: reading it fails when compiling, so nothing to guard
+            continue
+        found.append(Guard(cell, value, "{holder}.cell_contents is {value}", lambda cell: cell.cell_contents))
+        _visit(value, found, seen)
+    namespace = fn.__globals__
+    modules = []
+    for name in sorted(_loaded_names(fn.__code__)):
+        value = namespace.get(name)
+        if isinstance(value, types.ModuleType):
+            modules.append(value)
+        elif isinstance(value, (types.FunctionType, type)):  # inlined, or called as a rule: fixed when compiled
+            found.append(_entry(namespace, name, value))
+            _visit(value, found, seen)
+    for module in modules:  # `helpers.model(x)`: an attribute of an imported module of the user's
+        if (module.__name__ or "").split(".")[0] in ("numpy", "math", "adjoint"):
+            continue
+        for name in sorted(_loaded_names(fn.__code__)):
+            value = module.__dict__.get(name)
+            if _is_user_function(value):
+                found.append(_entry(module.__dict__, name, value))
+                _visit(value, found, seen)
+
+
+def _entry(namespace, name, value):
+    return Guard(namespace, value, f"{{holder}}.get({name!r}) is {{value}}", lambda namespace: namespace.get(name))
+
+
+def _loaded_names(code):
+    """Global and attribute names `code` and the code nested in it (lambdas, comprehensions) load."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _loaded_names(const)
+    return names
+
+
+def _is_user_function(value):
+    return isinstance(value, types.FunctionType) and not (value.__module__ or "").startswith(("numpy", "adjoint")) \
+        and rule_for(value) is None and not is_nondiff(value)

@@ -1,16 +1,20 @@
 """Optimisation passes on derivative IR, run in a fixed order."""
 from .copyprop import propagate_copies, substitute_in_return
+from .cse import eliminate_common_subexpressions, without_common_subexpressions
 from .dce import eliminate_dead_code
 from .simplify import simplify
 
 
 def optimize(function, scalar_params=(), float_params=()):
-    """Simplify, propagate copies, simplify what that exposes, then drop dead code."""
+    """Simplify, propagate copies, simplify what that exposes, merge common subexpressions, then
+    drop dead code."""
     for _ in range(2):
         simplify(function, scalar_params, float_params, final=False)
         propagate_copies(function)
     simplify(function, scalar_params, float_params)
+    eliminate_common_subexpressions(function)
     return eliminate_dead_code(function)
 
 
-__all__ = ["optimize", "simplify", "propagate_copies", "substitute_in_return", "eliminate_dead_code"]
+__all__ = ["optimize", "simplify", "propagate_copies", "substitute_in_return", "eliminate_dead_code",
+           "eliminate_common_subexpressions", "without_common_subexpressions"]

@@ -1,0 +1,528 @@
+"""Common-subexpression elimination: value numbering over the SSA IR.
+
+`t7 = x[:-1]` after `t2 = x[:-1]` goes, and every use of `t7` reads `t2`. An
+expression is keyed by its operation and the keys of its operands (a variable's
+key is the variable it stands for), so `t8 = t7 * 2` then also matches a
+`t2 * 2` seen before. Inside a statement, a nested operation that a statement
+in scope already computed is replaced by that statement's variable.
+
+Scopes follow the structured regions. A value is available where it dominates:
+later in its own region and in regions nested there. A branch's values are not
+available in the other branch or after the `if`; a loop's values (its `test`
+block's and its body's) only later in the same trip, never after the loop or
+in the backward loop that mirrors it (the recording pass decides how the
+backward sweep gets forward values, and it should see them as they were).
+Loop-carried values are variables like any other: their key is the header
+variable, which differs from the value that enters the loop.
+
+Which calls are pure. Only operations whose rules adjoint itself registers
+(the tables in `rules/`: operators, `math`, numpy, the runtime helpers, the
+constants such as `x.shape` or `np.argmax`), and `slice(...)` (derivative code
+builds index values with it) are merged; they are
+deterministic functions of their arguments. Not merged:
+- `np.empty` and `np.empty_like` (what they hold is not determined);
+- functions users declare with `adjoint.primitive`/`defvjp`/`defjvp`: the
+  registry does not know that they are deterministic (one could draw random
+  numbers), so each call stays;
+- anything without a rule (`np.random.*`, `print`, a method with no rule):
+  such a call may also change its arguments or globals, so it is an *effect*.
+  Nothing computed before an effect is reused after it, and nothing an effect
+  may reach (its operands and whatever they were computed from, since a result
+  may be a view) is merged at all.
+A built list (`[a, b]`) is never merged as a value of its own (lists are
+mutable); values the function returns (directly, or through copies, merges
+and helpers that hand back their argument) are not replaced, so two outputs
+never become one object.
+
+Only dictionary look-ups depend on object identity; statements are visited
+and rewritten in program order, so the output does not depend on hashing.
+"""
+import builtins
+import copy
+import operator
+
+import numpy as np
+
+from .. import runtime as rt
+from ..ir import (Apply, Assign, Const, Global, If, Loop, Pack, Phi, Ref, Return, Unbound, Var,
+                  all_statements, map_expressions, regions, substitute, variables, walk)
+from ..rules import NONDIFF, RULES, is_nondiff, rule_for
+
+# the operations adjoint's own tables define (taken when the tables are complete, before a user can
+# add primitives); entries users add later are not known to be deterministic
+_BUILTIN = frozenset(RULES) | frozenset(NONDIFF) | {builtins.slice}
+_NOT_DETERMINED = frozenset([np.empty, np.empty_like])
+
+# helpers that may return their first argument itself (so it may be returned)
+_PASS_THROUGH = (rt.unbroadcast, rt.broadcast_like, rt.cast_like, rt.as_grad, rt.stop_gradient, np.asarray,
+                 operator.getitem)
+
+_FRESH = frozenset([operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv, operator.mod,
+                    operator.pow, operator.neg, operator.matmul, operator.lt, operator.le, operator.gt,
+                    operator.ge, operator.eq, operator.ne])
+
+
+def eliminate_common_subexpressions(function):
+    """Merge repeated pure computations of `function` (in place); returns it. `function.cse_removed`
+    says how many statements went, `function.cse_hoisted` how many nested operations got one."""
+    removed = _number(function)
+    hoisting = _Hoisting(function)
+    body = hoisting.run(function.body)
+    if body is not None:
+        function.body = body
+        removed += _number(function)  # a statement that repeats a hoisted operation goes now
+    function.cse_removed, function.cse_hoisted = removed, hoisting.hoisted
+    return function
+
+
+def _number(function):
+    numbering = _Numbering(function)
+    body = numbering.block(function.body)
+    if numbering.replaced:
+        # values a loop hands on are read (in its carried phis) before the body defines them
+        body = map_expressions(body, lambda e: substitute(e, numbering.replaced))
+    function.body = body
+    return numbering.removed
+
+
+def without_common_subexpressions(function):
+    """A copy of `function` with common subexpressions merged (`function` itself is left as it is)."""
+    twin = copy.copy(function)
+    return eliminate_common_subexpressions(twin)
+
+
+def _fresh(fn):
+    """Is the result of `fn` always a new object (never an operand, or a view of one)?"""
+    try:
+        return isinstance(fn, np.ufunc) or fn in _FRESH or getattr(fn, "__module__", None) == "math"
+    except TypeError:
+        return False
+
+
+def _mergeable(fn):
+    try:
+        return fn in _BUILTIN and fn not in _NOT_DETERMINED
+    except TypeError:  # unhashable callables are in no table
+        return False
+
+
+def _known(fn):
+    """A call of `fn` has no effect: adjoint has a rule for it (built in, or a user's primitive)."""
+    return rule_for(fn) is not None or is_nondiff(fn) or fn is builtins.slice
+
+
+def _expressions(stmt):
+    """The expressions a statement evaluates itself (not in its nested regions)."""
+    if isinstance(stmt, Assign):
+        return [stmt.expr]
+    if isinstance(stmt, Return):
+        return [stmt.value]
+    if isinstance(stmt, If):
+        return [stmt.cond] + [value for merge in stmt.merges for value in merge.values]
+    if isinstance(stmt, Loop):
+        exprs = list(stmt.bounds) + [value for phi in stmt.carried for value in phi.values]
+        return exprs + ([stmt.cond] if stmt.cond is not None else [])
+    return []
+
+
+def _has_effect(stmt):
+    return any(isinstance(node, Apply) and not _known(node.fn)
+               for expr in _expressions(stmt) for node in walk(expr))
+
+
+def _sources(function):
+    """Each variable -> the variables its value is computed from (over phis too)."""
+    sources = {}
+    for stmt in all_statements(function.body):
+        if isinstance(stmt, Assign) and stmt.target is not None:
+            sources[stmt.target] = variables(stmt.expr)
+        elif isinstance(stmt, If):
+            for merge in stmt.merges:
+                sources[merge.target] = [v for value in merge.values for v in variables(value)]
+        elif isinstance(stmt, Loop):
+            for phi in stmt.carried:
+                sources[phi.target] = [v for value in phi.values for v in variables(value)]
+            for out, header in stmt.exits:
+                sources[out] = variables(header)
+    return sources
+
+
+def _closure(start, step):
+    seen, work = set(), list(start)
+    while work:
+        var = work.pop()
+        if var not in seen:
+            seen.add(var)
+            work.extend(step(var))
+    return seen
+
+
+def _escaped(function, sources):
+    """Variables a call with an effect may reach (and change): its operands, and what they were
+    computed from."""
+    start = [v for stmt in all_statements(function.body) if _has_effect(stmt)
+             for expr in _expressions(stmt) for v in variables(expr)]
+    return _closure(start, lambda var: sources.get(var, ()))
+
+
+def _returned(function):
+    """Variables whose object may be returned: read by the `return`, through copies, merges,
+    loop exits and helpers that may hand back their first argument."""
+    aliases = {}
+    for stmt in all_statements(function.body):
+        if isinstance(stmt, Assign) and stmt.target is not None:
+            aliases[stmt.target] = _aliases(stmt.expr)
+        elif isinstance(stmt, If):
+            for merge in stmt.merges:
+                aliases[merge.target] = [v for value in merge.values for v in _aliases(value)]
+        elif isinstance(stmt, Loop):
+            for phi in stmt.carried:
+                aliases[phi.target] = [v for value in phi.values for v in _aliases(value)]
+            for out, header in stmt.exits:
+                aliases[out] = _aliases(header)
+    last = function.body[-1]
+    start = _aliases(last.value) if isinstance(last, Return) else []
+    return _closure(start, lambda var: aliases.get(var, ()))
+
+
+def _aliases(expr):
+    """The variables `expr` may be (or hold) as the same object."""
+    if isinstance(expr, Var):
+        return [expr]
+    if isinstance(expr, Pack):
+        return [v for item in expr.items for v in _aliases(item)]
+    if isinstance(expr, Apply) and expr.args and _is_pass_through(expr.fn):
+        return _aliases(expr.args[0])
+    return []
+
+
+def _is_pass_through(fn):
+    try:
+        return fn in _PASS_THROUGH
+    except TypeError:
+        return False
+
+
+def _const_key(value):
+    kind = type(value)
+    if kind in (int, bool, str, bytes, type(None)):
+        return ("const", kind, value)
+    if kind in (float, complex):  # 0.0 and -0.0 differ; nan is one value
+        return ("const", kind, repr(value))
+    if kind is tuple:
+        return ("const", tuple, tuple(_const_key(item) for item in value))
+    if kind is slice:
+        return ("const", slice, _const_key(value.start), _const_key(value.stop), _const_key(value.step))
+    return ("object", id(value))
+
+
+class _Numbering:
+    def __init__(self, function):
+        sources = _sources(function)
+        self.escaped = _escaped(function, sources)
+        self.returned = _returned(function)
+        self.table = {}      # key -> the variable holding that value
+        self.added = []      # keys in the order they were added, so leaving a region forgets its own
+        self.replaced = {}   # a repeated value -> the variable that computed it first
+        self.aliases = {}    # a copy (`a = b`) -> what it copies, for keys only
+        self.epoch = 0       # effects seen so far: nothing before an effect is reused after it
+        self.removed = 0
+
+    # -- statements ----------------------------------------------------------
+
+    def block(self, statements):
+        out = []
+        for stmt in statements:
+            if isinstance(stmt, Assign):
+                stmt = self.assign(stmt)
+                if stmt is not None:
+                    out.append(stmt)
+            elif isinstance(stmt, Return):
+                out.append(Return(self.rewrite_output(stmt.value), stmt.loc))
+            elif isinstance(stmt, If):
+                out.append(self.branch(stmt))
+            elif isinstance(stmt, Loop):
+                out.append(self.loop(stmt))
+            else:
+                out.append(stmt)
+        return out
+
+    def assign(self, stmt):
+        if _has_effect(stmt):
+            expr = substitute(stmt.expr, self.replaced)
+            self.epoch += 1
+            return Assign(stmt.target, expr, stmt.loc)
+        target = stmt.target
+        if target is None or target in self.escaped:
+            # keep its operands as they are: an effect may change what it is given
+            expr = substitute(stmt.expr, self.replaced)
+            if target is not None and isinstance(expr, (Var, Const)):
+                self.aliases[target] = self.resolve(expr)
+            return Assign(target, expr, stmt.loc)
+        if target in self.returned:
+            expr = self.rewrite_output(stmt.expr)
+            if isinstance(expr, (Var, Const)):
+                self.aliases[target] = self.resolve(expr)
+            elif not (isinstance(expr, Pack) and expr.kind == "list"):
+                key = self.key(expr)  # not replaced (outputs stay distinct objects), but usable later
+                if key is not None and key not in self.table:
+                    self.enter(key, target)
+            return Assign(target, expr, stmt.loc)
+        expr = self.rewrite(stmt.expr)
+        if isinstance(expr, (Var, Const)):
+            self.aliases[target] = self.resolve(expr)
+            return Assign(target, expr, stmt.loc)
+        if isinstance(expr, Pack) and expr.kind == "list":
+            return Assign(target, expr, stmt.loc)
+        key = self.key(expr)
+        if key is None:
+            return Assign(target, expr, stmt.loc)
+        known = self.table.get(key)
+        if known is not None:
+            self.replaced[target] = known
+            self.removed += 1
+            return None
+        self.enter(key, target)
+        return Assign(target, expr, stmt.loc)
+
+    def branch(self, stmt):
+        cond = self.rewrite(stmt.cond)
+        then = self.region(stmt.then)
+        orelse = self.region(stmt.orelse)
+        merges = [Phi(m.target, [substitute(v, self.replaced) for v in m.values]) for m in stmt.merges]
+        if self.contains_effect(stmt):
+            self.epoch += 1
+        return stmt.replace(cond=cond, then=then, orelse=orelse, merges=merges)
+
+    def loop(self, stmt):
+        effects = self.contains_effect(stmt)
+        bounds = tuple(self.rewrite(b) for b in stmt.bounds)
+        carried = [Phi(phi.target, [substitute(phi.values[0], self.replaced), phi.values[1]])
+                   for phi in stmt.carried]
+        if effects:  # a trip runs after the effects of the trips before it
+            self.epoch += 1
+        mark = len(self.added)
+        test = self.block(stmt.test)  # the test runs before the body on every trip
+        cond = None if stmt.cond is None else self.rewrite(stmt.cond)
+        body = self.block(stmt.body)
+        self.leave(mark)
+        if effects:
+            self.epoch += 1
+        return stmt.replace(bounds=bounds, carried=carried, test=test, cond=cond, body=body,
+                            exits=list(stmt.exits))
+
+    def region(self, statements):
+        mark = len(self.added)
+        out = self.block(statements)
+        self.leave(mark)
+        return out
+
+    def enter(self, key, var):
+        self.table[key] = var
+        self.added.append(key)
+
+    def leave(self, mark):
+        for key in self.added[mark:]:
+            del self.table[key]
+        del self.added[mark:]
+
+    @staticmethod
+    def contains_effect(stmt):
+        return any(_has_effect(inner) for region in regions(stmt) for inner in all_statements(region)) \
+            or _has_effect(stmt)
+
+    # -- expressions ---------------------------------------------------------
+
+    def resolve(self, expr):
+        while isinstance(expr, Var):
+            if expr in self.replaced:
+                expr = self.replaced[expr]
+            elif expr in self.aliases:
+                expr = self.aliases[expr]
+            else:
+                break
+        return expr
+
+    def rewrite(self, expr):
+        """`expr` reading the variables that replace merged ones, and with each nested operation
+        that a variable in scope already holds replaced by that variable."""
+        if isinstance(expr, Var):
+            return self.replaced.get(expr, expr)
+        if isinstance(expr, Pack):
+            return Pack(expr.kind, [self.nested(item) for item in expr.items])
+        if isinstance(expr, Apply):
+            return Apply(expr.fn, [self.nested(a) for a in expr.args], [(k, self.nested(v)) for k, v in expr.kwargs])
+        return expr
+
+    def rewrite_output(self, expr):
+        """`rewrite` for a value that may be returned: a nested operation is replaced by a variable
+        only where it is an operand of an operation whose result is a new object (arithmetic, a
+        ufunc), so that two outputs never become one object or views of one."""
+        if isinstance(expr, Var):
+            return self.replaced.get(expr, expr)
+        if isinstance(expr, Pack):
+            return Pack(expr.kind, [self.rewrite_output(item) for item in expr.items])
+        if isinstance(expr, Apply):
+            if _fresh(expr.fn):
+                return self.rewrite(expr)
+            return Apply(expr.fn, [self.rewrite_output(a) for a in expr.args],
+                         [(k, self.rewrite_output(v)) for k, v in expr.kwargs])
+        return expr
+
+    def nested(self, expr):
+        expr = self.rewrite(expr)
+        if isinstance(expr, Apply) or (isinstance(expr, Pack) and expr.kind != "list"):
+            key = self.key(expr)
+            known = self.table.get(key) if key is not None else None
+            if known is not None:
+                return known
+        return expr
+
+    def key(self, expr):
+        """A hashable key equal for expressions that compute the same value; None if `expr` is not
+        pure (then it is never merged)."""
+        if isinstance(expr, Apply):
+            if not _mergeable(expr.fn):
+                return None
+            args = []
+            for arg in expr.args:
+                args.append(self.operand_key(arg))
+                if args[-1] is None:
+                    return None
+            kwargs = []
+            for name, value in expr.kwargs:
+                kwargs.append((name, self.operand_key(value)))
+                if kwargs[-1][1] is None:
+                    return None
+            return ("apply", id(expr.fn), tuple(args), tuple(kwargs), self.epoch)
+        if isinstance(expr, Pack):
+            items = [self.operand_key(item) for item in expr.items]
+            if any(item is None for item in items):
+                return None
+            return ("pack", expr.kind, tuple(items))
+        return None
+
+    def operand_key(self, expr):
+        expr = self.resolve(expr)
+        if isinstance(expr, Var):
+            return expr
+        if isinstance(expr, Unbound):
+            return ("unbound",)
+        if isinstance(expr, Const):
+            return _const_key(expr.value)
+        if isinstance(expr, Global):  # read live: the same until an effect could rebind it
+            return ("global", expr.name, self.epoch)
+        if isinstance(expr, Ref):
+            return ("ref", id(expr.obj))
+        return self.key(expr)
+
+
+class _Record:
+    """A nested operation first met in one statement, and how often it is met where that one is in scope."""
+
+    __slots__ = ("count", "var")
+
+    def __init__(self):
+        self.count, self.var = 1, None
+
+
+class _Hoisting(_Numbering):
+    """Give an operation that occurs nested in several statements (`1 - x ** 2` inside two rules) a
+    statement of its own, right before the first of them, and read its variable in all of them.
+
+    Two walks in the same order: the first counts the occurrences of each nested operation where its
+    first occurrence is in scope (not looking inside a repeated one, which is replaced whole), the
+    second makes the new statements. A statement's own expression is never moved (value numbering
+    merges those); it only counts as a repeat of a nested occurrence before it."""
+
+    def __init__(self, function):
+        super().__init__(function)
+        self.counting = True
+        self.trace = []      # per nested occurrence met, in walk order: its record (None: not counted)
+        self.position = 0
+        self.hoisted = 0
+
+    def run(self, body):
+        self.block(body)
+        if not any(record is not None and record.count > 1 for record in self.trace):
+            return None
+        self.counting, self.epoch = False, 0
+        return self.block(body)
+
+    def block(self, statements):
+        out = []
+        for stmt in statements:
+            if isinstance(stmt, Assign):
+                if _has_effect(stmt):
+                    self.epoch += 1
+                    out.append(stmt)
+                elif stmt.target is None or stmt.target in self.escaped or isinstance(stmt.expr, (Var, Const)):
+                    if stmt.target is not None and isinstance(stmt.expr, (Var, Const)):
+                        self.aliases[stmt.target] = self.resolve(stmt.expr)
+                    out.append(stmt)
+                else:
+                    before = []
+                    expr = self.visit(stmt.expr, stmt.target in self.returned, True, before)
+                    out.extend(before)
+                    out.append(stmt if self.counting else Assign(stmt.target, expr, stmt.loc))
+            elif isinstance(stmt, If):
+                then, orelse = self.region(stmt.then), self.region(stmt.orelse)
+                if self.contains_effect(stmt):
+                    self.epoch += 1
+                out.append(stmt if self.counting else stmt.replace(then=then, orelse=orelse))
+            elif isinstance(stmt, Loop):
+                effects = self.contains_effect(stmt)
+                if effects:
+                    self.epoch += 1
+                mark = len(self.added)
+                test, body = self.block(stmt.test), self.block(stmt.body)
+                self.leave(mark)
+                if effects:
+                    self.epoch += 1
+                out.append(stmt if self.counting else stmt.replace(test=test, body=body))
+            else:
+                out.append(stmt)
+        return out
+
+    def visit(self, expr, output, top, before):
+        """`expr` with repeated nested operations read from their new variables (whose statements
+        go to `before`). `output`: the value may be returned, so it and the operands it may hand
+        back as they are are not replaced."""
+        if isinstance(expr, Pack):
+            return Pack(expr.kind, [self.visit(item, output, False, before) for item in expr.items])
+        if not isinstance(expr, Apply):
+            return expr
+        if not output and _mergeable(expr.fn):
+            record = self.occurrence(expr, top)
+            if self.counting:
+                if record is not None and record.count > 1:
+                    return expr  # a repeat: replaced whole, so what is inside it does not count
+            elif record is not None and record.count > 1:
+                if record.var is not None:  # a repeat (a statement's own expression: merged later)
+                    return expr if top else record.var
+                record.var = Var("")
+                before.append(Assign(record.var, self.children(expr, output, before)))
+                self.hoisted += 1
+                return record.var
+        return self.children(expr, output, before)
+
+    def children(self, expr, output, before):
+        operands = output and not _fresh(expr.fn)
+        return Apply(expr.fn, [self.visit(a, operands, False, before) for a in expr.args],
+                     [(k, self.visit(v, operands, False, before)) for k, v in expr.kwargs])
+
+    def occurrence(self, expr, top):
+        """The record of this occurrence: found in scope (a repeat), or new (a first occurrence)."""
+        if not self.counting:
+            record = self.trace[self.position]
+            self.position += 1
+            return record
+        key = self.key(expr)
+        record = self.table.get(key) if key is not None else None
+        if record is not None:
+            record.count += 1
+        elif key is not None and not top:
+            record = _Record()
+            self.enter(key, record)
+        self.trace.append(record)
+        return record

@@ -117,6 +117,8 @@ def _forward_columns(jvp, args, index, scalar_output=False):
         return float(result)
     if isinstance(x, np.ndarray):
         result = result.astype(_float_dtype(x), copy=False)
+    elif isinstance(x, np.generic) and out_shape == ():  # a numpy scalar in, as reverse mode gives
+        result = np.dtype(_float_dtype(np.asarray(x))).type(result)
     return result
 
 

@@ -1,0 +1,103 @@
+"""Running one generated program: import it from a real file, draw its inputs, and check that reverse
+mode, forward mode and central finite differences agree on its gradient."""
+import ast
+import hashlib
+import importlib.util
+import warnings
+
+import numpy as np
+
+import adjoint
+from adjoint.check import numerical_grad
+
+RTOL, ATOL = 1e-5, 1e-6          # analytic vs finite differences (check_grad)
+MODES_RTOL, MODES_ATOL = 1e-9, 1e-10   # reverse mode vs forward mode: the same arithmetic, nearly
+
+
+class Skip(Exception):
+    """This example says nothing: near a kink, a value overflowed, or adjoint refused the program cleanly."""
+
+
+def load(source, directory):
+    """Import `source` as a module from a file of its own (adjoint reads functions' source files)."""
+    name = "fuzz_" + hashlib.sha1(source.encode()).hexdigest()[:20]
+    path = directory / f"{name}.py"
+    if not path.exists():
+        path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def rebinding(source):
+    """`source` with each `x op= e` written `x = x op (e)`: what adjoint computes (docs/subset.md).
+    Python updates an array in place instead, which another name bound to it would see; adjoint
+    does not model that aliasing (a known gap), so the reference is the rebinding program."""
+    class Rebind(ast.NodeTransformer):
+        def visit_AugAssign(self, node):
+            if not isinstance(node.target, ast.Name):
+                return node
+            load = ast.Name(node.target.id, ast.Load())
+            return ast.copy_location(ast.Assign([node.target], ast.BinOp(load, node.op, node.value)), node)
+    return ast.unparse(ast.fix_missing_locations(Rebind().visit(ast.parse(source))))
+
+
+def inputs(program, seed):
+    """Arguments for `program.params`: floats and arrays uniform in [-1.5, 1.5], ints in 0..3."""
+    rng = np.random.default_rng(seed)
+    args = []
+    for _, shape in program.params:
+        if shape == "int":
+            args.append(int(rng.integers(0, 4)))
+        elif shape == ():
+            args.append(float(rng.uniform(-1.5, 1.5)))
+        else:
+            args.append(rng.uniform(-1.5, 1.5, shape))
+    return args
+
+
+def fresh(args):
+    """Copies of the array arguments: `x *= 2` in a generated program updates the caller's array."""
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+
+
+def finite_differences(f, args, wrt, eps):
+    return [numerical_grad(f, list(args), i, eps) for i in wrt]
+
+
+def stable(f, args, wrt):
+    """Do finite differences with steps 1e-6 and 1e-4 agree? If not, a branch, `max`, `abs`, `where`
+    or a loop's trip count switches within 1e-4 of `args`, and no gradient is meaningful there."""
+    small = finite_differences(f, args, wrt, 1e-6)
+    large = finite_differences(f, args, wrt, 1e-4)
+    return all(np.allclose(a, b, rtol=1e-3, atol=1e-5) for a, b in zip(small, large))
+
+
+def check(program, args, directory):
+    """Raise (GradientMismatch, AssertionError or whatever adjoint raised) if the program's gradient
+    is wrong at `args`; raise Skip if this example cannot tell."""
+    f = load(program.source, directory).f
+    reference = load(rebinding(program.source), directory).f
+    wrt = program.wrt
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value = reference(*fresh(args))
+    if not np.all(np.isfinite(value)) or np.any(np.abs(value) > 1e8):
+        raise Skip("the value is not finite")
+    if not stable(reference, args, wrt):
+        raise Skip("near a switching point")
+    try:
+        reverse_value, reverse = adjoint.value_and_grad(f, wrt=wrt)(*args)
+        forward = adjoint.grad(f, wrt=wrt, mode="forward")(*args)
+    except adjoint.UnsupportedSyntax as refused:
+        raise Skip(f"refused: {str(refused).splitlines()[0]}")
+    np.testing.assert_allclose(reverse_value, value, rtol=1e-12, atol=1e-12,
+                               err_msg="the reverse-mode derivative computes another value than the function")
+    for position, r, d in zip(wrt, reverse, forward):
+        assert np.shape(r) == np.shape(args[position]), f"reverse gradient wrt {position} has the wrong shape"
+        np.testing.assert_allclose(r, d, rtol=MODES_RTOL, atol=MODES_ATOL,
+                                   err_msg=f"reverse and forward mode disagree wrt argument {position}")
+    for position, r, expected in zip(wrt, reverse, finite_differences(reference, args, wrt, 1e-6)):
+        np.testing.assert_allclose(r, expected, rtol=RTOL, atol=ATOL,
+                                   err_msg=f"the gradient wrt argument {position} disagrees with finite differences")

@@ -1,0 +1,107 @@
+"""Numerical conventions (docs/api.md, "Numerical conventions"): what the gradient is at a
+non-smooth point, and the type a gradient comes back in. Each holds in both modes."""
+import math
+
+import numpy as np
+import pytest
+
+import adjoint
+
+MODES = ["reverse", "forward"]
+
+
+def absolute(x):
+    return abs(x)
+
+
+def summed_abs(x):
+    return np.sum(np.abs(x))
+
+
+def relu(x):
+    return np.sum(np.maximum(x, 0.0))
+
+
+def larger(a, b):
+    return max(a, b)
+
+
+def smaller(a, b):
+    return min(a, b)
+
+
+def largest(x):
+    return np.max(x)
+
+
+def smallest(x):
+    return np.min(x)
+
+
+def clipped(x):
+    return np.sum(np.clip(x, -1.0, 1.0))
+
+
+def square(x):
+    return x * x
+
+
+def root(x):
+    return math.sqrt(x)
+
+
+def summed_root(x):
+    return np.sum(np.sqrt(x))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_abs_has_slope_zero_at_zero(mode):
+    assert adjoint.grad(absolute, mode=mode)(0.0) == 0.0
+    np.testing.assert_array_equal(adjoint.grad(summed_abs, mode=mode)(np.array([0.0, 2.0, -2.0])), [0, 1, -1])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ties_go_to_the_first_argument(mode):
+    # np.maximum(x, 0) at 0 is a tie: the slope of x, 1 (PyTorch and JAX's relu give 0 there)
+    np.testing.assert_array_equal(adjoint.grad(relu, mode=mode)(np.array([0.0, 1.0, -1.0])), [1, 1, 0])
+    assert adjoint.grad(larger, wrt=(0, 1), mode=mode)(1.0, 1.0) == (1.0, 0.0)
+    assert adjoint.grad(smaller, wrt=(0, 1), mode=mode)(1.0, 1.0) == (1.0, 0.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reductions_share_the_gradient_among_tied_elements(mode):
+    np.testing.assert_array_equal(adjoint.grad(largest, mode=mode)(np.array([1.0, 3.0, 3.0])), [0, 0.5, 0.5])
+    np.testing.assert_array_equal(adjoint.grad(smallest, mode=mode)(np.array([1.0, 1.0, 3.0])), [0.5, 0.5, 0])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_clip_passes_the_gradient_at_its_bounds(mode):
+    np.testing.assert_array_equal(adjoint.grad(clipped, mode=mode)(np.array([-1.0, 1.0, 0.0, 2.0, -3.0])),
+                                  [1, 1, 1, 0, 0])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_infinite_slope_is_inf_for_numpy_and_zero_division_for_python_floats(mode):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gradient = adjoint.grad(summed_root, mode=mode)(np.array([0.0, 4.0]))
+    # forward mode pushes a one-hot tangent through the infinite slope: inf * 0 is nan elsewhere
+    np.testing.assert_array_equal(gradient, [np.inf, 0.25] if mode == "reverse" else [np.inf, np.nan])
+    with pytest.raises(ZeroDivisionError):   # Python's own float arithmetic, as `1 / 0.0` would
+        adjoint.grad(root, mode=mode)(0.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_integer_inputs_get_float_gradients(mode):
+    gradient = adjoint.grad(square, mode=mode)(3)
+    assert gradient == 6.0 and type(gradient) is float
+    gradient = adjoint.grad(summed_abs, mode=mode)(np.array([1, -2]))
+    assert gradient.dtype == np.float64
+    np.testing.assert_array_equal(gradient, [1, -1])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_float32_stays_float32(mode):
+    gradient = adjoint.grad(summed_abs, mode=mode)(np.array([1, -2], dtype=np.float32))
+    assert gradient.dtype == np.float32
+    gradient = adjoint.grad(square, mode=mode)(np.float32(2.0))
+    assert type(gradient) is np.float32 and gradient == 4.0

@@ -63,15 +63,19 @@ _FRESH = frozenset([operator.add, operator.sub, operator.mul, operator.truediv, 
 
 
 def eliminate_common_subexpressions(function):
-    """Merge repeated pure computations of `function` (in place); returns it. `function.cse_removed`
-    says how many statements went, `function.cse_hoisted` how many nested operations got one."""
-    removed = _number(function)
+    """Merge repeated pure computations of `function` (in place); returns it.
+
+    What it did is left on the function: `cse_removed` statements went (their value was computed
+    before), `cse_reused` nested operations now read a variable that already held their value, and
+    `cse_hoisted` nested operations repeated in several statements got a statement of their own."""
+    removed, reused = _number(function)
     hoisting = _Hoisting(function)
     body = hoisting.run(function.body)
     if body is not None:
         function.body = body
-        removed += _number(function)  # a statement that repeats a hoisted operation goes now
-    function.cse_removed, function.cse_hoisted = removed, hoisting.hoisted
+        again = _number(function)  # a statement that repeats a hoisted operation goes now
+        removed, reused = removed + again[0], reused + again[1]
+    function.cse_removed, function.cse_reused, function.cse_hoisted = removed, reused, hoisting.hoisted
     return function
 
 
@@ -82,7 +86,7 @@ def _number(function):
         # values a loop hands on are read (in its carried phis) before the body defines them
         body = map_expressions(body, lambda e: substitute(e, numbering.replaced))
     function.body = body
-    return numbering.removed
+    return numbering.removed, numbering.reused
 
 
 def without_common_subexpressions(function):
@@ -226,7 +230,7 @@ class _Numbering:
         self.replaced = {}   # a repeated value -> the variable that computed it first
         self.aliases = {}    # a copy (`a = b`) -> what it copies, for keys only
         self.epoch = 0       # effects seen so far: nothing before an effect is reused after it
-        self.removed = 0
+        self.removed = self.reused = 0
 
     # -- statements ----------------------------------------------------------
 
@@ -375,6 +379,7 @@ class _Numbering:
             key = self.key(expr)
             known = self.table.get(key) if key is not None else None
             if known is not None:
+                self.reused += 1
                 return known
         return expr
 

@@ -1,0 +1,517 @@
+"""One test per optimisation pass: lower a small function and take its derivative's IR, run the pass on
+its own, assert what the pass removed, then compile the IR as it is after the pass and check its gradient
+against finite differences (and the whole pipeline with adjoint.check_grad)."""
+import math
+import operator
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint import codegen
+from adjoint import runtime as rt
+from adjoint.check import numerical_grad
+from adjoint.forward import forward
+from adjoint.ir import Apply, Assign, Const, If, Loop, Return, Var, all_statements, statement_uses, walk
+from adjoint.optimize import (eliminate_common_subexpressions, eliminate_dead_code, propagate_copies, simplify,
+                              without_common_subexpressions)
+from adjoint.record import record
+from adjoint.reverse import reverse
+from adjoint.transform import ensure_fresh_outputs, lowered
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+def gradient_ir(fn, wrt=(0,), primal_cse=False):
+    """(primal, reverse-mode IR of `fn`) straight out of the transform, before any optimisation."""
+    primal = lowered(fn)
+    if primal_cse:
+        primal = without_common_subexpressions(primal)
+    return primal, reverse(primal, wrt, seed="one")
+
+
+def tangent_ir(fn, wrt=(0,)):
+    primal = lowered(fn)
+    return primal, forward(primal, wrt)
+
+
+def simplified(function, scalar_params=()):
+    """What `optimize` does before its last passes: simplify and propagate copies, twice, then simplify."""
+    for _ in range(2):
+        simplify(function, scalar_params, scalar_params, final=False)
+        propagate_copies(function)
+    simplify(function, scalar_params, scalar_params)
+    return function
+
+
+def compiled(fn, primal, function, scalar_params=()):
+    """The IR as it stands, recorded and compiled: (Python function, its source)."""
+    record(function, scalar_params)
+    ensure_fresh_outputs(function, scalar_params)
+    text, bindings = codegen.generate(function, "derivative", len(primal.params), primal.reserved, primal.visible)
+    return codegen.compile_function(text, "derivative", bindings, fn.__globals__, "test pass"), text
+
+
+def assert_gradient(fn, primal, function, args, wrt=(0,), scalar_params=()):
+    """The IR after the pass still computes the gradient (finite differences), and so does adjoint."""
+    derivative, text = compiled(fn, primal, function, scalar_params)
+    grads = derivative(*args)
+    for position, got in zip(wrt, grads):
+        np.testing.assert_allclose(got, numerical_grad(fn, list(args), position), rtol=1e-5, atol=1e-6,
+                                   err_msg=text)
+    adjoint.check_grad(fn, *args, wrt=wrt)
+    return text
+
+
+def statements(function):
+    return [stmt for stmt in all_statements(function.body) if isinstance(stmt, Assign)]
+
+
+def calls(function, fn):
+    """How many times the IR applies `fn` (nested expressions included)."""
+    return sum(1 for stmt in all_statements(function.body) for expr in _expressions(stmt)
+               for node in walk(expr) if isinstance(node, Apply) and node.fn is fn)
+
+
+def _expressions(stmt):
+    """The expressions a statement evaluates itself (its nested regions are statements of their own)."""
+    if isinstance(stmt, Assign):
+        return [stmt.expr]
+    if isinstance(stmt, Return):
+        return [stmt.value]
+    if isinstance(stmt, If):
+        return [stmt.cond] + [value for merge in stmt.merges for value in merge.values]
+    if isinstance(stmt, Loop):
+        return list(stmt.bounds) + [value for phi in stmt.carried for value in phi.values] + \
+            ([stmt.cond] if stmt.cond is not None else [])
+    return []
+
+
+def defined(function):
+    return {stmt.target for stmt in statements(function) if stmt.target is not None}
+
+
+def adjoints_of(function, hint):
+    """The derivative values of primal values with this hint (`grad_<hint>`)."""
+    return [v for v in defined(function) if v.of is not None and v.prefix == "grad_" and v.of.hint == hint]
+
+
+def primal_values(function, hint):
+    return [v for v in defined(function) if v.of is None and v.hint == hint]
+
+
+def reads_of_copies(function):
+    """Statements that read a variable defined as a plain copy (`a = b`)."""
+    copies = {stmt.target for stmt in statements(function) if isinstance(stmt.expr, (Var, Const))}
+    return [stmt for stmt in all_statements(function.body[:-1]) if set(statement_uses(stmt)) & copies]
+
+
+# -- dead-code elimination --------------------------------------------------------------------------
+
+def chain(x, y):
+    product = x * y
+    wave = np.sin(product)
+    scaled = wave * 3.0
+    return scaled + y
+
+
+def test_dce_drops_adjoints_nobody_needs_and_primal_values_the_backward_sweep_does_not_read():
+    primal, function = gradient_ir(chain, wrt=(0,))
+    simplified(function, function.params)
+    # after simplification the adjoints of `scaled` and `wave` are constants nobody reads, and the
+    # forward sweep still computes `wave` and `scaled`, which no rule of the backward sweep reads
+    assert adjoints_of(function, "scaled") and adjoints_of(function, "wave")
+    assert calls(function, np.sin) == 1
+    before = len(statements(function))
+    eliminate_dead_code(function)
+    assert not adjoints_of(function, "scaled") and not adjoints_of(function, "wave")
+    assert calls(function, np.sin) == 0                # the cos rule reads `product`, not `wave`
+    assert not primal_values(function, "scaled")
+    assert primal_values(function, "product")          # ... which stays
+    assert len(statements(function)) <= before - 5
+    assert_gradient(chain, primal, function, (0.7, -1.3), scalar_params=function.params)
+
+
+def with_unused_loop(x, n):
+    total = x
+    for i in range(n):
+        total = total + 0.5 * i        # nothing here reads x: no adjoint loop needs to run
+    return total * x
+
+
+def test_dce_drops_a_backward_loop_that_carries_nothing():
+    primal, function = gradient_ir(with_unused_loop, wrt=(0,))
+    simplified(function, function.params)
+    loops_before = sum(1 for stmt in all_statements(function.body) if isinstance(stmt, Loop))
+    eliminate_dead_code(function)
+    loops_after = sum(1 for stmt in all_statements(function.body) if isinstance(stmt, Loop))
+    assert loops_after < loops_before
+    assert_gradient(with_unused_loop, primal, function, (0.7, 4), scalar_params=function.params)
+
+
+# -- constant folding -------------------------------------------------------------------------------
+
+def cube_log(x):
+    return x ** 3 + math.log10(x)
+
+
+def test_constant_folding_evaluates_operations_on_constants():
+    primal, function = gradient_ir(cube_log)
+    # the rules instantiate `y * x ** (y - 1)` with y = 3 and `1 / (x * math.log(10))`
+    assert calls(function, math.log) == 1
+    assert calls(function, operator.sub) >= 1
+    simplified(function, function.params)
+    assert calls(function, math.log) == 0
+    assert calls(function, operator.sub) == 0
+    constants = [node.value for stmt in statements(function) for node in walk(stmt.expr) if isinstance(node, Const)]
+    assert math.log(10) in constants and 2 in constants
+    eliminate_dead_code(function)
+    text = assert_gradient(cube_log, primal, function, (1.7,), scalar_params=function.params)
+    assert "math.log(10)" not in text and "3 - 1" not in text
+
+
+# -- copy propagation -------------------------------------------------------------------------------
+
+def neuron(w0, x0, w1, x1, w2):
+    s0 = w0 * x0
+    s1 = w1 * x1
+    s2 = s0 + s1
+    s3 = s2 + w2
+    return 1.0 / (1.0 + math.exp(-s3))
+
+
+def test_copy_propagation_makes_uses_read_the_source_of_a_copy():
+    primal, function = gradient_ir(neuron, wrt=(0, 1, 2, 3, 4))
+    simplify(function, function.params, function.params, final=False)
+    # the adjoints of sums are copies (`grad_s2 = grad_s3`), and later statements read them
+    assert len(reads_of_copies(function)) >= 3
+    propagate_copies(function)
+    assert reads_of_copies(function) == []
+    before = len(statements(function))
+    eliminate_dead_code(function)                       # the copies themselves are dead now
+    assert len(statements(function)) < before
+    assert not adjoints_of(function, "s2") and not adjoints_of(function, "s0")
+    assert_gradient(neuron, primal, function, (2.0, -1.0, -3.0, -2.0, -3.0), wrt=(0, 1, 2, 3, 4),
+                    scalar_params=function.params)
+
+
+# -- algebraic simplification -----------------------------------------------------------------------
+
+def identities(x, y):
+    t = x * 1.0
+    u = t + 0.0
+    return u * y + 0.0 * x
+
+
+def _identity_operations(function):
+    """`a * 1`, `1 * a`, `a + 0`, `0 + a`, `a * 0`, `0 * a` anywhere in the IR."""
+    found = []
+    for stmt in statements(function):
+        for node in walk(stmt.expr):
+            if isinstance(node, Apply) and node.fn in (operator.mul, operator.add):
+                values = [a.value for a in node.args if isinstance(a, Const) and not isinstance(a.value, bool)]
+                if any(v in (0, 1) if node.fn is operator.mul else v == 0 for v in values):
+                    found.append(node)
+    return found
+
+
+def test_simplification_removes_products_with_one_sums_with_zero_and_products_with_zero():
+    primal, function = gradient_ir(identities, wrt=(0, 1))
+    assert len(_identity_operations(function)) >= 4   # x * 1.0, t + 0.0, 0.0 * x, and grad * 1.0 in the rules
+    simplified(function, function.params)
+    assert _identity_operations(function) == []
+    # the adjoint of `0.0 * x` is known to be zero: what it feeds is folded, nothing is added
+    eliminate_dead_code(function)
+    assert calls(function, operator.add) == 0 and calls(function, operator.mul) == 0
+    assert_gradient(identities, primal, function, (0.8, -1.1), wrt=(0, 1), scalar_params=function.params)
+
+
+def same_shapes(x, y):
+    return np.sum(np.sin(x) * np.cos(x)) + np.sum(x * y)
+
+
+def test_simplification_drops_unbroadcast_where_shapes_provably_agree():
+    primal, function = gradient_ir(same_shapes, wrt=(0, 1))
+    before = calls(function, rt.unbroadcast)
+    simplified(function)
+    eliminate_dead_code(function)
+    # sin(x) and cos(x) have the shape of x: their adjoints need no unbroadcast; x and y may differ
+    # (y may broadcast against x), so the two adjoints of `x * y` keep theirs
+    assert before >= 4 and calls(function, rt.unbroadcast) == 2
+    x, y = np.linspace(-1, 1, 4), np.linspace(0.5, 2, 4)
+    text = assert_gradient(same_shapes, primal, function, (x, y), wrt=(0, 1))
+    assert text.count("unbroadcast(") == 2
+
+
+# -- accumulation without zero buffers -------------------------------------------------------------
+
+def fan_out(x):
+    y = np.sin(x)
+    return np.sum(x * y + y * y + x)
+
+
+def test_accumulation_assigns_the_first_contribution_and_adds_the_others():
+    primal, function = gradient_ir(fan_out)
+    # x and y are each read three times: their adjoints accumulate, without zero-filled buffers
+    assert calls(function, rt.zeros_grad) == 0 and calls(function, np.zeros_like) == 0
+    grad_x = adjoints_of(function, "x")
+    assert len(grad_x) == 3                           # first contribution, then two additions
+    first = next(stmt for stmt in statements(function) if stmt.target in grad_x)
+    assert not any(isinstance(node, Var) and node in grad_x for node in walk(first.expr))
+    optimized = simplified(function)
+    eliminate_dead_code(optimized)
+    text = assert_gradient(fan_out, primal, optimized, (np.linspace(-1, 1, 5),))
+    assert "zeros" not in text
+
+
+def loop_accumulator(w, x):
+    h = x
+    for _ in range(3):
+        h = np.tanh(w * h)
+    return h
+
+
+def test_only_accumulators_that_live_across_trips_start_at_zero_and_scalar_ones_start_at_zero_point_zero():
+    primal, function = gradient_ir(loop_accumulator)
+    # `w` is read on every trip: its adjoint is the one value that starts at zero before the loop
+    assert calls(function, rt.zeros_grad) == 1
+    simplified(function, function.params)
+    assert calls(function, rt.zeros_grad) == 0        # w is a float: its zero is 0.0, not a helper call
+    eliminate_dead_code(function)
+    text = assert_gradient(loop_accumulator, primal, function, (0.9, 0.4), scalar_params=function.params)
+    assert "zeros" not in text
+
+
+# -- common-subexpression elimination -------------------------------------------------------------
+
+def energy(x):
+    return np.sum(np.tanh(x) ** 2)
+
+
+def test_cse_reuses_the_primal_square_in_the_tanh_rule():
+    primal, function = gradient_ir(energy)
+    optimized = simplified(function)
+    # the forward sweep squares tanh(x); the tanh rule `1 - ans ** 2` squares it again
+    assert calls(optimized, operator.pow) == 2
+    eliminate_common_subexpressions(optimized)
+    assert calls(optimized, operator.pow) == 1
+    assert optimized.cse_reused == 1                 # `1 - t1 ** 2` reads the forward sweep's square
+    eliminate_dead_code(optimized)
+    assert_gradient(energy, primal, optimized, (np.linspace(-1, 1, 5),))
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def test_cse_on_the_primal_gives_a_repeated_slice_one_adjoint():
+    primal = lowered(rosenbrock)
+    slices = sum(1 for stmt in statements(primal) if isinstance(stmt.expr, Apply) and stmt.expr.fn is operator.getitem)
+    assert slices == 3                                # x[1:], x[:-1], x[:-1]
+    merged = without_common_subexpressions(primal)
+    assert sum(1 for stmt in statements(merged)
+               if isinstance(stmt.expr, Apply) and stmt.expr.fn is operator.getitem) == 2
+    assert len(statements(lowered(rosenbrock))) == len(statements(primal))   # the cached SSA is left alone
+    plain = simplified(reverse(primal, (0,), seed="one"))
+    eliminate_dead_code(plain)
+    _, function = gradient_ir(rosenbrock, primal_cse=True)
+    simplified(function)
+    eliminate_dead_code(function)
+    # one `unindex` (a zero-filled array and a scatter) per distinct slice, not per use
+    assert calls(plain, rt.unindex) == 3 and calls(function, rt.unindex) == 2
+    assert_gradient(rosenbrock, merged, function, (np.linspace(-1, 1.5, 6),))
+
+
+def inverse_trig(x):
+    return math.asin(x) + math.acos(x) * 2.0
+
+
+def test_cse_hoists_an_operation_repeated_inside_two_rules():
+    primal, function = gradient_ir(inverse_trig)
+    simplified(function, function.params)
+    eliminate_dead_code(function)
+    # `1 / math.sqrt(1 - x ** 2)` and `-1 / math.sqrt(1 - x ** 2)`: nested, in two statements
+    assert calls(function, math.sqrt) == 2
+    eliminate_common_subexpressions(function)
+    assert calls(function, math.sqrt) == 1 and calls(function, operator.pow) == 1
+    assert function.cse_hoisted == 1
+    assert_gradient(inverse_trig, primal, function, (0.3,), scalar_params=function.params)
+
+
+def shapes_and_transposes(W, x):
+    a = W.T @ x
+    b = W.T @ (x * 2.0)
+    return np.sum(a * b) / W.shape[0] + np.sum(a) / W.shape[0]
+
+
+def test_cse_merges_repeated_attribute_reads_and_transposes():
+    primal = lowered(shapes_and_transposes)
+    merged = without_common_subexpressions(primal)
+    assert calls(primal, np.transpose) == 2 and calls(merged, np.transpose) == 1
+    shape = adjoint.ir.Attribute("shape")
+    assert calls(primal, shape) == 2 and calls(merged, shape) == 1
+    assert merged.cse_removed == 3                    # the second W.T, W.shape and W.shape[0]
+    _, function = gradient_ir(shapes_and_transposes, wrt=(0, 1), primal_cse=True)
+    simplified(function)
+    eliminate_dead_code(function)
+    W, x = np.arange(6.0).reshape(3, 2) / 5, np.array([0.5, -1.0, 2.0])
+    assert_gradient(shapes_and_transposes, merged, function, (W, x), wrt=(0, 1))
+
+
+def per_branch(x, c):
+    if c > 0:
+        y = np.sin(x) * 2.0
+    else:
+        y = np.sin(x) * 3.0
+    return np.sum(np.sin(x) * y)
+
+
+def test_cse_does_not_reuse_a_value_from_a_branch_outside_it():
+    primal = lowered(per_branch)
+    merged = without_common_subexpressions(primal)
+    # neither branch's sin(x) is available in the other branch or after the `if`
+    assert calls(primal, np.sin) == 3 and calls(merged, np.sin) == 3
+    x = np.linspace(-1, 1, 4)
+    for c in (1.0, -1.0):
+        _, function = gradient_ir(per_branch, wrt=(0,), primal_cse=True)
+        simplified(function)
+        eliminate_common_subexpressions(function)
+        eliminate_dead_code(function)
+        assert_gradient(per_branch, merged, function, (x, c))
+
+
+def in_loop(x, n):
+    total = 0.0
+    for _ in range(n):
+        total = total + np.cos(x) * np.sin(x)
+    return np.sum(total * np.sin(x))
+
+
+def test_cse_does_not_reuse_a_value_of_a_loop_body_after_the_loop():
+    primal = lowered(in_loop)
+    merged = without_common_subexpressions(primal)
+    # the sin(x) after the loop cannot read the loop body's; with nothing before the loop, both stay
+    assert calls(primal, np.sin) == 2 and calls(merged, np.sin) == 2
+    _, function = gradient_ir(in_loop, primal_cse=True)
+    optimized = simplified(function)
+    eliminate_common_subexpressions(optimized)
+    eliminate_dead_code(optimized)
+    assert_gradient(in_loop, merged, optimized, (np.linspace(-1, 1, 3), 3))
+
+
+def hoisted_before_loop(x, n):
+    s = np.sin(x)
+    total = s
+    for _ in range(n):
+        total = total * np.sin(x)
+    return np.sum(total)
+
+
+def test_cse_reuses_a_value_from_before_a_loop_inside_it():
+    primal = lowered(hoisted_before_loop)
+    merged = without_common_subexpressions(primal)
+    assert calls(primal, np.sin) == 2 and calls(merged, np.sin) == 1
+    _, function = gradient_ir(hoisted_before_loop, primal_cse=True)
+    simplified(function)
+    eliminate_common_subexpressions(function)
+    eliminate_dead_code(function)
+    text = assert_gradient(hoisted_before_loop, merged, function, (np.linspace(-1, 1, 3), 3))
+    assert text.count("np.sin(") == 1
+
+
+def noisy(x):
+    a = np.random.uniform(0.0, 1.0)
+    b = np.random.uniform(0.0, 1.0)
+    return x * (a - b + 1.0)
+
+
+def test_cse_never_merges_calls_it_does_not_know_to_be_deterministic():
+    primal = lowered(noisy)
+    merged = without_common_subexpressions(primal)
+    assert calls(merged, np.random.uniform) == 2 and merged.cse_removed == 0
+    np.random.seed(0)
+    assert adjoint.grad(noisy)(1.0) != 1.0           # merged, a - b would be 0 and the gradient 1
+
+
+calls_made = []
+
+
+@adjoint.primitive
+def counted(x):
+    calls_made.append(x)
+    return 2.0 * x
+
+
+adjoint.defvjp(counted, lambda g, ans, x: 2.0 * g)
+adjoint.defjvp(counted, lambda dx, ans, x: 2.0 * dx)
+
+
+def twice_counted(x):
+    return counted(x) * counted(x)
+
+
+def test_cse_keeps_each_call_of_a_user_primitive():
+    primal = lowered(twice_counted)
+    assert calls(without_common_subexpressions(primal), counted) == 2
+    del calls_made[:]
+    adjoint.grad(twice_counted)(1.5)
+    assert len(calls_made) == 2
+    adjoint.check_grad(twice_counted, 1.5)
+
+
+def same_twice(x):
+    a = np.tanh(x)
+    b = np.tanh(x)
+    return a, b
+
+
+def test_cse_does_not_make_two_outputs_one_object():
+    primal = lowered(same_twice)
+    merged = without_common_subexpressions(primal)
+    assert calls(merged, np.tanh) == 2
+    value, _ = adjoint.vjp(same_twice)(np.ones(3), (np.ones(3), np.ones(3)))
+    assert value[0] is not value[1]
+
+
+def test_cse_output_does_not_depend_on_hashing():
+    """The same function compiles to the same text in processes with different hash seeds."""
+    script = ("import sys, numpy as np; sys.path.insert(0, 'tests'); import adjoint; "
+              "from test_passes import shapes_and_transposes as f, rosenbrock as r; "
+              "print(adjoint.source(adjoint.grad(f, wrt=(0, 1)), np.ones((3, 2)), np.ones(3))); "
+              "print(adjoint.source(adjoint.hvp(r), np.ones(4), np.ones(4)))")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    texts = set()
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        texts.add(subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True,
+                                 text=True, check=True).stdout)
+    assert len(texts) == 1
+
+
+def test_cse_in_forward_over_reverse_merges_the_tangent_of_a_repeated_value():
+    hvp = adjoint.hvp(rosenbrock)
+    text = adjoint.source(hvp, np.ones(6), np.ones(6))
+    assert len(re.findall(r"\bx\[:-1\]", text)) == 1 and text.count("d_x[:-1]") == 1
+    x, v = np.linspace(-1, 1.5, 6), np.cos(np.arange(6.0))
+    eps = 1e-6
+    grad = adjoint.grad(rosenbrock)
+    expected = (grad(x + eps * v) - grad(x - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(hvp(x, v), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_cse_in_tangent_code():
+    primal, function = tangent_ir(inverse_trig)
+    simplified(function, function.params)
+    eliminate_dead_code(function)
+    assert calls(function, math.sqrt) == 2
+    eliminate_common_subexpressions(function)
+    assert calls(function, math.sqrt) == 1
+    derivative, text = compiled(inverse_trig, primal, function, function.params)
+    value, tangent = derivative(0.3, 1.0)
+    assert value == inverse_trig(0.3)
+    assert tangent == pytest.approx(numerical_grad(inverse_trig, [0.3], 0), rel=1e-6)
+    adjoint.check_grad(inverse_trig, 0.3)

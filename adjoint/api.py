@@ -1,14 +1,37 @@
 """The public transforms: grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp; source / ssa to look at them."""
+import inspect
+
 import numpy as np
 
 from . import codegen
-from .errors import InvalidArgument, NonScalarOutput
+from .errors import InvalidArgument, NonScalarOutput, UnsupportedSyntax
 from .forward import forward
 from .reverse import reverse
+from .structures import Flattened, needs_flattening
 from .transform import Transform, bind_arguments, get_transform, lowered, normalize_wrt
 
 
-class Grad(Transform):
+class Structured:
+    """Mixed into the transforms: arguments that are dicts, objects of the user's classes or lists
+    of those are flattened into their arrays and numbers, and the gradient comes back with the same
+    structure; a recursive function is specialised on its int arguments."""
+
+    def compile(self, key):
+        if any(needs_flattening(t) for t in key[:len(self.params)]):
+            return Flattened(self, key, static_ints=False)
+        try:
+            return super().compile(key)
+        except UnsupportedSyntax as error:
+            if getattr(error, "recursion", False) and int in key[:len(self.params)]:
+                return Flattened(self, key, static_ints=True)
+            raise
+
+    def flat_transform(self, flat_fn, flat_wrt):
+        """This transform of the flattened function, with respect to the flattened `wrt`."""
+        raise NotImplementedError
+
+
+class Grad(Structured, Transform):
     """Reverse-mode gradient of a scalar function (optionally with its value)."""
 
     label = "grad"
@@ -24,8 +47,11 @@ class Grad(Transform):
         return reverse(primal, self.wrt, seed="one", with_value=self.with_value, single=self.single,
                        expect_scalar=where)
 
+    def flat_transform(self, flat_fn, flat_wrt):
+        return get_transform(Grad, flat_fn, wrt=tuple(flat_wrt), with_value=self.with_value)
 
-class VJP(Transform):
+
+class VJP(Structured, Transform):
     """Reverse mode for any output: `(value, cotangent . f'(x))`."""
 
     label = "vjp"
@@ -39,8 +65,11 @@ class VJP(Transform):
     def derive(self, primal, fn):
         return reverse(primal, self.wrt, seed="cotangent", with_value=True, single=self.single)
 
+    def flat_transform(self, flat_fn, flat_wrt):
+        return get_transform(VJP, flat_fn, wrt=tuple(flat_wrt))
 
-class JVP(Transform):
+
+class JVP(Structured, Transform):
     """Forward mode: `(value, f'(x) . tangent)`, one tangent argument per `wrt` entry."""
 
     label = "jvp"
@@ -57,6 +86,12 @@ class JVP(Transform):
     def derive(self, primal, fn):
         return forward(primal, self.wrt)
 
+    def flat_transform(self, flat_fn, flat_wrt):
+        if len(flat_wrt) != 1:
+            raise InvalidArgument("adjoint.jvp differentiates with respect to an array or a number; for a dict "
+                                  "or an object, use adjoint.grad(f, wrt=..., mode='forward')")
+        return get_transform(JVP, flat_fn, wrt=flat_wrt[0])
+
 
 class ForwardGrad:
     """A gradient computed in forward mode: one tangent pass per input element."""
@@ -67,19 +102,42 @@ class ForwardGrad:
         self.wrt, self.single = normalize_wrt(wrt, params, getattr(fn, "__qualname__", repr(fn)))
         self.jvps = [get_transform(JVP, fn, wrt=i) for i in self.wrt]
         self.__name__ = f"grad_{getattr(fn, '__name__', 'f')}"
+        self.flat = None  # for dicts, objects, recursion: see `structures.Flattened`
 
     def __call__(self, *args, **kwargs):
         first = self.jvps[0]
         args = bind_arguments(self.__name__, first.params, first.defaults, (), args, kwargs)
+        if self.flat is None and any(needs_flattening(type(a)) for a in args):
+            self.flat = Flattened(self, tuple(map(type, args)), static_ints=False)
+        if self.flat is not None:
+            return self.flat(*args)
+        try:
+            return self.plain(args)
+        except UnsupportedSyntax as error:
+            if not (getattr(error, "recursion", False) and any(type(a) is int for a in args)):
+                raise
+            self.flat = Flattened(self, tuple(map(type, args)), static_ints=True)
+            return self.flat(*args)
+
+    def plain(self, args):
         grads = [_forward_columns(jvp, args, index, scalar_output=True) for jvp, index in zip(self.jvps, self.wrt)]
         return grads[0] if self.single else tuple(grads)
+
+    @property
+    def params(self):
+        return self.jvps[0].params
+
+    def flat_transform(self, flat_fn, flat_wrt):
+        return ForwardGrad(flat_fn, tuple(flat_wrt))
 
 
 
 def _params_of(fn):
     fn = getattr(fn, "__adjoint_transform__", fn)
-    return fn.params + list(fn.extra_params()) if isinstance(fn, Transform) else \
-        list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
+    if isinstance(fn, Transform):
+        return fn.params + list(fn.extra_params())
+    names = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
+    return names[1:] if inspect.ismethod(fn) else names  # a bound method's `self` is not a parameter
 
 
 def _basis(x):

@@ -97,6 +97,17 @@ class Tangents:
         if bound is None:
             raise no_rule(stmt, rule)
         env = dict(bound, ans=stmt.target)
+        joint = getattr(rule, "joint_jvp", None)
+        if joint is not None:  # one template for all the tangents, zeros for inactive arguments
+            for param in rule.params:
+                if not param.const:
+                    value = bound[param.name]
+                    env["d" + param.name] = Pack("list", [self.tangent(item) for item in value.items]) \
+                        if param.sequence and isinstance(value, Pack) else self.tangent(value)
+            tangent = Var(None, of=stmt.target, prefix="d_")
+            self.body.append(Assign(tangent, instantiate(joint, env)))
+            self.tangents[stmt.target] = tangent
+            return
         broadcasting = rule.elementwise and len(rule.params) > 1
         total = None
         for param in rule.params:

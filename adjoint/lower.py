@@ -20,6 +20,8 @@ from .ir import Apply, Assign, Attribute, Const, Function, Global, Method, Pack,
 from .rules import METHODS, is_nondiff, rule_for
 from .desugar import desugar
 from .lower_control import ControlFlowLowering, prune_unbound
+from .structures import StructureBuilder
+from .lower_data import Closure, DataLowering, _Default, make_dict, user_method, view_producing
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data
 
 STATEMENT_NAMES = {
@@ -116,11 +118,16 @@ def parameters(node, info):
     return [arg.id for arg in args.args]
 
 
-class Lowering(ControlFlowLowering, ExpressionConverter):
+class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
     """Lowers the statements of one function body (or an inlined callee) into `self.body`."""
 
-    def __init__(self, fn, info, node, inline_stack, root_globals, body=None, visible=None):
+    def __init__(self, fn, info, node, inline_stack, root_globals, body=None, visible=None, parent=None,
+                 outer=None):
         self.fn = fn
+        self.parent = parent    # the lowering that inlined this one
+        self.outer = outer      # for a nested function: the lowering of the function that defined it
+        self.shared = parent.shared if parent is not None else {"views": set(), "known": {}}
+        self.foreign = ()       # values the caller passed in (an inlined callee must not change them)
         self.root_globals = root_globals  # the globals the generated code will run with
         self.info = info
         self.node = node
@@ -157,9 +164,11 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
             for target in stmt.targets:
                 self.assign(target, value)
         elif isinstance(stmt, gast.AugAssign):
+            if isinstance(stmt.target, gast.Subscript):
+                return self.augment_item(stmt)
             if not isinstance(stmt.target, gast.Name):
-                self.unsupported(stmt, "augmented assignment to an element or attribute",
-                                 "Build a new array (e.g. with np.where) instead of updating in place.")
+                self.unsupported(stmt, "augmented assignment to an attribute",
+                                 "Assign the new value: `obj.attr = obj.attr + v`.")
             current = self.name(stmt.target.id, stmt.target)
             op = gast.BinOp(left=gast.Name(stmt.target.id, gast.Load(), None, None), op=stmt.op, right=stmt.value)
             gast.copy_location(op, stmt)
@@ -178,6 +187,8 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
             self.lower_while(stmt)
         elif isinstance(stmt, gast.For):
             self.lower_for(stmt)
+        elif isinstance(stmt, gast.FunctionDef):
+            self.define(stmt)
         else:
             self.unsupported(stmt, STATEMENT_NAMES.get(kind, f"the `{kind.lower()}` statement"))
 
@@ -201,13 +212,10 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
             for elt, item in zip(target.elts, items):
                 self.assign(elt, item)
         elif isinstance(target, gast.Subscript):
-            self.unsupported(target, "assignment to an array element or slice",
-                             "Build the new array with numpy operations (np.where, np.concatenate) instead.")
+            self.assign_item(target, value)
+        elif isinstance(target, gast.Attribute):
+            self.assign_attribute(target, value)
         else:
-            if isinstance(target, gast.Attribute):
-                self.unsupported(target, f"assignment to the attribute `.{target.attr}`",
-                                 "Build a new value instead of changing one in place "
-                                 "(e.g. np.reshape(y, shape) rather than `y.shape = shape`).")
             self.unsupported(target, f"assignment to {describe(target)}", "Assign to plain names only.")
 
     def bind(self, name, value):
@@ -219,14 +227,26 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
     # -- expressions ---------------------------------------------------------
 
     def make(self, fn, args, kwargs, node):
+        folded = self.fold_constant(fn, args, kwargs)
+        if folded is not None:
+            return folded
         var = Var("")
         self.body.append(Assign(var, Apply(fn, args, kwargs), self.info.location(node)))
+        if view_producing(fn, args):
+            self.shared["views"].add(var)
         return var
 
     def name(self, identifier, node):
         if identifier in self.env:
             return self.env[identifier]
-        if identifier in self.assigned:
+        outer = self.outer
+        while outer is not None and identifier not in self.assigned:  # a closure reads its definer's names
+            if identifier in outer.env:
+                return outer.env[identifier]
+            if identifier in outer.assigned:
+                break
+            outer = outer.outer
+        if identifier in self.assigned or outer is not None and identifier in outer.assigned:
             self.unsupported(node, f"reading `{identifier}` before it is assigned",
                              f"Assign `{identifier}` before this line (or pass it as an argument).")
         where, value = frontend.resolve_free_name(self.fn, identifier)
@@ -248,14 +268,15 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
     def visit_Subscript(self, node):
         value = self.operand(node.value)
         index = self.index(node.slice)
-        if isinstance(value, Pack) and value.kind in ("tuple", "list") and isinstance(index, Const) \
-                and type(index.value) is int and -len(value.items) <= index.value < len(value.items):
-            return value.items[index.value]  # `(a, b)[0]` is `a`: tuples and lists exist only at compile time
-        return self.make(operator.getitem, (value, index), (), node)
+        # `(a, b)[0]` is `a`: tuples, lists and dicts of known length exist only at compile time
+        return self.item(value, index, node)
 
     def visit_Attribute(self, node):
         value = self.convert(node.value)
         if not isinstance(value, Static):
+            found = self.object_attribute(value, node.attr, node)
+            if found is not None:
+                return found
             return self.attribute(value, node.attr, node)
         if not hasattr(value.obj, node.attr):
             raise located(UnsupportedSyntax, f"`{value.name}` has no attribute `{node.attr}`",
@@ -268,14 +289,11 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
         return self.make(Attribute(attr), (value,), (), node)
 
     def method_call(self, value, method, args, kwargs, node):
-        if isinstance(value, Pack) and method in _LIST_MUTATORS:
-            # a list exists only while compiling: an in-place change would act on a copy of nothing
-            generated = self.info.filename.startswith("<adjoint")
-            self.unsupported(node, f"changing a list in place (`.{method}`)",
-                             "This is a derivative whose loop records values in a list: adjoint cannot "
-                             "differentiate it again (derivatives of derivatives work for code without "
-                             "such loops)." if generated else
-                             "Build a new tuple, or collect the values in an array (np.stack, np.append).")
+        handled = self.list_method(value, method, args, kwargs, node)
+        if handled is None:
+            handled = self.method_of_value(value, method, args, kwargs, node)
+        if handled is not None:
+            return handled
         if method in METHODS:
             fn, packs_varargs = METHODS[method]
             if packs_varargs and len(args) > 1:
@@ -287,9 +305,30 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
         if isinstance(func, Ref) and _is_static(func.obj):
             func = Static(func.obj, func.hint)  # a function passed to an inlined helper: known now
         if not isinstance(func, Static):
+            called = self.method_of_value(func, "__call__", args, kwargs, node)  # `model(x)`
+            if called is not None:
+                return called
             self.unsupported(node, "calling a value computed inside the function",
                              "Call functions by their name (a module-level function, np.sin, math.exp, ...).")
         fn = func.obj
+        if isinstance(fn, StructureBuilder):  # a flattened argument, rebuilt (structures.py)
+            return self.build_structure(fn.spec, iter(args), node)
+        if isinstance(fn, Closure):
+            return self.inline_closure(fn, args, kwargs, node)
+        if isinstance(fn, types.MethodType) and _is_user_function(fn.__func__) and rule_for(fn.__func__) is None \
+                and rule_for(fn) is None:  # `obj.method` of an object known while compiling
+            owner = self.as_operand(Static(fn.__self__, getattr(fn.__self__, "__name__", "self")), node)
+            return self.inline(fn.__func__, [owner] + list(args), kwargs, node)
+        if isinstance(fn, type):
+            constructed = self.construct(fn, args, kwargs, node) if rule_for(fn) is None else None
+            if constructed is not None:
+                return constructed
+        elif not isinstance(fn, types.FunctionType) and user_method(type(fn), "__call__") is not None \
+                and rule_for(fn) is None:  # a callable object of the user's class
+            return self.method_of_value(Ref(fn, func.name), "__call__", args, kwargs, node)
+        handled = self.array_call(fn, args, kwargs, node)
+        if handled is not None:
+            return handled
         if fn is builtins.sum and len(args) == 1 and isinstance(args[0], Pack) and not kwargs:
             return self.sum_of(args[0].items, node)
         if fn in (builtins.max, builtins.min) and not kwargs:
@@ -340,11 +379,12 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
             total = self.make(operator.add, (total, item), (), node)
         return total
 
-    def inline(self, callee, args, kwargs, node):
-        """Lower a call to the user's function `callee` in place."""
-        if callee.__code__ in self.inline_stack:
-            self.unsupported(node, f"the recursive call to `{callee.__name__}`",
-                             "Write the computation without recursion, e.g. with numpy operations on whole arrays.")
+    def inline(self, callee, args, kwargs, node, constructing=False):
+        """Lower a call to the user's function `callee` in place; its result (for `constructing`, the
+        object its first parameter holds at the end: `__init__` building an object)."""
+        depth = self.inline_stack.count(callee.__code__)
+        if depth:
+            self.check_recursion(callee.__name__, args, kwargs, depth, node)
         try:
             callee_node, callee_info = frontend.parse(callee)
             desugar(callee_node, callee_info)
@@ -352,22 +392,70 @@ class Lowering(ControlFlowLowering, ExpressionConverter):
             raise located(SourceUnavailable, f"cannot inline the call to `{callee.__qualname__}`: {error.reason}",
                           self.info.location(node), error.advice) from None
         callee_info.calls = self.info.calls + (self.info.location(node),)
-        names = parameters(callee_node, callee_info)
-        try:
-            bound = inspect.signature(callee).bind(*args, **dict(kwargs))
-        except TypeError as error:
-            self.unsupported(node, f"this call to `{callee.__name__}` ({error})",
-                             f"Call `{callee.__name__}` with the arguments its definition asks for.")
-        bound.apply_defaults()
+        signature = inspect.signature(callee)
         nested = Lowering(callee, callee_info, callee_node, self.inline_stack + (callee.__code__,),
-                          self.root_globals, self.body, self.visible)
-        for name in names:
-            value = bound.arguments[name]
-            nested.env[name] = value if isinstance(value, (Var, Const, Global, Ref, Pack)) else \
-                nested.as_operand(Static(value, name), node)
-        return nested.lower_body(callee_node)
+                          self.root_globals, self.body, self.visible, parent=self)
+        return self.enter(nested, signature, args, kwargs, node, callee.__name__,
+                          lambda: nested.lower_body(callee_node), constructing)
+
+    def enter(self, nested, signature, args, kwargs, node, name, lower_body, constructing=False):
+        """Bind the arguments of an inlined call in `nested`, then lower its body with `lower_body`."""
+        try:
+            bound = signature.bind(*args, **dict(kwargs))
+        except TypeError as error:
+            self.unsupported(node, f"this call to `{name}` ({error})",
+                             f"Call `{name}` with the arguments its definition asks for.")
+        bound.apply_defaults()
+        for param_name, param in signature.parameters.items():
+            value = bound.arguments[param_name]
+            if param.kind is param.VAR_POSITIONAL:
+                value = Pack("tuple", list(value))
+            elif param.kind is param.VAR_KEYWORD:
+                value = make_dict(value.items())
+            elif isinstance(value, _Default):
+                value = value.expr
+            nested.env[param_name] = value if isinstance(value, (Var, Const, Global, Ref, Pack)) else \
+                nested.as_operand(Static(value, param_name), node)
+        first = next(iter(signature.parameters), None)
+        nested.foreign = [value for param_name, value in nested.env.items()
+                          if isinstance(value, (Var, Pack)) and not (constructing and param_name == first)]
+        result = lower_body()
+        return nested.env[first] if constructing else result
+
+    def inline_closure(self, closure, args, kwargs, node):
+        """Lower a call to a function defined inside the function (`def` or `lambda`)."""
+        definer = closure.lowering
+        stack = self.inline_stack + (id(closure.node),)
+        depth = self.inline_stack.count(id(closure.node))
+        if depth:
+            self.check_recursion(closure.name, args, kwargs, depth, node)
+        nested = Lowering(definer.fn, definer.info, closure.node, stack, self.root_globals, self.body,
+                          self.visible, parent=self, outer=definer)
+        if isinstance(closure.node, gast.Lambda):
+            def lower_body():
+                return nested.operand(closure.node.body)
+        else:
+            def lower_body():
+                return nested.lower_body(closure.node)
+        return self.enter(nested, self.signature_of_closure(closure), args, kwargs, node, closure.name, lower_body)
+
+    def check_recursion(self, name, args, kwargs, depth, node):
+        """A recursive call can be inlined when an integer known while compiling bounds its depth."""
+        if depth >= MAX_RECURSION:
+            self.unsupported(node, f"recursion deeper than {MAX_RECURSION} calls of `{name}`",
+                             "Write the computation as a loop.")
+        if not any(isinstance(value, Const) and type(value.value) in (int, bool)
+                   for value in list(args) + [v for _, v in kwargs]):
+            error = located(UnsupportedSyntax, f"adjoint does not support the recursive call to `{name}` here: "
+                            "how deep it goes depends on values known only when the function runs",
+                            self.info.location(node),
+                            "Make the depth an int argument of the function you differentiate (adjoint then "
+                            "compiles one derivative per value of it), or write the computation as a loop.")
+            error.recursion = True
+            raise error
 
 
+MAX_RECURSION = 100
 _LIST_MUTATORS = {"append", "pop", "extend", "insert", "remove", "clear", "sort", "reverse"}
 
 

@@ -21,15 +21,41 @@ from .syntax import Static
 
 
 def assigned_names(statements):
-    """Names stored to by these statements (nested regions included, nested functions not)."""
-    stack, names = list(statements), []
+    """Names stored to or changed in place by these statements (nested regions included, nested
+    functions not): `y = ...`, `y[i] = ...`, `y.attr = ...`, `y.append(...)`."""
+    stored, changed = _stores(statements)
+    return stored + [name for name in changed if name not in stored]
+
+
+def changed_names(statements):
+    """Names whose value these statements change in place but never re-bind (`y[i] = v`, `xs.append(v)`):
+    the names that hold the same value (aliases) see the change."""
+    stored, changed = _stores(statements)
+    return [name for name in changed if name not in stored]
+
+
+def _stores(statements):
+    stack, stored, changed = list(statements), [], []
     while stack:
         node = stack.pop(0)
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and node.id not in names:
-            names.append(node.id)
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and node.id not in stored:
+            stored.append(node.id)
+        owner = None
+        if isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Store):
+            owner = node.value
+        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and node.func.attr in _MUTATORS:
+            owner = node.func.value
+        while isinstance(owner, (gast.Subscript, gast.Attribute)):
+            owner = owner.value
+        if isinstance(owner, gast.Name) and owner.id not in changed:
+            changed.append(owner.id)
         if not isinstance(node, (gast.FunctionDef, gast.Lambda, gast.ClassDef)):
             stack[0:0] = list(gast.iter_child_nodes(node))
-    return names
+    return stored, changed
+
+
+_MUTATORS = {"append", "extend", "pop", "insert", "remove", "clear", "sort", "reverse", "update"}
 
 
 class ControlFlowLowering:
@@ -60,12 +86,21 @@ class ControlFlowLowering:
 
     def lower_if(self, stmt):
         cond = self.operand(stmt.test)
+        if isinstance(cond, Const):  # known while compiling (an integer test, say): only that branch
+            for inner in (stmt.body if cond.value else stmt.orelse):
+                self.statement(inner)
+            return
         before = dict(self.env)
         then, then_env = self.region(stmt.body, before)
         orelse, else_env = self.region(stmt.orelse, before)
         merges = []
         for name in _ordered_union(then_env, else_env):
             a, b = then_env.get(name, UNBOUND), else_env.get(name, UNBOUND)
+            if _lists_differ(a, b):  # a list appended to on one path: a run-time list on both
+                if _is_list(a):
+                    a = then_env[name] = self.materialize(a, stmt, then)
+                if _is_list(b):
+                    b = else_env[name] = self.materialize(b, stmt, orelse)
             if (a is UNBOUND or b is UNBOUND) and isinstance(a if b is UNBOUND else b, (Static, Pack)):
                 self.env.pop(name, None)  # a function or tuple bound on one path only: unusable after
                 continue
@@ -90,6 +125,8 @@ class ControlFlowLowering:
     def lower_conditional(self, test, then_node, else_node, node, hint=""):
         """`then if test else other`, for expressions: an `If` whose merge is the value."""
         cond = self.operand(test)
+        if isinstance(cond, Const):
+            return self.operand(then_node if cond.value else else_node)
         then, a = self.expression_region(then_node, self.env)
         orelse, b = self.expression_region(else_node, self.env)
         merges = []
@@ -107,6 +144,10 @@ class ControlFlowLowering:
         value = self.operand(node.values[0])
         for rest in node.values[1:]:
             cond = value
+            if isinstance(cond, Const):  # known while compiling
+                if bool(cond.value) == isinstance(node.op, gast.And):
+                    value = self.operand(rest)
+                continue
             later, other = self.expression_region(rest, self.env)
             merges = []
             if isinstance(node.op, gast.And):
@@ -162,20 +203,51 @@ class ControlFlowLowering:
 
     # -- loops ---------------------------------------------------------------
 
-    def carried_headers(self, names):
-        """Header phis for the names a loop assigns, and their values on entry (UNBOUND if none)."""
+    def carried_headers(self, names, loop_node=None, changed=()):
+        """Header phis for the names a loop assigns, and their values on entry (UNBOUND if none).
+
+        A list the loop changes becomes a run-time list before it. A value the loop changes in
+        place (`y[i] = v`) has one header whatever names hold it, and those names all see the change.
+        """
         headers, inits = {}, {}
+        self.followers = {}  # value changed in place -> its header
         for name in names:
             value = self.env.get(name, UNBOUND)
+            if _is_list(value) and loop_node is not None:
+                materialized = self.materialize(value, loop_node)
+                self.rebind(value, materialized)
+                value = materialized
             if isinstance(value, (Static, Pack)):
                 continue  # a function or tuple re-bound in a loop is refused when the body reads it
+            if name in changed and isinstance(value, Var) and value in self.followers:
+                headers[name], inits[name] = self.followers[value], value
+                continue
             headers[name], inits[name] = Var(name), value
+            if name in changed and isinstance(value, Var):
+                self.followers[value] = headers[name]
         return headers, inits
 
-    def finish_loop(self, loop_node, headers, inits, body_env, body):
-        carried, exits = [], []
+    def loop_environment(self, headers):
+        env = dict(self.env, **headers)
+        for value, header in self.followers.items():  # aliases of a value changed in place
+            for name, held in env.items():
+                if name not in headers:
+                    env[name] = _substitute(held, value, header)
+        return env
+
+    def finish_loop(self, loop_node, headers, inits, body_env, body, region=None):
+        carried, exits, outs = [], [], {}
+        followers = dict(self.followers)
         for name, header in headers.items():
             following = body_env.get(name, header)
+            if header in outs:  # another name for a value changed in place
+                if following is not body_env.get(next(n for n in headers if headers[n] is header)):
+                    self.unsupported(loop_node, f"re-binding `{name}` inside a loop while another name for "
+                                     "the same array is changed in place", "Copy the array first (`.copy()`).")
+                self.env[name] = outs[header]
+                continue
+            if _is_list(following) and inits[name] is not UNBOUND and region is not None:
+                following = self.materialize(following, loop_node, region)
             if isinstance(following, (Static, Pack)):
                 if inits[name] is UNBOUND and not _reads(body, header):
                     self.env.pop(name, None)  # a tuple first bound in the loop: unusable after it
@@ -184,16 +256,21 @@ class ControlFlowLowering:
             carried.append(Phi(header, (inits[name], following)))
             out = Var(name)
             exits.append((out, header))
-            self.env[name] = out
+            self.env[name] = outs[header] = out
+        for value, header in followers.items():
+            if header in outs:
+                for name, held in list(self.env.items()):
+                    if name not in headers:
+                        self.env[name] = _substitute(held, value, outs[header])
         return carried, exits
 
     def lower_while(self, stmt):
         names = assigned_names(stmt.body)
-        headers, inits = self.carried_headers(names)
-        loop_env = dict(self.env, **headers)
+        headers, inits = self.carried_headers(names, stmt, changed_names(stmt.body))
+        loop_env = self.loop_environment(headers)
         test, cond = self.expression_region(stmt.test, loop_env)
         body, body_env = self.region(stmt.body, loop_env)
-        carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body)
+        carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body, body)
         self.body.append(Loop("while", carried, body, exits, test=test, cond=cond, loc=self.info.location(stmt)))
 
     def lower_for(self, stmt):
@@ -220,15 +297,15 @@ class ControlFlowLowering:
         target = stmt.target.id
         # the loop variable is carried too: after the loop it holds its last value
         names = [target] + [n for n in assigned_names(stmt.body) if n != target]
-        headers, inits = self.carried_headers(names)
+        headers, inits = self.carried_headers(names, stmt, changed_names(stmt.body))
         index = Var(target)
-        loop_env = dict(self.env, **headers)
+        loop_env = self.loop_environment(headers)
         loop_env[target] = index
         test, cond = [], None
         if getattr(stmt, "stop_flag", None):  # a loop that can break: it goes on while the flag is down
             test, cond = self.expression_region(_not_flag(stmt.stop_flag, stmt), loop_env)
         body, body_env = self.region(stmt.body, loop_env)
-        carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body)
+        carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body, body)
         self.body.append(Loop("for", carried, body, exits, index=index, bounds=bounds, test=test, cond=cond,
                               reverse=backwards, loc=self.info.location(stmt)))
 
@@ -264,6 +341,27 @@ def _not_flag(flag, node):
     for part in gast.walk(test):
         gast.copy_location(part, node)
     return test
+
+
+def _is_list(value):
+    return isinstance(value, Pack) and value.kind == "list"
+
+
+def _lists_differ(a, b):
+    """Two values of a name after two paths, where one is a list of another length (or a run-time list)."""
+    if a is UNBOUND or b is UNBOUND or not (_is_list(a) or _is_list(b)):
+        return False
+    return not (_is_list(a) and _is_list(b) and len(a.items) == len(b.items))
+
+
+def _substitute(value, old, new):
+    if value is old:
+        return new
+    if isinstance(value, Pack) and any(item is old or isinstance(item, Pack) for item in value.items):
+        items = [_substitute(item, old, new) for item in value.items]
+        if any(a is not b for a, b in zip(items, value.items)):
+            return Pack(value.kind, items)
+    return value
 
 
 def _reads(body, var):

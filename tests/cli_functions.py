@@ -38,7 +38,7 @@ def pendulum(k, theta0):
 
 
 def squares(x):
-    return sum([v * v for v in x])   # a list comprehension: adjoint refuses it (UnsupportedSyntax)
+    return sum({v * v for v in x})   # a set comprehension: adjoint refuses it (UnsupportedSyntax)
 
 
 def cube(x):

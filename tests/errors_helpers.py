@@ -159,6 +159,32 @@ def recursive(x):
     return recursive(x * 0.5)  # <-
 
 
+def writes_into_view(x):
+    y = x * 1.0
+    row = y[0:2]
+    row[0] = 2.0  # <-
+    return np.sum(y)
+
+
+GLOBAL_ARRAY = np.ones(3)
+
+
+def writes_into_global(x):
+    GLOBAL_ARRAY[0] = x  # <-
+    return np.sum(GLOBAL_ARRAY)
+
+
+def sorts_list(x):
+    ys = [x, 2.0 * x]
+    ys.sort()  # <-
+    return ys[0]
+
+
+def set_comprehension(x):
+    ys = {x * i for i in range(3)}  # <-
+    return sum(ys)
+
+
 def calls_computed_value(x):
     y = np.sin(x)
     return y(x)  # <-

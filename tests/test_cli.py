@@ -211,7 +211,7 @@ def test_adjoint_errors_print_the_message_and_exit_2(main):
     code, out, err = main("show", target("squares"))
     assert code == 2
     assert out == ""
-    assert err.startswith("UnsupportedSyntax: adjoint does not support a list comprehension")
+    assert err.startswith("UnsupportedSyntax: adjoint does not support a set comprehension")
     assert "cli_functions.py" in err
 
 

@@ -1,0 +1,677 @@
+"""Lowering of whole programs' data: in-place updates, lists, dicts, objects, comprehensions,
+functions defined inside the function (closures and lambdas).
+
+Every change in place becomes a new SSA value, so the transforms never see a mutation:
+
+    y[i] = v        ->  y.2 = setitem(y.1, i, v)      (a copy: the old `y.1` stays valid)
+    xs.append(v)    ->  xs.2 = list_append(xs.1, v)   (O(1): versions share storage, see runtime.ListValue)
+
+and every name (or tuple, list, dict) that held the old value holds the new one, as Python's
+aliasing says. Lists, tuples and dicts whose length is known while compiling stay compile-time
+`Pack`s (`xs[0]` is the value itself); a list that a loop or a branch appends to becomes a
+run-time list (`new_list`). Dicts need keys known while compiling. Objects of the user's classes
+are read through their attributes; their methods are inlined like any other function.
+"""
+import copy
+import inspect
+import operator
+import types
+
+import gast
+import numpy as np
+
+from . import runtime as rt
+from .desugar import Desugar, desugar
+from .errors import UnsupportedSyntax, located
+from .ir import Apply, Assign, Attribute, Const, Global, Method, Pack, Ref, Var
+from .rules.registry import RULES, structural, template
+from .syntax import BINARY, Static
+
+# -- the rules of what this lowering emits ------------------------------------------------------
+
+structural(rt.setitem, "x, index: const, v", out="like:x",
+           vjp=dict(x="setitem(g, index, 0.0)", v="unbroadcast(g[index], v)"),
+           jvp=dict(x="setitem(dx, index, 0.0)", v="setitem(zeros_grad(ans), index, dv)"))
+RULES[rt.setitem].joint_jvp = template("setitem(dx, index, dv)")  # one copy, not two and a sum
+structural(rt.new_list, "xs: seq", vjp=dict(xs="g[i]"), jvp=dict(xs="new_list(dxs)"))
+structural(rt.list_append, "xs, v",
+           vjp=dict(xs="g[:-1]", v="g[-1]"),
+           jvp=dict(xs="list_append(dxs, zeros_grad(v))", v="list_append(zeros_grad(xs), dv)"))
+RULES[rt.list_append].joint_jvp = template("list_append(dxs, dv)")
+structural(rt.stack_list, "xs, axis=0", vjp=dict(xs="list_cotangent(g, axis)"),
+           jvp=dict(xs="stack_list(dxs, axis)"))
+structural(rt.list_cotangent, "v, axis=0", vjp=dict(v="np.moveaxis(g, 0, axis)"),
+           jvp=dict(v="list_cotangent(dv, axis)"))
+
+# Operations whose result may share memory with their first argument: writing into such a
+# result would change the argument too, which the functional form of an update cannot follow.
+_VIEWS = {operator.getitem, np.transpose, np.reshape, np.ravel, np.squeeze, np.expand_dims, np.swapaxes,
+          np.moveaxis, np.broadcast_to, np.asarray, np.asanyarray, np.atleast_1d, np.atleast_2d,
+          np.atleast_3d, np.diagonal, np.real, np.imag}
+_VIEW_ATTRIBUTES = {"T", "real", "imag", "flat", "mT"}
+_VIEW_METHODS = {"view", "reshape", "ravel", "squeeze", "transpose", "swapaxes", "diagonal"}
+
+_LIST_ADVICE = "Build the list with `append` (and read it back with indexing, `sum` or np.stack)."
+_PURE = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod, operator.neg, operator.pos,
+         operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_,
+         operator.is_, operator.is_not, abs, min, max, len, int, bool}
+
+
+class Closure:
+    """A function defined inside the function being lowered (`def` or `lambda`): inlined where called.
+
+    It reads the names of the function that defined it when it is called (late binding, as
+    Python does), through that function's lowering.
+    """
+
+    def __init__(self, node, lowering, defaults, name):
+        self.node, self.lowering, self.defaults, self.name = node, lowering, defaults, name
+        self.__name__ = self.__qualname__ = name
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"{self.name} exists only while adjoint compiles")
+
+    def __repr__(self):
+        return f"<function {self.name} defined inside a differentiated function>"
+
+
+def is_dict(value):
+    return isinstance(value, Pack) and value.kind == "dict"
+
+
+def is_object(value):
+    return isinstance(value, Pack) and value.kind == "object"
+
+
+def make_dict(pairs):
+    """A compile-time dict: `Pack("dict", [(key, value), ...])`, keys as `Const`s."""
+    return Pack("dict", [Pack("tuple", [Const(key), value]) for key, value in pairs])
+
+
+def dict_pairs(pack):
+    """(key, value) pairs of a compile-time dict, or of an object's attributes."""
+    items = pack.items[1:] if pack.kind == "object" else pack.items
+    return [(pair.items[0].value, pair.items[1]) for pair in items]
+
+
+def make_object(cls, pairs):
+    """A compile-time object of class `cls`: its attributes are values."""
+    return Pack("object", [Const(cls)] + [Pack("tuple", [Const(key), value]) for key, value in pairs])
+
+
+def object_class(pack):
+    return pack.items[0].value
+
+
+def _replaced(pack, pairs):
+    if pack.kind == "object":
+        return make_object(object_class(pack), pairs)
+    return make_dict(pairs)
+
+
+def _is_user_class(cls):
+    module = getattr(cls, "__module__", "") or ""
+    return isinstance(cls, type) and module != "builtins" and not module.startswith("numpy")
+
+
+def _user_function(fn):
+    return isinstance(fn, types.FunctionType) and not (fn.__module__ or "").startswith("numpy")
+
+
+def user_method(cls, name):
+    """How `obj.name(...)` calls a function of the user's class `cls`: (function, passes self) or None."""
+    if not _is_user_class(cls):
+        return None
+    try:
+        found = inspect.getattr_static(cls, name)
+    except AttributeError:
+        return None
+    if isinstance(found, staticmethod):
+        return (found.__func__, False) if _user_function(found.__func__) else None
+    if isinstance(found, classmethod):
+        return None
+    return (found, True) if _user_function(found) else None
+
+
+class DataLowering:
+    """Mixed into `Lowering`."""
+
+    # -- names that hold a value, and the value changing ------------------------------------------
+
+    def rebind(self, old, new):
+        """Every name, tuple, list and dict that holds `old` holds `new` now (Python's aliasing)."""
+        for name, value in list(self.env.items()):
+            replaced = _substitute(value, old, new)
+            if replaced is not value:
+                self.env[name] = replaced
+
+    def check_local(self, name, value, node):
+        """Refuse to change a value the function was given by its caller, when inlined."""
+        if isinstance(value, (Global, Ref, Static)):
+            what = "a module global" if isinstance(value, Global) else "a value the function reads from outside"
+            self.unsupported(node, f"changing `{name}` in place: it is {what}",
+                             f"Change a copy: `{name} = {name}.copy()` first.")
+        if name not in self.env:
+            self.unsupported(node, f"changing `{name}`, a variable of the enclosing function",
+                             "Return the new value from the inner function instead.")
+        if any(leaf is value or _contains(leaf, value) for leaf in self.foreign):
+            self.unsupported(node, f"changing `{name}` in place, which the caller passed to "
+                             f"`{self.info.function_name}`",
+                             f"Change a copy (`{name} = {name}.copy()`) and return it; the caller then "
+                             "assigns the result.")
+
+    # -- `y[i] = v`, `y[i] += v` ----------------------------------------------------------------
+
+    def item_target(self, target):
+        """(name, current value, index) of `name[index]` as an assignment target."""
+        if isinstance(target.value, gast.Subscript):
+            self.unsupported(target, "assignment to an element of an element (`y[i][j] = ...`)",
+                             "Index once: `y[i, j] = ...` for an array.")
+        if isinstance(target.value, gast.Attribute):
+            owner = self.convert(target.value.value)
+            if isinstance(owner, Pack) and owner.kind == "object":
+                self.unsupported(target, f"assignment to an element of the attribute `.{target.value.attr}`",
+                                 f"Copy it to a name first: `y = obj.{target.value.attr}.copy()`, "
+                                 f"`y[...] = ...`, then `obj.{target.value.attr} = y`.")
+        if not isinstance(target.value, gast.Name):
+            self.unsupported(target, "assignment to an element of this expression",
+                             "Assign to an element of a named array: `y[i] = v`.")
+        name = target.value.id
+        current = self.name(name, target.value)
+        self.check_local(name, current, target)
+        return name, current, self.index(target.slice)
+
+    def assign_item(self, target, value):
+        name, current, index = self.item_target(target)
+        self.rebind(current, self.updated(name, current, index, value, target))
+
+    def augment_item(self, stmt):
+        name, current, index = self.item_target(stmt.target)
+        old = self.item(current, index, stmt.target)
+        new = self.make(BINARY[type(stmt.op)], (old, self.operand(stmt.value)), (), stmt)
+        self.rebind(current, self.updated(name, current, index, new, stmt.target))
+
+    def item(self, container, index, node):
+        """`container[index]`, at compile time where the container is a `Pack`."""
+        if isinstance(container, Pack) and container.kind in ("tuple", "list", "dict", "object"):
+            found = self.pack_item(container, index, node)
+            if found is not None:
+                return found
+        return self.make(operator.getitem, (container, index), (), node)
+
+    def pack_item(self, pack, index, node):
+        """An item of a compile-time tuple, list or dict, or None if it must be read at run time."""
+        if pack.kind in ("dict", "object"):
+            if not isinstance(index, Const):
+                self.unsupported(node, "indexing a dict with a key computed at run time",
+                                 "Use keys written in the code (`d['W']`), or make the values an array.")
+            for key, value in dict_pairs(pack):
+                if key == index.value:
+                    return value
+            self.unsupported(node, f"reading the key {index.value!r}, which the dict does not have",
+                             "Check the key.")
+        if isinstance(index, Const) and type(index.value) is int and -len(pack.items) <= index.value < len(pack.items):
+            return pack.items[index.value]
+        if isinstance(index, Pack) and index.kind == "slice" and all(isinstance(p, Const) for p in index.items):
+            return Pack(pack.kind, pack.items[slice(*(p.value for p in index.items))])
+        return None
+
+    def updated(self, name, current, index, value, node):
+        """The value of `name` after `name[index] = value`."""
+        if isinstance(current, Pack):
+            if current.kind in ("dict", "object"):
+                if not isinstance(index, Const):
+                    self.unsupported(node, "assigning to a dict entry whose key is computed at run time",
+                                     "Use keys written in the code (`d['W'] = ...`).")
+                pairs = dict(dict_pairs(current))
+                pairs[index.value] = value
+                return _replaced(current, pairs.items())
+            if current.kind == "tuple":
+                self.unsupported(node, f"assignment to an element of the tuple `{name}`",
+                                 "Tuples cannot change: build a list, or a new tuple.")
+            if isinstance(index, Const) and type(index.value) is int and \
+                    -len(current.items) <= index.value < len(current.items):
+                items = list(current.items)
+                items[index.value] = value
+                return Pack("list", items)
+            current = self.materialize(current, node)
+        elif isinstance(current, (Global, Ref)) or isinstance(current, Const):
+            what = "a module global" if isinstance(current, Global) else "a constant the function reads"
+            self.unsupported(node, f"changing `{name}` in place: it is {what}",
+                             f"Change a copy: `{name} = {name}.copy()` first.")
+        elif isinstance(current, Var) and current in self.shared["views"]:
+            self.unsupported(node, f"assignment into `{name}`, which may be a view of another array "
+                             "(an element, a slice, a transpose or a reshape of it)",
+                             f"Make it a copy first (`{name} = ....copy()`): changing a view changes the "
+                             "array it looks into, which a derivative cannot follow.")
+        return self.make(rt.setitem, (current, index, value), (), node)
+
+    # -- lists ------------------------------------------------------------------------------------
+
+    def materialize(self, pack, node, body=None):
+        """A run-time list with the items of the compile-time list `pack` (appended to `body`)."""
+        var = Var("")
+        statement = Assign(var, Apply(rt.new_list, (Pack("list", pack.items),)), self.info.location(node))
+        (self.body if body is None else body).append(statement)
+        return var
+
+    def list_method(self, value, method, args, kwargs, node):
+        """`xs.append(v)` and friends; None if `value` is not a list this handles."""
+        generated = self.info.filename.startswith("<adjoint")
+        if generated and method in _LIST_MUTATORS:
+            self.unsupported(node, f"changing a list in place (`.{method}`)",
+                             "This is a derivative whose loop records values in a list: adjoint cannot "
+                             "differentiate it again (derivatives of derivatives work for code without "
+                             "such loops).")
+        if is_dict(value):
+            return self.dict_method(value, method, args, kwargs, node)
+        if method not in _LIST_MUTATORS:
+            return None
+        if isinstance(value, Pack) and value.kind == "tuple":
+            self.unsupported(node, f"`.{method}` on a tuple", "Tuples cannot change: use a list.")
+        if not isinstance(value, (Pack, Var)):
+            return None
+        name = node.func.value.id if isinstance(node.func.value, gast.Name) else None
+        if name is None:
+            self.unsupported(node, f"changing a list that has no name (`.{method}`)",
+                             "Give the list a name first: `xs = ...`, then `xs.append(v)`.")
+        self.check_local(name, value, node)
+        if kwargs:
+            self.unsupported(node, f"`.{method}` with keyword arguments", _LIST_ADVICE)
+        if method == "append" and len(args) == 1:
+            new = Pack("list", value.items + (args[0],)) if isinstance(value, Pack) \
+                else self.make(rt.list_append, (value, args[0]), (), node)
+            self.rebind(value, new)
+            return Const(None)
+        if method == "extend" and len(args) == 1 and isinstance(args[0], Pack) and args[0].kind in ("list", "tuple"):
+            new = value
+            for item in args[0].items:
+                new = Pack("list", new.items + (item,)) if isinstance(new, Pack) \
+                    else self.make(rt.list_append, (new, item), (), node)
+            self.rebind(value, new)
+            return Const(None)
+        if method == "pop" and isinstance(value, Pack) and all(isinstance(a, Const) for a in args) and value.items:
+            position = args[0].value if args else -1
+            items = list(value.items)
+            popped = items.pop(position)
+            self.rebind(value, Pack("list", items))
+            return popped
+        self.unsupported(node, f"`.{method}` on a list built inside the function" if method != "extend" else
+                         "`.extend` with a list built at run time",
+                         _LIST_ADVICE + " Other changes in place are not supported.")
+
+    def dict_method(self, value, method, args, kwargs, node):
+        pairs = dict_pairs(value)
+        if method == "keys" and not args:
+            return Pack("list", [Const(key) for key, _ in pairs])
+        if method == "values" and not args:
+            return Pack("list", [item for _, item in pairs])
+        if method == "items" and not args:
+            return Pack("list", [Pack("tuple", [Const(key), item]) for key, item in pairs])
+        if method == "get" and args and isinstance(args[0], Const):
+            found = dict(pairs)
+            return found.get(args[0].value, args[1] if len(args) > 1 else Const(None))
+        if method == "copy" and not args:
+            return make_dict(pairs)
+        if method == "update" and len(args) == 1 and is_dict(args[0]) and isinstance(node.func.value, gast.Name):
+            self.check_local(node.func.value.id, value, node)
+            merged = dict(pairs)
+            merged.update(dict_pairs(args[0]))
+            self.rebind(value, make_dict(merged.items()))
+            return Const(None)
+        self.unsupported(node, f"the dict method `.{method}` here",
+                         "Dicts work with keys written in the code: d['W'], d.keys(), d.values(), d.items(), "
+                         "d.get(key, default).")
+
+    def array_call(self, fn, args, kwargs, node):
+        """`np.stack(xs)` / `np.array(xs)` of a list built at run time; None for other calls."""
+        if fn in (np.stack, np.array) and args and not isinstance(args[0], Pack):
+            keywords = dict(kwargs)
+            if fn is np.array and not keywords and len(args) == 1:
+                return self.make(rt.stack_list, (args[0],), (), node)
+            if fn is np.stack and set(keywords) <= {"axis"} and len(args) <= 2:
+                return self.make(rt.stack_list, tuple(args), kwargs, node)
+        if fn in (np.concatenate, np.vstack, np.hstack) and args and isinstance(args[0], Var):
+            self.unsupported(node, f"np.{fn.__name__} of a list built at run time",
+                             "Stack the items instead (np.stack(xs)), then reshape the result.")
+        return None
+
+    # -- dicts and objects ------------------------------------------------------------------------
+
+    def visit_Dict(self, node):
+        pairs = []
+        for key, value in zip(node.keys, node.values):
+            if key is None:  # `{**other}`
+                other = self.operand(value)
+                if not is_dict(other):
+                    self.unsupported(value, "`**` of something that is not a dict built in the function")
+                pairs += dict_pairs(other)
+                continue
+            key_value = self.operand(key)
+            if not isinstance(key_value, Const):
+                self.unsupported(key, "a dict key computed at run time",
+                                 "Use keys written in the code (strings or numbers).")
+            pairs.append((key_value.value, self.operand(value)))
+        return make_dict(dict(pairs).items())
+
+    def known_object(self, value):
+        """The object a value holds while compiling (a global, a constant, an attribute of one), or _NONE."""
+        if isinstance(value, Global):
+            return value.value
+        if isinstance(value, Ref):
+            return value.obj
+        if isinstance(value, Var):
+            return self.shared["known"].get(value, _NONE)
+        return _NONE
+
+    def read_known(self, value, reader, key, node):
+        """A read (`obj.attr`, `seq[i]`) out of an object known while compiling: read when the code runs
+        (arrays change between calls), but with its structure known (which objects, how many items)."""
+        obj = self.known_object(value)
+        if obj is _NONE or not _is_structure(obj):
+            return None
+        try:
+            found = getattr(obj, key) if isinstance(reader, Attribute) else obj[key]
+        except (AttributeError, LookupError, TypeError):
+            return None
+        if isinstance(reader, Attribute) and (callable(found) and not isinstance(found, np.ndarray)
+                                              or isinstance(inspect.getattr_static(obj, key, None), property)):
+            return None
+        var = self.make(reader, (value,) if isinstance(reader, Attribute) else (value, Const(key)), (), node)
+        return self.structured(var, found, node)
+
+    def structured(self, var, found, node):
+        if isinstance(found, (list, tuple)) and any(_is_structure(item) or isinstance(item, np.ndarray)
+                                                    for item in found):
+            self.shared["known"][var] = found
+            return Pack("list" if isinstance(found, list) else "tuple",
+                        [self.read_known(var, operator.getitem, i, node) for i in range(len(found))])
+        if isinstance(found, dict) and all(isinstance(k, (str, int)) for k in found):
+            self.shared["known"][var] = found
+            return make_dict([(k, self.read_known(var, operator.getitem, k, node)) for k in found])
+        if _is_structure(found) and not isinstance(found, (list, tuple, dict)):
+            self.shared["known"][var] = found
+        return var
+
+    def object_attribute(self, value, attr, node):
+        """`obj.attr` of a compile-time object (a structured argument); None if not one."""
+        if not is_object(value):
+            return self.read_known(value, Attribute(attr), attr, node)
+        for key, item in dict_pairs(value):
+            if key == attr:
+                return item
+        cls = object_class(value)
+        found = inspect.getattr_static(cls, attr, None)
+        if isinstance(found, property) and _user_function(found.fget):
+            return self.inline(found.fget, [value], [], node)
+        if found is not None and not callable(found):
+            return self.as_operand(Static(found, f"{cls.__name__}.{attr}"), node)
+        self.unsupported(node, f"the attribute `.{attr}`, which this `{cls.__name__}` object does not have "
+                         "as data", "Read data attributes (arrays, numbers) and call methods.")
+
+    def assign_attribute(self, target, value):
+        owner_node = target.value
+        owner = self.convert(owner_node)
+        if is_object(owner) and isinstance(owner_node, gast.Name):
+            self.check_local(owner_node.id, owner, target)
+            pairs = dict(dict_pairs(owner))
+            pairs[target.attr] = value
+            self.rebind(owner, make_object(object_class(owner), pairs.items()))
+            return
+        self.unsupported(target, f"assignment to the attribute `.{target.attr}`",
+                         "Build a new value instead of changing one in place "
+                         "(e.g. np.reshape(y, shape) rather than `y.shape = shape`).")
+
+    def method_of_value(self, value, method, args, kwargs, node):
+        """`obj.method(...)` where `obj`'s class is known and is the user's: the method inlined."""
+        if is_object(value):
+            cls = object_class(value)
+        elif self.known_object(value) is not _NONE:
+            cls = type(self.known_object(value))
+        else:
+            return None
+        found = user_method(cls, method)
+        if found is None:
+            if is_object(value):
+                self.unsupported(node, f"the method `.{method}` of `{cls.__name__}`",
+                                 "Call methods defined with `def` in the class.")
+            return None
+        fn, passes_self = found
+        return self.inline(fn, ([value] if passes_self else []) + list(args), kwargs, node)
+
+    def construct(self, cls, args, kwargs, node):
+        """`Cls(...)` of the user's class with an `__init__` of its own: an object known while compiling."""
+        init = inspect.getattr_static(cls, "__init__", None)
+        if not _user_function(init) or inspect.getattr_static(cls, "__new__", object.__new__) is not object.__new__:
+            return None
+        try:
+            inspect.getsourcelines(init)
+        except (OSError, TypeError):
+            return None
+        return self.inline(init, [make_object(cls, [])] + list(args), kwargs, node, constructing=True)
+
+    def visit_Call(self, node):
+        """Calls with `*args` / `**kwargs` unpacking of tuples, lists and dicts built in the function."""
+        if not any(isinstance(a, gast.Starred) for a in node.args) and all(k.arg is not None for k in node.keywords):
+            return super().visit_Call(node)
+        args, kwargs = [], []
+        for arg in node.args:
+            if isinstance(arg, gast.Starred):
+                value = self.operand(arg.value)
+                if not (isinstance(value, Pack) and value.kind in ("tuple", "list")):
+                    self.unsupported(arg, "`*` unpacking of a value whose length is known only when it runs",
+                                     "Unpack a tuple or list written in the function, or pass the items one by one.")
+                args.extend(value.items)
+            else:
+                args.append(self.operand(arg))
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                value = self.operand(keyword.value)
+                if not is_dict(value) or not all(isinstance(key, str) for key, _ in dict_pairs(value)):
+                    self.unsupported(keyword.value, "`**` unpacking of something that is not a dict built "
+                                     "in the function", "Pass the keyword arguments one by one.")
+                kwargs.extend(dict_pairs(value))
+            else:
+                kwargs.append((keyword.arg, self.operand(keyword.value)))
+        if isinstance(node.func, gast.Attribute):
+            owner = self.convert(node.func.value)
+            if not isinstance(owner, Static):
+                return self.method_call(owner, node.func.attr, args, kwargs, node)
+        return self.call(self.convert(node.func), args, kwargs, node)
+
+    def build_structure(self, spec, leaves, node):
+        """The compile-time value of a flattened argument (see structures.py), its leaves parameters."""
+        kind = spec[0]
+        if kind == "leaf":
+            return next(leaves)
+        if kind == "const":
+            return self.as_operand(Static(spec[1].value, "const"), node)
+        if kind == "dict":
+            return make_dict([(key, self.build_structure(item, leaves, node)) for key, item in spec[1]])
+        if kind in ("list", "tuple"):
+            return Pack(kind, [self.build_structure(item, leaves, node) for item in spec[1]])
+        if kind == "object":
+            return make_object(spec[1], [(key, self.build_structure(item, leaves, node)) for key, item in spec[2]])
+        raise ValueError(spec)
+
+    # -- comprehensions ---------------------------------------------------------------------------
+
+    def visit_ListComp(self, node):
+        return self.comprehension(node, [node.elt], "list")
+
+    def visit_GeneratorExp(self, node):
+        return self.comprehension(node, [node.elt], "list")
+
+    def visit_DictComp(self, node):
+        return self.comprehension(node, [node.key, node.value], "dict")
+
+    def comprehension(self, node, parts, kind):
+        """`[elt for x in xs if c]` as the loop that appends each `elt` to a fresh list (unrolled while
+        compiling when `xs` is a tuple or list of values)."""
+        for generator in node.generators:
+            if generator.is_async:
+                self.unsupported(node, "an asynchronous comprehension")
+        names = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)} | set(self.env) | self.assigned
+        result = _fresh("comprehension", names)
+        if kind == "list":
+            inner = gast.Expr(gast.Call(gast.Attribute(_load(result), "append", gast.Load()), [parts[0]], []))
+            start = gast.List([], gast.Load())
+        else:
+            target = gast.Subscript(_load(result), parts[0], gast.Store())
+            inner = gast.Assign([target], parts[1], None)
+            start = gast.Dict([], [])
+        statement = inner
+        for generator in reversed(node.generators):
+            for condition in reversed(generator.ifs):
+                statement = gast.If(condition, [statement], [])
+            statement = gast.For(generator.target, generator.iter, [statement], [], None)
+        statements = [gast.Assign([gast.Name(result, gast.Store(), None, None)], start, None), statement]
+        for part in statements:
+            for child in gast.walk(part):
+                if getattr(child, "lineno", None) is None:
+                    gast.copy_location(child, node)
+        rewriter = Desugar(names, self.info)
+        lowered = rewriter.block(statements)
+        scoped = {n.id for g in node.generators for n in gast.walk(g.target) if isinstance(n, gast.Name)}
+        scoped |= {result} | {n for n in rewriter.names - names}
+        saved = {name: self.env[name] for name in scoped if name in self.env}
+        saved_assigned = self.assigned
+        self.assigned = self.assigned | scoped
+        try:
+            for stmt in lowered:
+                self.statement(stmt)
+            value = self.env[result]
+        finally:
+            self.assigned = saved_assigned
+            for name in scoped:
+                self.env.pop(name, None)
+            self.env.update(saved)
+        return value
+
+    # -- functions defined inside the function ---------------------------------------------------
+
+    def define(self, node):
+        """`def g(...)` inside the function: `g` names a `Closure`."""
+        if node.decorator_list:
+            self.unsupported(node, "a decorated function defined inside the function",
+                             "Define it at module level.")
+        function = copy.deepcopy(node)
+        desugar(function, self.info)
+        self.bind(node.name, Static(Closure(function, self, self.closure_defaults(node.args), node.name), node.name))
+
+    def visit_Lambda(self, node):
+        return Static(Closure(node, self, self.closure_defaults(node.args), "<lambda>"), "lambda")
+
+    def closure_defaults(self, args):
+        """The defaults of a nested function's parameters, evaluated where it is defined."""
+        positional = [self.operand(d) for d in args.defaults]
+        keyword = [None if d is None else self.operand(d) for d in args.kw_defaults]
+        return positional, keyword
+
+    def signature_of_closure(self, closure):
+        args = closure.node.args
+        positional, keyword = closure.defaults
+        kinds = inspect.Parameter
+        params = []
+        plain = list(getattr(args, "posonlyargs", []) or []) + list(args.args)
+        first_default = len(plain) - len(positional)
+        for i, arg in enumerate(plain):
+            default = positional[i - first_default] if i >= first_default else kinds.empty
+            params.append(kinds(arg.id, kinds.POSITIONAL_OR_KEYWORD, default=_Default(default)
+                                if default is not kinds.empty else kinds.empty))
+        if args.vararg is not None:
+            params.append(kinds(args.vararg.id, kinds.VAR_POSITIONAL))
+        for arg, default in zip(args.kwonlyargs, keyword):
+            params.append(kinds(arg.id, kinds.KEYWORD_ONLY,
+                                default=kinds.empty if default is None else _Default(default)))
+        if args.kwarg is not None:
+            params.append(kinds(args.kwarg.id, kinds.VAR_KEYWORD))
+        return inspect.Signature(params)
+
+    def fold_constant(self, fn, args, kwargs):
+        """The value of an operation on integers, booleans and strings known while compiling, or None.
+
+        Folding these lets a recursion whose depth is such a value (`power(x, n - 1)`, `n == 0`)
+        be inlined to the depth it reaches, and branches on them be decided while compiling."""
+        if kwargs or not args or not _hashable(fn) or fn not in _PURE:
+            return None
+        values = []
+        for arg in args:
+            if not isinstance(arg, Const) or type(arg.value) not in (int, bool, str, type(None)):
+                return None
+            values.append(arg.value)
+        try:
+            result = fn(*values)
+        except Exception:  # noqa: BLE001 - the program raises it when it runs; leave it to run
+            return None
+        return Const(result) if type(result) in (int, bool, str, type(None)) else None
+
+
+_NONE = object()
+
+
+def _is_structure(obj):
+    """An object whose structure a compiled derivative may take as fixed: the user's objects and
+    the lists, tuples and dicts that hold them."""
+    if isinstance(obj, (list, tuple, dict)):
+        return True
+    return _is_user_class(type(obj)) and not isinstance(obj, type) and hasattr(obj, "__dict__") \
+        and not callable(getattr(obj, "__array__", None))
+
+
+class _Default:
+    """A default value (an IR expression) in the signature of a nested function."""
+
+    __slots__ = ("expr",)
+
+    def __init__(self, expr):
+        self.expr = expr
+
+
+_LIST_MUTATORS = {"append", "pop", "extend", "insert", "remove", "clear", "sort", "reverse"}
+
+
+def _hashable(fn):
+    try:
+        hash(fn)
+        return True
+    except TypeError:
+        return False
+
+
+def _load(name):
+    return gast.Name(name, gast.Load(), None, None)
+
+
+def _fresh(hint, taken):
+    name, n = f"_{hint}", 0
+    while name in taken:
+        n += 1
+        name = f"_{hint}_{n}"
+    return name
+
+
+def _contains(value, leaf):
+    return isinstance(value, Pack) and any(item is leaf or _contains(item, leaf) for item in value.items)
+
+
+def _substitute(value, old, new):
+    if value is old:
+        return new
+    if isinstance(value, Pack) and _contains(value, old):
+        return Pack(value.kind, [_substitute(item, old, new) for item in value.items])
+    return value
+
+
+def view_producing(fn, args):
+    """Might `fn(*args)` share memory with its first argument?"""
+    if isinstance(fn, Attribute):
+        return fn.name in _VIEW_ATTRIBUTES
+    if isinstance(fn, Method):
+        return fn.name in _VIEW_METHODS
+    if not _hashable(fn) or fn not in _VIEWS:
+        return False
+    return not (fn is operator.getitem and isinstance(args[0], Pack))
+
+
+__all__ = ["Closure", "DataLowering", "UnsupportedSyntax", "located", "rt"]

@@ -1,0 +1,302 @@
+"""Arguments with structure: dicts, objects of the user's classes, lists and tuples of those.
+
+A derivative is compiled for arrays and numbers. An argument with structure is flattened into
+its leaves (arrays and numbers), the function is wrapped in a generated one that takes the leaves
+and rebuilds the structure while compiling (so `params["W"]` and `model.layers[0].b` are plain
+values in the SSA form), and the gradients of the leaves are put back into the structure:
+
+    loss(params, x), params = {"W": W, "b": b}
+      ->  def loss(params_W, params_b, x): return __target__(__structure_0__(params_W, params_b), x)
+      ->  grad wrt params = {"W": grad of params_W, "b": grad of params_b}
+
+The gradient of an object is a dict of its attributes' gradients. Values that are neither arrays
+nor numbers (strings, functions, None, booleans) are constants of the compiled derivative: a new
+value compiles a new one. The same mechanism specialises a recursive function on the values of its
+int arguments (`power(x, n)`): each value of `n` gets a derivative of its own.
+"""
+import itertools
+import threading
+
+import numpy as np
+
+from .errors import InvalidArgument
+
+_counter = itertools.count(1)
+_lock = threading.RLock()
+
+
+def needs_flattening(cls):
+    """Might an argument of class `cls` need flattening (decided per value by `flatten`)?"""
+    if issubclass(cls, (dict, list, tuple)):
+        return True
+    module = getattr(cls, "__module__", "") or ""
+    return module not in ("builtins",) and not module.startswith("numpy") and not issubclass(cls, np.ndarray) \
+        and cls.__name__ not in ("function", "method", "builtin_function_or_method")
+
+
+def _is_leaf(value):
+    return isinstance(value, (np.ndarray, np.generic, float, int)) and not isinstance(value, bool)
+
+
+class Constant:
+    """A value baked into a compiled derivative; equal when the values are (or are the same object)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        if not isinstance(other, Constant):
+            return False
+        if self.value is other.value:
+            return True
+        try:
+            return type(self.value) is type(other.value) and bool(self.value == other.value)
+        except Exception:  # noqa: BLE001 - values that cannot be compared are different
+            return False
+
+    def __hash__(self):
+        try:
+            return hash((type(self.value), self.value))
+        except TypeError:
+            return id(type(self.value))
+
+
+def flatten(value, static_ints):
+    """(spec, leaves) of one argument. Specs are hashable: ("leaf",), ("const", Constant),
+    ("static", int), ("dict", ((key, spec), ...)), ("list" | "tuple", (spec, ...)),
+    ("object", cls, ((attribute, spec), ...))."""
+    leaves = []
+    spec = _flatten(value, leaves, static_ints)
+    return spec, leaves
+
+
+def _flatten(value, leaves, static_ints):
+    if static_ints and type(value) is int:
+        return ("static", value)
+    if _is_leaf(value):
+        leaves.append(value)
+        return ("leaf",)
+    if isinstance(value, dict):
+        return ("dict", tuple((key, _flatten(item, leaves, False)) for key, item in value.items()))
+    if isinstance(value, (list, tuple)):
+        kind = "list" if isinstance(value, list) else "tuple"
+        return (kind, tuple(_flatten(item, leaves, False) for item in value))
+    if needs_flattening(type(value)) and hasattr(value, "__dict__") and not callable(getattr(value, "__array__", None)):
+        return ("object", type(value), tuple((key, _flatten(item, leaves, False))
+                                            for key, item in vars(value).items()))
+    return ("const", Constant(value))
+
+
+def _plain(spec):
+    """Can the argument be passed as it is (an array, a number, a list of same-shaped arrays)?"""
+    return spec[0] == "leaf"
+
+
+def _homogeneous(value):
+    """A list or tuple of numbers or arrays of one shape: adjoint takes it as it is (like an array)."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    if not all(_is_leaf(item) for item in value):
+        return False
+    return len({np.shape(item) for item in value}) == 1
+
+
+def top_spec(value, static_ints):
+    if not static_ints or type(value) is not int:
+        if not isinstance(value, (dict, list, tuple)) and not needs_flattening(type(value)) or _homogeneous(value):
+            return ("asis",), [value]
+    spec, leaves = flatten(value, static_ints)
+    if spec[0] in ("leaf",):
+        return ("asis",), leaves
+    if spec[0] == "const":  # a function, a string, None: not a structure, passed as it is
+        return ("asis",), [value]
+    return spec, leaves
+
+
+class StructureBuilder:
+    """Called by a flattened function: lowering turns the call into the structure (see lower_data)."""
+
+    __slots__ = ("spec", "__name__")
+
+    def __init__(self, spec, name):
+        self.spec = spec
+        self.__name__ = name
+
+    def __call__(self, *leaves):
+        return rebuild(self.spec, iter(leaves), gradient=False)
+
+
+def rebuild(spec, leaves, gradient=True):
+    """The structure `spec` describes, with values taken from the iterator `leaves`. For a gradient,
+    constants have no entry in dicts and objects and are None in lists; objects become dicts."""
+    kind = spec[0]
+    if kind == "leaf":
+        return next(leaves)
+    if kind == "const":
+        return None if gradient else spec[1].value
+    if kind == "static":
+        return None if gradient else spec[1]
+    if kind == "dict":
+        out = {key: rebuild(item, leaves, gradient) for key, item in spec[1]}
+        return {key: value for (key, item), value in zip(spec[1], out.values()) if not gradient or _has_leaf(item)}
+    if kind in ("list", "tuple"):
+        items = [rebuild(item, leaves, gradient) for item in spec[1]]
+        return items if kind == "list" else tuple(items)
+    if kind == "object":
+        values = {key: rebuild(item, leaves, gradient) for key, item in spec[2]}
+        if gradient:
+            return {key: value for (key, item), value in zip(spec[2], values.values()) if _has_leaf(item)}
+        obj = object.__new__(spec[1])
+        obj.__dict__.update(values)
+        return obj
+    raise ValueError(spec)
+
+
+def _has_leaf(spec):
+    kind = spec[0]
+    if kind == "leaf":
+        return True
+    if kind in ("dict", "object"):
+        return any(_has_leaf(item) for _, item in spec[-1])
+    if kind in ("list", "tuple"):
+        return any(_has_leaf(item) for item in spec[1])
+    return False
+
+
+def _count(spec):
+    kind = spec[0]
+    if kind in ("leaf", "asis"):
+        return 1
+    if kind in ("dict", "object"):
+        return sum(_count(item) for _, item in spec[-1])
+    if kind in ("list", "tuple"):
+        return sum(_count(item) for item in spec[1])
+    return 0
+
+
+def _names(spec, prefix, out):
+    """Parameter names for the leaves of `spec`, from the path to each (`params_W`, `model_layers_0_b`)."""
+    kind = spec[0]
+    if kind in ("leaf", "asis"):
+        out.append(prefix)
+    elif kind in ("dict", "object"):
+        for key, item in spec[-1]:
+            _names(item, f"{prefix}_{key}", out)
+    elif kind in ("list", "tuple"):
+        for i, item in enumerate(spec[1]):
+            _names(item, f"{prefix}_{i}", out)
+    return out
+
+
+def flat_function(fn, params, specs):
+    """A generated function taking the leaves of `specs`, which calls `fn` with the structures rebuilt."""
+    from .codegen import identifier
+    from .frontend import register_source
+    taken = set(params) | {"__target__"}
+    flat_params, call_args, namespace = [], [], {"__target__": fn}
+    for i, (name, spec) in enumerate(zip(params, specs)):
+        if spec[0] == "static":
+            call_args.append(repr(spec[1]))
+            continue
+        names = []
+        for raw in _names(spec, name, []):
+            candidate = identifier(raw) or "leaf"
+            while candidate in taken and candidate != name:
+                candidate += "_"
+            if spec[0] != "asis":
+                taken.add(candidate)
+            names.append(candidate)
+        flat_params += names
+        if spec[0] == "asis":
+            call_args.append(names[0])
+        else:
+            builder = f"__structure_{i}__"
+            namespace[builder] = StructureBuilder(spec, name)
+            call_args.append(f"{builder}({', '.join(names)})")
+    fn_name = identifier(getattr(fn, "__name__", "f")) or "f"
+    text = f"def {fn_name}({', '.join(flat_params)}):\n    return __target__({', '.join(call_args)})\n"
+    filename = f"<adjoint flattened {fn_name} #{next(_counter)}>"
+    register_source(filename, text)
+    exec(compile(text, filename, "exec"), namespace)
+    return namespace[fn_name]
+
+
+class Flattened:
+    """The compiled derivative for arguments with structure (installed in place of a specialisation)."""
+
+    def __init__(self, owner, key, static_ints):
+        self.owner, self.key, self.static_ints = owner, key, static_ints
+        self.cache = {}
+        self.plain = None
+
+    def __call__(self, *args):
+        owner = self.owner
+        count = len(owner.params)
+        specs, leaves = [], []
+        for value in args[:count]:
+            spec, found = top_spec(value, self.static_ints)
+            specs.append(spec)
+            leaves += found
+        specs = tuple(specs)
+        if all(spec[0] == "asis" for spec in specs):
+            return self.call_plain(args)
+        entry = self.cache.get(specs)
+        if entry is None:
+            with _lock:
+                entry = self.cache.get(specs)
+                if entry is None:
+                    entry = self.cache[specs] = self.make(specs)
+        flat, positions = entry
+        result = flat(*leaves, *args[count:])
+        return self.finish(result, specs)
+
+    def call_plain(self, args):
+        from .transform import Transform
+        if not isinstance(self.owner, Transform):
+            return self.owner.plain(args)
+        if self.plain is None:
+            self.plain = Transform.compile(self.owner, self.key)
+        return self.plain(*args)
+
+    def make(self, specs):
+        owner = self.owner
+        fn = getattr(owner, "fn", None)
+        params = list(owner.params)
+        starts = list(itertools.accumulate([0] + [_count(spec) for spec in specs]))
+        flat_wrt = []
+        for index in owner.wrt:
+            if specs[index][0] == "static":
+                raise InvalidArgument(f"cannot differentiate with respect to `{params[index]}`: it is an int "
+                                      "argument of a recursive function, on whose value the derivative is "
+                                      "specialised")
+            flat_wrt += range(starts[index], starts[index + 1])
+        if not flat_wrt:
+            raise InvalidArgument(f"the arguments adjoint is asked to differentiate with respect to "
+                                  f"({', '.join(params[i] for i in owner.wrt)}) hold no arrays or numbers")
+        flat = flat_function(fn, params, specs)
+        transform = owner.flat_transform(flat, flat_wrt)
+        call = getattr(transform, "dispatcher", transform)
+        self.flat_fn = flat  # keeps the generated function (a weak key of the transform cache) alive
+        self.__dict__.setdefault("_alive", []).append((flat, transform))
+        return call, starts
+
+    def finish(self, result, specs):
+        owner = self.owner
+        label = getattr(owner, "label", "grad")
+        if label == "jvp":
+            return result
+        with_value = label == "vjp" or getattr(owner, "with_value", False)
+        value, flat_grads = result if with_value else (None, result)
+        if not isinstance(flat_grads, tuple):
+            flat_grads = (flat_grads,)
+        grads, position = [], 0
+        for index in owner.wrt:
+            spec = specs[index]
+            size = _count(spec)
+            part = iter(flat_grads[position:position + size])
+            position += size
+            grads.append(next(part) if spec[0] == "asis" else rebuild(spec, part))
+        out = grads[0] if owner.single else tuple(grads)
+        return (value, out) if with_value else out

@@ -1,0 +1,577 @@
+"""Whole programs (issue #5): in-place updates, lists, comprehensions, dicts, objects and their
+methods, closures and lambdas, `*args`, recursion. Every case is checked in both modes against
+central finite differences, and the caller's arguments must come back unchanged."""
+import math
+
+import numpy as np
+import pytest
+
+import adjoint
+
+X3 = np.array([0.3, 1.5, -0.7])
+X5 = np.array([0.4, -1.1, 0.9, 2.0, -0.3])
+M = np.array([[0.5, 2.0, -1.0], [1.5, 0.2, 0.7]])
+ROWS = np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0], [0.2, 0.1, -0.4]])
+
+
+class Case:
+    def __init__(self, fn, *args, wrt=0):
+        self.fn, self.args, self.wrt = fn, args, wrt
+        self.name = fn.__name__ + ("" if not any(isinstance(a, np.ndarray) for a in args) else "_array")
+
+
+CASES = []
+
+
+def case(*args, wrt=0):
+    def register(fn):
+        CASES.append(Case(fn, *args, wrt=wrt))
+        return fn
+    return register
+
+
+# -- 1. in-place updates -------------------------------------------------------------------------
+
+@case(X3)
+def item_of_new_array(x):
+    y = np.zeros(3)
+    y[0] = x[0] * x[1]
+    y[2] = np.sin(x[2])
+    return np.sum(y ** 2) + y[1]
+
+
+@case(X3)
+def slice_augmented(x):
+    y = np.ones(3)
+    y[1:] += np.sin(x[1:])
+    y[:2] *= x[0]
+    return np.sum(y ** 2)
+
+
+@case(X3)
+def overwritten_entry_has_no_gradient(x):
+    y = x * 2.0
+    y[1] = 5.0                      # x[1] no longer reaches the output through y
+    return np.sum(y * y)
+
+
+@case(X3)
+def argument_updated(x):
+    x[0] = 2.0 * x[1]              # the caller's x is never changed by the derivative
+    return np.sum(x ** 3)
+
+
+@case(M, 1)
+def column_and_mask(A, j):
+    B = A * 1.0
+    B[:, j] = 0.0
+    B[B > 1.0] = 1.0
+    return np.sum(B ** 2 * A)
+
+
+@case(M)
+def row_assigned_from_row(A):
+    B = np.zeros((3, 3))
+    B[0] = A[0]
+    B[1, :] = A[1] * A[0]
+    B[2, 1:] = np.tanh(A[0, :2])
+    return np.sum(B ** 2)
+
+
+@case(X5)
+def loop_writes_each_entry(x):
+    y = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        y[i] = x[i] ** 2 + (y[i - 1] if i > 0 else 0.0)
+    return np.sum(y)
+
+
+@case(X5)
+def loop_prefix_recurrence(x):
+    y = x.copy()
+    for i in range(1, y.shape[0]):
+        y[i] = y[i - 1] * 0.5 + y[i]
+    return np.sum(y * y)
+
+
+@case(X5)
+def while_loop_updates(x):
+    y = x * 1.0
+    i = 0
+    while i < 4:
+        y[i + 1] += y[i] * x[0]
+        i += 1
+    return np.sum(np.sin(y))
+
+
+@case(X3)
+def update_in_branch(x):
+    y = x * x
+    if x[0] > 0.0:
+        y[0] = y[1] * 3.0
+    else:
+        y[2] = 0.0
+    return np.sum(y * x)
+
+
+@case(X3)
+def alias_sees_the_update(x):
+    y = x * 1.0
+    z = y                            # the same array: z sees the change, as in Python
+    z[0] = 10.0 * x[1]
+    return np.sum(y * y)
+
+
+@case(X5)
+def alias_updated_in_loop(x):
+    y = x * 1.0
+    z = y
+    for i in range(3):
+        z[i] = z[i + 1] * z[i]
+    return np.sum(y)
+
+
+@case(X3)
+def old_value_still_read(x):
+    y = x * 2.0
+    before = np.sum(y ** 2)          # reads y before the update: the update must not disturb it
+    y[1] = y[0] * 3.0
+    return before + np.sum(y ** 2)
+
+
+@case(M, wrt=0)
+def fancy_index_update(A):
+    B = A.copy()
+    B[np.array([0, 1]), np.array([2, 0])] = A[0, :2] * 2.0
+    return np.sum(B ** 3)
+
+
+# -- 2. lists, comprehensions, tuples ------------------------------------------------------------
+
+@case(0.4, 5)
+def collect_then_sum(x, n):
+    values = []
+    h = x
+    for i in range(n):
+        h = math.tanh(1.3 * h + 0.1)
+        values.append(h)
+    return sum(values) + values[-1] * 2.0
+
+
+@case(X3)
+def collect_arrays_then_stack(x):
+    states = []
+    h = x
+    for t in range(4):
+        h = np.sin(h) + 0.5 * h
+        states.append(h)
+    S = np.stack(states)
+    total = 0.0
+    for s in states:
+        total = total + np.sum(s ** 2)
+    return np.sum(S[1:] * 3.0) + total + len(states)
+
+
+@case(X3)
+def collect_and_read_in_loop(x):
+    values = [x[0]]
+    for i in range(1, 3):
+        values.append(values[-1] * x[i] + values[0])
+    return np.sum(np.array(values) ** 2)
+
+
+@case(0.7)
+def appended_in_branch(x):
+    xs = [x]
+    if x > 0.0:
+        xs.append(x * x)
+    return sum(xs)
+
+
+@case(X3, ROWS)
+def comprehensions(x, rows):
+    ys = [w * x for w in rows]
+    return sum(np.sum(y ** 2) for y in ys) + sum([x[i] * i for i in range(3)])
+
+
+@case(X3, 3)
+def comprehension_over_runtime_range(x, n):
+    squares = [x[i] ** 2 for i in range(n) if i != 1]
+    return sum(squares) + np.sum(np.stack([np.sin(x) * k for k in range(n)]))
+
+
+@case(0.8, 1.3, wrt=(0, 1))
+def comprehension_over_tuple(a, b):
+    values = [v * v for v in (a, b, a * b)]
+    pairs = [(v, w) for v, w in zip(values, (b, a, 1.0))]
+    return sum(v * w for v, w in pairs) + values[2]
+
+
+@case(0.7, 1.3, wrt=(0, 1))
+def tuples_and_lists(x, y):
+    t = (x, y * 2)
+    a, b = t
+    items = [a, b, a * b]
+    items[1] = items[1] + 1.0
+    first, second, third = items
+    return first * second + third + t[1]
+
+
+@case(0.5, -1.2, wrt=(0, 1))
+def returns_pair_from_helper(x, y):
+    s, d = sum_and_difference(x, y)
+    return s * d
+
+
+def sum_and_difference(a, b):
+    return a + b, a - b
+
+
+@case(ROWS)
+def list_of_rows_loop(A):
+    out = []
+    for row in A:
+        out.append(np.dot(row, row))
+    return sum(out)
+
+
+# -- 3. dicts, objects and methods ---------------------------------------------------------------
+
+class Layer:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+
+    def forward(self, x):
+        return np.tanh(self.W @ x + self.b)
+
+    def __call__(self, x):
+        return self.forward(x)
+
+
+class Model:
+    def __init__(self, layers, scale=1.0):
+        self.layers = layers
+        self.scale = scale
+
+    def predict(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return self.scale * x
+
+    def loss(self, x, y):
+        return np.sum((self.predict(x) - y) ** 2)
+
+
+RNG = np.random.default_rng(0)
+W1, B1 = RNG.normal(size=(4, 3)), RNG.normal(size=4)
+W2, B2 = RNG.normal(size=(2, 4)), RNG.normal(size=2)
+MODEL = Model([Layer(W1, B1), Layer(W2, B2)], scale=0.5)
+TARGET = np.array([0.2, -0.4])
+
+
+@case(X3)
+def method_of_global_model(x):
+    return MODEL.loss(x, TARGET)
+
+
+@case(MODEL, X3, wrt=1)
+def model_as_argument(model, x):
+    return model.loss(x, TARGET)
+
+
+@case(X3)
+def object_built_inside(x):
+    layer = Layer(W1, B1 * x[0])
+    return np.sum(layer(x) ** 2)
+
+
+@case(X3)
+def dict_built_inside(x):
+    d = {"a": x * 2.0, "b": np.sin(x)}
+    d["c"] = d["a"] * d["b"]
+    total = 0.0
+    for key, value in d.items():
+        total = total + np.sum(value ** 2)
+    return total + np.sum(d.get("a"))
+
+
+# -- 4. closures, lambdas, *args -----------------------------------------------------------------
+
+@case(0.6)
+def nested_def_closure(x):
+    scale = x * 2.0
+
+    def inner(t, power=2):
+        return scale * t ** power
+
+    return inner(x) + inner(x, power=3)
+
+
+@case(X3)
+def lambdas(x):
+    square = lambda v: v * v  # noqa: E731
+    k = np.sum(x)
+    shifted = lambda v, by=1.0: v + by * k  # noqa: E731
+    return np.sum(square(shifted(x))) + np.sum(apply_twice(lambda v: np.sin(v) * k, x))
+
+
+def apply_twice(fn, v):
+    return fn(fn(v))
+
+
+@case(0.9, 1.7, wrt=(0, 1))
+def star_args(x, y):
+    return total_of(x, y, x * y) + total_of(*(x, y)) + keyword_total(x, y=y, z=2.0)
+
+
+def total_of(*values):
+    return sum(v * v for v in values)
+
+
+def keyword_total(x, **extra):
+    return x * extra["y"] + extra["z"] * x
+
+
+@case(X3)
+def closure_in_loop(x):
+    total = 0.0
+    for i in range(3):
+        weight = x[i]
+
+        def term(v):
+            return weight * v ** 2
+
+        total = total + term(x[(i + 1) % 3])
+    return total
+
+
+# -- 5. recursion --------------------------------------------------------------------------------
+
+def power(x, n):
+    return 1.0 if n == 0 else x * power(x, n - 1)
+
+
+@case(1.3)
+def calls_recursive_power(x):
+    return power(x, 4) + power(x * 2.0, 2)
+
+
+def tree_sum(x, depth):
+    if depth == 0:
+        return np.sin(x)
+    return tree_sum(x * 0.5, depth - 1) + tree_sum(x + 1.0, depth - 1)
+
+
+@case(X3)
+def calls_recursive_tree(x):
+    return np.sum(tree_sum(x, 3))
+
+
+@case(1.3, 5)
+def power_with_int_argument(x, n):
+    return power(x, n)
+
+
+# -- the checks ----------------------------------------------------------------------------------
+
+def ids(cases):
+    return [c.name for c in cases]
+
+
+def copies(args):
+    import copy
+    return copy.deepcopy(args)
+
+
+def same(a, b):
+    if isinstance(a, np.ndarray):
+        return np.array_equal(a, b)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if hasattr(a, "__dict__") and not isinstance(a, type):
+        return same(vars(a), vars(b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_both_modes_match_finite_differences(case):
+    adjoint.check_grad(case.fn, *copies(case.args), wrt=case.wrt, modes=("reverse", "forward"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_modes_agree_and_arguments_are_unchanged(case):
+    args = copies(case.args)
+    before = copies(args)
+    value, reverse = adjoint.value_and_grad(case.fn, wrt=case.wrt)(*args)
+    forward = adjoint.grad(case.fn, wrt=case.wrt, mode="forward")(*args)
+    assert all(same(a, b) for a, b in zip(args, before)), "the derivative changed its arguments"
+    reverse, forward = (reverse, forward) if isinstance(case.wrt, tuple) else ((reverse,), (forward,))
+    for r, f in zip(reverse, forward):
+        np.testing.assert_allclose(r, f, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(value, case.fn(*copies(case.args)), rtol=1e-12)
+
+
+def test_the_table_is_large():
+    assert len(CASES) >= 35
+
+
+# -- gradients of dicts and objects ----------------------------------------------------------------
+
+def numerical(f, args, position, path, eps=1e-6):
+    """Central differences of scalar `f` wrt the array at `path` inside `args[position]`."""
+    import copy
+
+    def get(root):
+        for key in path:
+            root = getattr(root, key) if isinstance(key, str) and not isinstance(root, dict) else root[key]
+        return root
+
+    base = copy.deepcopy(args)
+    target = np.asarray(get(base[position]), dtype=float)
+    out = np.zeros(target.shape)
+    for index in np.ndindex(target.shape):
+        values = []
+        for step in (eps, -eps):
+            trial = copy.deepcopy(args)
+            holder = trial[position]
+            for key in path[:-1]:
+                holder = getattr(holder, key) if isinstance(key, str) and not isinstance(holder, dict) else holder[key]
+            leaf = np.array(get(trial[position]), dtype=float)
+            leaf[index] += step
+            if isinstance(holder, dict) or isinstance(holder, list):
+                holder[path[-1]] = leaf
+            else:
+                setattr(holder, path[-1], leaf)
+            values.append(f(*trial))
+        out[index] = (values[0] - values[1]) / (2 * eps)
+    return out
+
+
+def mlp_loss(params, x, y):
+    h = np.tanh(params["W1"] @ x + params["b1"])
+    out = params["W2"] @ h + params["b2"]
+    return np.sum((out - y) ** 2) + 0.01 * sum(np.sum(params[k] ** 2) for k in ("W1", "W2"))
+
+
+PARAMS = {"W1": W1, "b1": B1, "W2": W2, "b2": B2}
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_dict_of_parameters_gives_a_dict_of_gradients(mode):
+    params = {k: v.copy() for k, v in PARAMS.items()}
+    grads = adjoint.grad(mlp_loss, wrt="params", mode=mode)(params, X3, TARGET)
+    assert isinstance(grads, dict) and list(grads) == list(PARAMS)
+    for key in PARAMS:
+        assert grads[key].shape == PARAMS[key].shape
+        np.testing.assert_allclose(grads[key], numerical(mlp_loss, (params, X3, TARGET), 0, [key]),
+                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_array_equal(params[key], PARAMS[key])   # not changed
+
+
+def stacked_loss(layers, x):
+    for layer in layers:
+        x = np.tanh(layer["W"] @ x + layer["b"])
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_list_of_dicts(mode):
+    layers = [{"W": W1, "b": B1}, {"W": W2, "b": B2}]
+    grads = adjoint.grad(stacked_loss, wrt=0, mode=mode)(layers, X3)
+    assert isinstance(grads, list) and len(grads) == 2
+    for i, key in [(0, "W"), (0, "b"), (1, "W"), (1, "b")]:
+        np.testing.assert_allclose(grads[i][key], numerical(stacked_loss, (layers, X3), 0, [i, key]),
+                                   rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_object_argument_gives_a_dict_of_attribute_gradients(mode):
+    def loss(model, x):
+        return model.loss(x, TARGET)
+
+    grads = adjoint.grad(model_as_argument, wrt=(0, 1), mode=mode)(MODEL, X3)
+    model_grad, x_grad = grads
+    assert set(model_grad) == {"layers", "scale"}
+    np.testing.assert_allclose(model_grad["layers"][1]["W"],
+                               numerical(model_as_argument, (MODEL, X3), 0, ["layers", 1, "W"]), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model_grad["scale"], numerical(model_as_argument, (MODEL, X3), 0, ["scale"]),
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(x_grad, adjoint.grad(method_of_global_model)(X3), rtol=1e-10)
+
+
+def test_value_and_grad_and_vjp_with_a_dict():
+    value, grads = adjoint.value_and_grad(mlp_loss)(PARAMS, X3, TARGET)
+    assert value == pytest.approx(mlp_loss(PARAMS, X3, TARGET))
+    assert set(grads) == set(PARAMS)
+    out, cotangent = adjoint.vjp(mlp_loss)(PARAMS, X3, TARGET, 2.0)
+    for key in PARAMS:
+        np.testing.assert_allclose(cotangent[key], 2.0 * grads[key], rtol=1e-12)
+
+
+def test_a_new_structure_compiles_a_new_derivative():
+    small = {"W1": W1, "b1": B1, "W2": W2, "b2": B2}
+    renamed = {"b1": B1, "W1": W1, "W2": W2, "b2": B2}   # other order: the same keys in the result
+    df = adjoint.grad(mlp_loss)
+    a, b = df(small, X3, TARGET), df(renamed, X3, TARGET)
+    for key in small:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-12)
+
+
+def test_recursion_specialises_on_each_int_value():
+    df = adjoint.grad(power_with_int_argument)
+    assert df(1.3, 3) == pytest.approx(3 * 1.3 ** 2)
+    assert df(1.3, 6) == pytest.approx(6 * 1.3 ** 5)
+    assert adjoint.grad(power_with_int_argument, mode="forward")(2.0, 4) == pytest.approx(32.0)
+    with pytest.raises(adjoint.InvalidArgument, match="int argument of a recursive function"):
+        adjoint.grad(power_with_int_argument, wrt=1)(1.3, 3)
+
+
+def halves(x):
+    return x if x < 1.0 else halves(x * 0.5) + 1.0   # the depth depends on a float
+
+
+def test_recursion_on_data_is_refused_with_advice():
+    for mode in ("reverse", "forward"):
+        with pytest.raises(adjoint.UnsupportedSyntax) as error:
+            adjoint.grad(halves, mode=mode)(5.0)
+        message = str(error.value)
+        assert "recursive call to `halves`" in message and "halves(x * 0.5)" in message
+        assert "loop" in message
+
+
+def writes_into_row_of_argument(A):
+    row = A[0]
+    row[1] = 3.0
+    return np.sum(A)
+
+
+def sorts(x):
+    values = [x, x * 2.0]
+    values.sort()
+    return values[0]
+
+
+def helper_changes_argument(y):
+    y[0] = 0.0
+    return np.sum(y)
+
+
+def calls_helper_that_changes_argument(x):
+    y = x * 2.0
+    return helper_changes_argument(y) + np.sum(y)
+
+
+@pytest.mark.parametrize("fn, args, words", [
+    (writes_into_row_of_argument, (M,), ["row[1] = 3.0", "view", "copy"]),
+    (sorts, (1.0,), ["values.sort()", "append"]),
+    (calls_helper_that_changes_argument, (X3,), ["y[0] = 0.0", "the caller passed", "copy"]),
+])
+def test_unsupported_changes_are_refused_with_their_line(fn, args, words):
+    for mode in ("reverse", "forward"):
+        with pytest.raises(adjoint.UnsupportedSyntax) as error:
+            adjoint.grad(fn, mode=mode)(*args)
+        for word in words:
+            assert word in str(error.value), str(error.value)

@@ -294,7 +294,8 @@ def backward(function, body, result, inputs, values, seed, user_globals):
             template = rule.vjp.get(param)
             if template is None:
                 raise no_rule(stmt, rule, param)
-            contribution = evaluate(instantiate(template, env if item is None else dict(env, i=Const(item))),
+            which = Const(item) if item is not None else Const(slice(None))  # `:`: the sequence is one value
+            contribution = evaluate(instantiate(template, dict(env, i=which)),
                                     scope, user_globals)
             if broadcasting:
                 contribution = unbroadcast(contribution, values[var])

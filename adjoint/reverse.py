@@ -25,6 +25,7 @@ from .ir import (Apply, Assign, Const, Function, If, Loop, Pack, Phi, Return, Va
 from .rules import instantiate, rule_for
 
 _tags = itertools.count(1)
+WHOLE = Pack("slice", [Const(None)] * 3)  # the item `i` of a sequence argument that is one array or list
 
 
 def reverse(function, wrt, seed="one", with_value=False, single=False, expect_scalar=None):
@@ -162,8 +163,9 @@ class Backward:
             if param.sequence:
                 items = value.items if isinstance(value, Pack) else (value,)
                 for i, item in enumerate(items):
-                    if self.is_active(item):
-                        self.contribute(stmt, rule, param.name, item, dict(env, i=Const(i)), False)
+                    if self.is_active(item):  # `i` picks the item; `:` when the sequence is one value
+                        which = Const(i) if isinstance(value, Pack) else WHOLE
+                        self.contribute(stmt, rule, param.name, item, dict(env, i=which), False)
                     elif isinstance(item, Pack) and any(self.is_active(leaf) for leaf in leaves_of_operand(item)):
                         raise no_rule(stmt, rule, param.name)  # nested lists: refuse, never drop
             elif isinstance(value, Var):

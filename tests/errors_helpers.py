@@ -207,7 +207,7 @@ class Container:
     @staticmethod
     def indented_no_rule(x):
         y = x * 2.0
-        return np.sum(np.sinc(y))  # <-
+        return np.sum(np.i0(y))  # <-
 
 
 def odd_docstring(x):
@@ -231,7 +231,7 @@ the continuation line is less indented than the def."""
 
 
 def unicode_before_error(x):
-    label = "ééé"; y = math.gamma(x)  # <-
+    label = "ééé"; y = np.float_power(x, 1.5)  # <-
     return y
 
 
@@ -247,12 +247,12 @@ def helper_with_if(t):
 
 def no_rule_numpy(x):
     y = x * 2.0
-    z = np.sinc(y)  # <-
+    z = np.i0(y)  # <-
     return np.sum(z)
 
 
 def no_rule_c(x):
-    y = math.gamma(x)  # <-
+    y = np.float_power(x, 1.5)  # <-
     return y * 2.0
 
 
@@ -261,18 +261,18 @@ def no_rule_in_helper(x):
 
 
 def uses_gamma(t):
-    return math.gamma(t) * 3.0  # <-
+    return np.float_power(t, 1.5) * 3.0  # <-
 
 
 def no_rule_on_constants_only(x):
-    c = np.sinc(np.array([0.5, 1.5]))
-    k = math.gamma(3.0)
+    c = np.i0(np.array([0.5, 1.5]))
+    k = np.float_power(4.0, 0.5)
     return np.sum(c * x) * k
 
 
 def no_rule_on_inactive_branch(x, y):
     """`y` is not differentiated: what flows from it needs no rule."""
-    k = math.gamma(y)
+    k = np.float_power(y + 1.0, 0.5)
     return x * k
 
 

@@ -175,7 +175,7 @@ def test_async_function():
 def test_unicode_before_the_culprit_keeps_the_caret_in_place():
     error = compile_error(h.unicode_before_error, 2.5)
     assert isinstance(error, adjoint.NoDerivativeRule)
-    assert_located(error, h.unicode_before_error, "math.gamma(x)")
+    assert_located(error, h.unicode_before_error, "np.float_power(x, 1.5)")
 
 
 # -- derivative rules ----------------------------------------------------------
@@ -183,22 +183,22 @@ def test_unicode_before_the_culprit_keeps_the_caret_in_place():
 def test_no_rule_for_numpy_function():
     error = compile_error(h.no_rule_numpy, np.array([0.5, 1.5]))
     assert isinstance(error, adjoint.NoDerivativeRule)
-    message = assert_located(error, h.no_rule_numpy, "np.sinc(y)")
-    assert "sinc" in message.splitlines()[0]
+    message = assert_located(error, h.no_rule_numpy, "np.i0(y)")
+    assert "i0" in message.splitlines()[0]
 
 
 def test_no_rule_for_c_function():
-    assert not hasattr(__import__("math").gamma, "__code__")   # implemented in C
+    assert not hasattr(np.float_power, "__code__")   # implemented in C
     error = compile_error(h.no_rule_c, 2.5)
     assert isinstance(error, adjoint.NoDerivativeRule)
-    message = assert_located(error, h.no_rule_c, "math.gamma(x)")
-    assert "gamma" in message.splitlines()[0]
+    message = assert_located(error, h.no_rule_c, "np.float_power(x, 1.5)")
+    assert "float_power" in message.splitlines()[0]
 
 
 def test_no_rule_inside_inlined_helper_points_into_helper():
     error = compile_error(h.no_rule_in_helper, 2.5)
     assert isinstance(error, adjoint.NoDerivativeRule)
-    assert_located(error, h.uses_gamma, "math.gamma(t)")
+    assert_located(error, h.uses_gamma, "np.float_power(t, 1.5)")
 
 
 def test_no_rule_advice_names_only_real_api():
@@ -210,7 +210,7 @@ def test_no_rule_advice_names_only_real_api():
 
 def test_functions_without_rules_on_constants_are_fine():
     x = np.array([1.0, 2.0])
-    expected = np.sinc(np.array([0.5, 1.5])) * 2.0   # gamma(3) = 2
+    expected = np.i0(np.array([0.5, 1.5])) * 2.0
     np.testing.assert_allclose(adjoint.grad(h.no_rule_on_constants_only)(x), expected)
     assert adjoint.grad(h.no_rule_on_inactive_branch)(2.0, 3.0) == pytest.approx(2.0)
 
@@ -218,7 +218,7 @@ def test_functions_without_rules_on_constants_are_fine():
 def test_inactive_argument_becomes_active_when_asked_for():
     error = compile_error(h.no_rule_on_inactive_branch, 2.0, 3.0, wrt=1)
     assert isinstance(error, adjoint.NoDerivativeRule)
-    assert "gamma" in str(error)
+    assert "float_power" in str(error)
 
 
 def nested_list_array(x):

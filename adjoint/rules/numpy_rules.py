@@ -37,6 +37,7 @@ unary(np.abs,         "np.sign(x)")
 unary(np.fabs,        "np.sign(x)")
 unary(np.deg2rad,     "np.pi / 180")
 unary(np.rad2deg,     "180 / np.pi")
+unary(np.sinc,        "sinc_slope(x)")
 same_as(np.absolute, np.abs)
 
 # -- elementwise, two arguments -------------------------------------------------
@@ -60,6 +61,8 @@ structural(np.where, "condition: const, x, y", broadcasting=True, out="elementwi
            vjp=dict(x="np.where(condition, g, 0.0)", y="np.where(condition, 0.0, g)"),
            jvp=dict(x="np.where(condition, dx, 0.0)", y="np.where(condition, 0.0, dy)"))
 elementwise(np.clip, "x, a_min, a_max", x="ans == x", a_min="x < a_min", a_max="x > a_max")
+structural(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", out="like:x",  # nan, inf: replaced
+           vjp=dict(x="g * np.isfinite(x)"), jvp=dict(x="dx * np.isfinite(x)"))
 
 # -- reductions -----------------------------------------------------------------
 REDUCTION = "x, axis=None, keepdims=False"
@@ -78,6 +81,22 @@ for extremum in (np.max, np.min):
                jvp=dict(x="np.sum(select_extremum(1.0, x, ans, axis, keepdims) * dx, axis, keepdims=keepdims)"))
 same_as(np.amax, np.max)
 same_as(np.amin, np.min)
+STATISTIC = "x, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
+CENTRED, COUNT = "(x - np.mean(x, axis, keepdims=True))", "(np.size(x) / np.size(ans) - ddof)"
+structural(np.var, STATISTIC, out="reduce",
+           vjp=dict(x=f"repeat_to(g, x, axis, keepdims) * 2 * {CENTRED} / {COUNT}"),
+           jvp=dict(x=f"2 * np.sum({CENTRED} * dx, axis, keepdims=keepdims) / {COUNT}"))
+structural(np.std, STATISTIC, out="reduce",
+           vjp=dict(x=f"repeat_to(g / ans, x, axis, keepdims) * {CENTRED} / {COUNT}"),
+           jvp=dict(x=f"np.sum({CENTRED} * dx, axis, keepdims=keepdims) / (ans * {COUNT})"))
+structural(np.cumsum, "x, axis=None, dtype=None",
+           vjp=dict(x="uncumsum(g, x, axis)"), jvp=dict(x="np.cumsum(dx, axis)"))
+structural(np.cumprod, "x, axis=None, dtype=None",  # divides by x: exact where x has no zeros
+           vjp=dict(x="uncumsum(g * ans, x, axis) / x"), jvp=dict(x="ans * np.cumsum(dx / x, axis)"))
+structural(np.trace, "x, offset=0, axis1=0, axis2=1, dtype=None",
+           vjp=dict(x="untrace(g, x, offset, axis1, axis2)"), jvp=dict(x="np.trace(dx, offset, axis1, axis2)"))
+structural(np.diff, "x, n=1, axis=-1",
+           vjp=dict(x="undiff(g, n, axis)"), jvp=dict(x="np.diff(dx, n, axis)"))
 
 # -- products -------------------------------------------------------------------
 same_as(np.matmul, operator.matmul)
@@ -87,6 +106,24 @@ structural(np.dot, "x, y",
 structural(np.outer, "x, y",
            vjp=dict(x="np.reshape(g @ np.ravel(y), np.shape(x))", y="np.reshape(np.ravel(x) @ g, np.shape(y))"),
            jvp=dict(x="np.outer(dx, y)", y="np.outer(x, dy)"))
+structural(np.einsum, "subscripts, *operands",
+           vjp=dict(operands="einsum_part(g, subscripts, operands, i)"),
+           jvp=dict(operands="einsum_jvp(subscripts, operands, doperands)"))
+structural(np.tensordot, "x, y, axes=2",  # an einsum whose spec follows from the ranks and `axes`
+           vjp=dict(x="einsum_part(g, tensordot_spec(x, y, axes), [x, y], 0)",
+                    y="einsum_part(g, tensordot_spec(x, y, axes), [x, y], 1)"),
+           jvp=dict(x="np.tensordot(dx, y, axes)", y="np.tensordot(x, dy, axes)"))
+structural(np.inner, "x, y",
+           vjp=dict(x="einsum_part(g, inner_spec(x, y), [x, y], 0)", y="einsum_part(g, inner_spec(x, y), [x, y], 1)"),
+           jvp=dict(x="np.inner(dx, y)", y="np.inner(x, dy)"))
+structural(np.kron, "x, y",
+           vjp=dict(x="kron_vjp_left(g, x, y)", y="kron_vjp_right(g, x, y)"),
+           jvp=dict(x="np.kron(dx, y)", y="np.kron(x, dy)"))
+# g . (x × y) = x . (y × g) = y . (g × x); each vector axis goes where the rotated product puts it
+structural(np.cross, "x, y, axisa=-1, axisb=-1, axisc=-1, axis=None",
+           vjp=dict(x="unbroadcast(np.cross(y, g, axisb, axisc, axisa, axis), x)",
+                    y="unbroadcast(np.cross(g, x, axisc, axisa, axisb, axis), y)"),
+           jvp=dict(x="np.cross(dx, y, axisa, axisb, axisc, axis)", y="np.cross(x, dy, axisa, axisb, axisc, axis)"))
 
 # -- shape ----------------------------------------------------------------------
 structural(np.transpose, "x, axes=None",
@@ -100,12 +137,61 @@ structural(np.squeeze, "x, axis=None",
 structural(np.expand_dims, "x, axis",
            vjp=dict(x="np.reshape(g, np.shape(x))"), jvp=dict(x="np.expand_dims(dx, axis)"))
 structural(np.concatenate, "xs: seq, axis=0",
-           vjp=dict(xs="unconcatenate(g, xs, i, axis)"), jvp=dict(xs="np.concatenate(dxs, axis)"))
+           vjp=dict(xs="unjoin(g, xs, i, 'concatenate', axis)"), jvp=dict(xs="np.concatenate(dxs, axis)"))
 structural(np.stack, "xs: seq, axis=0",
-           vjp=dict(xs="unstack(g, i, axis)"), jvp=dict(xs="np.stack(dxs, axis)"))
+           vjp=dict(xs="unjoin(g, xs, i, 'stack', axis)"), jvp=dict(xs="np.stack(dxs, axis)"))
+for join in (np.hstack, np.vstack, np.column_stack):
+    structural(join, "xs: seq",
+               vjp=dict(xs=f"unjoin(g, xs, i, {join.__name__!r})"), jvp=dict(xs=f"np.{join.__name__}(dxs)"))
+structural(np.append, "x, values, axis=None",
+           vjp=dict(x="unjoin(g, [x, values], 0, 'concatenate', axis)",
+                    values="unjoin(g, [x, values], 1, 'concatenate', axis)"),
+           jvp=dict(x="np.append(dx, zeros_grad(values), axis)", values="np.append(zeros_grad(x), dvalues, axis)"))
 structural(np.array, "xs: seq",
            vjp=dict(xs="g[i]"), jvp=dict(xs="np.array(dxs)"))
 structural(np.copy, "x", vjp=dict(x="g"), jvp=dict(x="np.copy(dx)"), out="like:x")
+# a list of pieces: its adjoint holds one adjoint per piece (zeros for the pieces nobody used)
+for split in (np.split, np.array_split):
+    structural(split, "x, indices_or_sections, axis=0",
+               vjp=dict(x="np.concatenate(g, axis)"), jvp=dict(x=f"np.{split.__name__}(dx, indices_or_sections, axis)"))
+for promote in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
+    structural(promote, "x", vjp=dict(x="np.reshape(g, np.shape(x))"), jvp=dict(x=f"np.{promote.__name__}(dx)"))
+structural(np.swapaxes, "x, axis1, axis2",
+           vjp=dict(x="np.swapaxes(g, axis1, axis2)"), jvp=dict(x="np.swapaxes(dx, axis1, axis2)"))
+structural(np.moveaxis, "x, source, destination",
+           vjp=dict(x="np.moveaxis(g, destination, source)"), jvp=dict(x="np.moveaxis(dx, source, destination)"))
+structural(np.broadcast_to, "x, shape",
+           vjp=dict(x="unbroadcast(g, x)"), jvp=dict(x="np.broadcast_to(dx, shape)"))
+structural(np.repeat, "x, repeats, axis=None",
+           vjp=dict(x="unrepeat(g, x, repeats, axis)"), jvp=dict(x="np.repeat(dx, repeats, axis)"))
+structural(np.tile, "x, reps",
+           vjp=dict(x="untile(g, x, reps)"), jvp=dict(x="np.tile(dx, reps)"))
+structural(np.roll, "x, shift, axis=None", out="like:x",
+           vjp=dict(x="np.roll(g, np.negative(shift), axis)"), jvp=dict(x="np.roll(dx, shift, axis)"))
+structural(np.flip, "x, axis=None", out="like:x",
+           vjp=dict(x="np.flip(g, axis)"), jvp=dict(x="np.flip(dx, axis)"))
+structural(np.fliplr, "x", out="like:x", vjp=dict(x="np.fliplr(g)"), jvp=dict(x="np.fliplr(dx)"))
+structural(np.flipud, "x", out="like:x", vjp=dict(x="np.flipud(g)"), jvp=dict(x="np.flipud(dx)"))
+structural(np.diag, "x, k=0", vjp=dict(x="undiag(g, x, k)"), jvp=dict(x="np.diag(dx, k)"))
+structural(np.diagonal, "x, offset=0, axis1=0, axis2=1",
+           vjp=dict(x="undiagonal(g, x, offset, axis1, axis2)"), jvp=dict(x="np.diagonal(dx, offset, axis1, axis2)"))
+structural(np.tril, "x, k=0", out="like:x", vjp=dict(x="np.tril(g, k)"), jvp=dict(x="np.tril(dx, k)"))
+structural(np.triu, "x, k=0", out="like:x", vjp=dict(x="np.triu(g, k)"), jvp=dict(x="np.triu(dx, k)"))
+structural(np.pad, "x, pad_width, mode='constant', constant_values=0",
+           vjp=dict(x="unpad(g, x, pad_width, mode)"), jvp=dict(x="np.pad(dx, pad_width, mode)"))
+
+# -- choosing and sorting elements -----------------------------------------------
+structural(np.sort, "x, axis=-1, kind=None",
+           vjp=dict(x="unsort(g, x, axis)"), jvp=dict(x="np.take_along_axis(dx, np.argsort(x, axis, kind='stable'), axis)"))
+structural(np.take, "x, indices, axis=None",
+           vjp=dict(x="untake(g, x, indices, axis)"), jvp=dict(x="np.take(dx, indices, axis)"))
+structural(np.take_along_axis, "x, indices, axis=-1",
+           vjp=dict(x="untake_along_axis(g, x, indices, axis)"), jvp=dict(x="np.take_along_axis(dx, indices, axis)"))
+structural(np.select, "condlist: const, choicelist: seq, default=0",
+           vjp=dict(choicelist="unbroadcast(g * select_mask(condlist, i), choicelist[i])",
+                    default="unbroadcast(np.where(np.any(condlist, axis=0), 0.0, g), default)"),
+           jvp=dict(choicelist="broadcast_like(np.select(condlist, dchoicelist, 0.0), ans)",
+                    default="broadcast_like(np.where(np.any(condlist, axis=0), 0.0, ddefault), ans)"))
 
 # -- no derivative ----------------------------------------------------------------
 nondiff(np.floor, np.ceil, np.round, np.rint, np.trunc, np.sign, np.floor_divide,
@@ -114,14 +200,19 @@ nondiff(np.floor, np.ceil, np.round, np.rint, np.trunc, np.sign, np.floor_divide
         np.zeros_like, np.ones_like, np.empty_like,
         np.isfinite, np.isnan, np.isinf, np.equal, np.not_equal, np.less, np.less_equal,
         np.greater, np.greater_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
-        np.all, np.any, np.count_nonzero, np.result_type, np.issubdtype)
+        np.all, np.any, np.count_nonzero, np.result_type, np.issubdtype,
+        np.full, np.full_like, np.searchsorted, np.digitize, np.isclose, np.allclose, np.array_equal,
+        np.heaviside, np.signbit, np.fix, np.tri, np.indices, np.diag_indices, np.tril_indices, np.triu_indices,
+        np.unravel_index, np.ravel_multi_index, np.argwhere, np.flatnonzero, np.bincount, np.histogram)
 
 # -- array methods and what they mean ---------------------------------------------
 methods(packs_varargs=("reshape", "transpose"),
         sum=np.sum, mean=np.mean, prod=np.prod, max=np.max, min=np.min, dot=np.dot,
         reshape=np.reshape, transpose=np.transpose, squeeze=np.squeeze, ravel=np.ravel,
         flatten=np.ravel, copy=np.copy, clip=np.clip, argmax=np.argmax, argmin=np.argmin,
-        argsort=np.argsort, any=np.any, all=np.all, round=np.round, nonzero=np.nonzero)
+        argsort=np.argsort, any=np.any, all=np.all, round=np.round, nonzero=np.nonzero,
+        cumsum=np.cumsum, cumprod=np.cumprod, var=np.var, std=np.std, trace=np.trace, diagonal=np.diagonal,
+        repeat=np.repeat, swapaxes=np.swapaxes, take=np.take)
 
 # -- attributes and methods kept as written -------------------------------------
 nondiff(Attribute("shape"), Attribute("ndim"), Attribute("size"), Attribute("dtype"))

@@ -68,5 +68,26 @@ elementwise(math.atan2, "y, x", out=S, y="x / (x ** 2 + y ** 2)", x="-y / (x ** 
 elementwise(math.log, "x, base=2.718281828459045", out=S, x="1 / (x * math.log(base))",
             base="-ans / (base * math.log(base))")
 binary(math.fmod,  x="1", y="-math.trunc(x / y)", out=S)
+binary(math.remainder, x="1", y="(ans - x) / y", out=S)     # x - n y with n the nearest integer to x / y
+binary(math.copysign, x="math.copysign(1.0, x) * math.copysign(1.0, y)", y="0.0", out=S)
+elementwise(math.ldexp, "x, i", out=S, x="2.0 ** i")
+unary(math.gamma,  "ans * digamma(x)", out=S)
+unary(math.lgamma, "digamma(x)", out=S)
+if hasattr(math, "cbrt"):  # Python 3.11
+    unary(math.cbrt, "1 / (3 * ans ** 2)", out=S)
+    unary(math.exp2, "ans * math.log(2)", out=S)
+# sequences of numbers; `i` is the item (`:` for all of an array)
+structural(math.fsum, "xs: seq", out=S, vjp=dict(xs="broadcast_like(g, xs[i])"), jvp=dict(xs="math.fsum(dxs)"))
+structural(math.prod, "xs: seq, start=1", out=S,
+           vjp=dict(xs="g * start * prod_others(np.array(xs))[i]", start="g * math.prod(xs)"),
+           jvp=dict(xs="start * np.sum(prod_others(np.array(xs)) * np.array(dxs))", start="dstart * math.prod(xs)"))
+structural(math.dist, "p: seq, q: seq", out=S,
+           vjp=dict(p="g * (np.subtract(p, q)[i]) / ans", q="-g * (np.subtract(p, q)[i]) / ans"),
+           jvp=dict(p="np.sum(np.subtract(p, q) * np.array(dp)) / ans", q="-np.sum(np.subtract(p, q) * np.array(dq)) / ans"))
+# (mantissa, exponent) and (fraction, integer part): the exponent and integer part are piecewise constant
+structural(math.frexp, "x", vjp=dict(x="g[0] * 2.0 ** -ans[1]"), jvp=dict(x="(dx * 2.0 ** -ans[1], 0)"))
+structural(math.modf, "x", vjp=dict(x="g[0]"), jvp=dict(x="(dx, 0.0)"))
 
-nondiff(math.floor, math.ceil, math.trunc, math.isfinite, math.isnan, math.isinf)
+nondiff(math.floor, math.ceil, math.trunc, math.isfinite, math.isnan, math.isinf,
+        math.comb, math.factorial, math.gcd, math.lcm, math.isqrt, math.isclose, math.nextafter, math.ulp,
+        math.perm)

@@ -30,11 +30,12 @@ class Param:
     """One parameter of a primitive. `sequence`: a list of values (`xs: seq`);
     `const`: only its shape or its truth values matter, so no derivative flows through it (`x: const`)."""
 
-    __slots__ = ("name", "default", "sequence", "const")
+    __slots__ = ("name", "default", "sequence", "const", "varargs")
 
-    def __init__(self, name, default, kind):
+    def __init__(self, name, default, kind, varargs=False):
         self.name, self.default = name, default
-        self.sequence, self.const = kind == "seq", kind == "const"
+        self.sequence, self.const = kind == "seq" or varargs, kind == "const"
+        self.varargs = varargs  # `*xs`: the remaining positional arguments, as one sequence
 
 
 class Rule:
@@ -58,6 +59,9 @@ class Rule:
 
     def bind(self, args, kwargs):
         """Map parameter names to the argument expressions of a call; None if they do not fit."""
+        if self.params and self.params[-1].varargs:
+            fixed = len(self.params) - 1
+            args = tuple(args[:fixed]) + (Pack("tuple", args[fixed:]),) if len(args) > fixed else tuple(args)
         if len(args) > len(self.params):
             return None
         bound = {}
@@ -79,11 +83,21 @@ class Rule:
 
 
 def parse_params(text):
-    """`"x, axis=None, keepdims=False"`, `"xs: seq, axis=0"` or `"v, x: const"` -> [Param]."""
+    """`"x, axis=None, keepdims=False"`, `"xs: seq, axis=0"`, `"v, x: const"` or `"spec, *xs"` -> [Param]."""
     args = gast.parse(f"def _({text}): pass").body[0].args
-    defaults = [_REQUIRED] * (len(args.args) - len(args.defaults)) + [d.value for d in args.defaults]
-    return [Param(a.id, default, a.annotation.id if a.annotation is not None else None)
-            for a, default in zip(args.args, defaults)]
+    defaults = [_REQUIRED] * (len(args.args) - len(args.defaults)) + [_literal(d) for d in args.defaults]
+    params = [Param(a.id, default, a.annotation.id if a.annotation is not None else None)
+              for a, default in zip(args.args, defaults)]
+    if args.vararg is not None:
+        params.append(Param(args.vararg.id, _REQUIRED, None, varargs=True))
+    return params
+
+
+def _literal(node):
+    """A default value: a constant, or a negative number (`axis=-1`)."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return -_literal(node.operand)
+    return node.value
 
 
 # -- templates ---------------------------------------------------------------

@@ -12,9 +12,10 @@ structural(rt.broadcast_like, out="like:ans", params="v, ans: const",
            vjp=dict(v="unbroadcast(g, v)"), jvp=dict(v="broadcast_like(dv, ans)"))
 structural(rt.repeat_to, out="like:x", params="v, x: const, axis=None, keepdims=False",
            vjp=dict(v="np.sum(g, axis, keepdims=keepdims)"), jvp=dict(v="repeat_to(dv, x, axis, keepdims)"))
-structural(rt.select_extremum, out="like:x", params="v, x: const, ans: const, axis=None, keepdims=False",
-           vjp=dict(v="np.sum(g * select_extremum(1.0, x, ans, axis, keepdims), axis, keepdims=keepdims)"),
-           jvp=dict(v="select_extremum(dv, x, ans, axis, keepdims)"))
+# (`ans` in a template is the helper's own result, so its argument goes by another name)
+structural(rt.select_extremum, out="like:x", params="v, x: const, extremum: const, axis=None, keepdims=False",
+           vjp=dict(v="np.sum(g * select_extremum(1.0, x, extremum, axis, keepdims), axis, keepdims=keepdims)"),
+           jvp=dict(v="select_extremum(dv, x, extremum, axis, keepdims)"))
 structural(rt.matmul_vjp_left, out="like:a", params="v, a: const, b",
            vjp=dict(v="g @ b", b="matmul_vjp_right(v, g, b)"),
            jvp=dict(v="matmul_vjp_left(dv, a, b)", b="matmul_vjp_left(v, a, db)"))
@@ -40,3 +41,60 @@ structural(rt.as_grad, "v, x: const",
            vjp=dict(v="unbroadcast(g, v)"), jvp=dict(v="as_grad(dv, x)"), out="like:x")
 unary(rt.log_or_zero, "1 / x")
 nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only)
+
+# -- helpers of the numpy surface (runtime.py, last section) ---------------------------
+# Most are linear in `v`: the vjp of one is the function it is the gradient of.
+structural(rt.mT, "v", vjp=dict(v="mT(g)"), jvp=dict(v="mT(dv)"))
+unary(rt.sinc_slope, "np.where(x == 0, -np.pi ** 2 / 3, (-np.pi * np.sin(np.pi * x) - 2 * ans) / np.where(x == 0, 1.0, x))")
+unary(rt.digamma, "polygamma(1, x)", out="scalar")
+structural(rt.polygamma, "n, x", out="scalar",
+           vjp=dict(x="g * polygamma(n + 1, x)"), jvp=dict(x="dx * polygamma(n + 1, x)"))
+structural(rt.uncumsum, "v, x: const, axis=None", out="like:x",
+           vjp=dict(v="np.cumsum(g, axis)"), jvp=dict(v="uncumsum(dv, x, axis)"))
+structural(rt.undiagonal, "v, x: const, offset=0, axis1=0, axis2=1", out="like:x",
+           vjp=dict(v="np.diagonal(g, offset, axis1, axis2)"), jvp=dict(v="undiagonal(dv, x, offset, axis1, axis2)"))
+structural(rt.untrace, "v, x: const, offset=0, axis1=0, axis2=1", out="like:x",
+           vjp=dict(v="np.trace(g, offset, axis1, axis2)"), jvp=dict(v="untrace(dv, x, offset, axis1, axis2)"))
+structural(rt.undiag, "v, x: const, k=0", out="like:x", vjp=dict(v="np.diag(g, k)"), jvp=dict(v="undiag(dv, x, k)"))
+structural(rt.unrepeat, "v, x: const, repeats, axis=None", out="like:x",
+           vjp=dict(v="np.repeat(g, repeats, axis)"), jvp=dict(v="unrepeat(dv, x, repeats, axis)"))
+structural(rt.untile, "v, x: const, reps", out="like:x", vjp=dict(v="np.tile(g, reps)"), jvp=dict(v="untile(dv, x, reps)"))
+structural(rt.unpad, "v, x: const, pad_width, mode='constant'", out="like:x",
+           vjp=dict(v="np.pad(g, pad_width, mode)"), jvp=dict(v="unpad(dv, x, pad_width, mode)"))
+structural(rt.unjoin, "v, xs: const, i, how='concatenate', axis=0",
+           vjp=dict(v="rejoin(g, xs, i, how, axis)"), jvp=dict(v="unjoin(dv, xs, i, how, axis)"))
+structural(rt.rejoin, "v, xs: const, i, how='concatenate', axis=0",
+           vjp=dict(v="unjoin(g, xs, i, how, axis)"), jvp=dict(v="rejoin(dv, xs, i, how, axis)"))
+structural(rt.unsort, "v, x: const, axis=-1", out="like:x",
+           vjp=dict(v="np.take_along_axis(g, np.argsort(x, axis, kind='stable'), axis)"), jvp=dict(v="unsort(dv, x, axis)"))
+structural(rt.undiff, "v, n=1, axis=-1", vjp=dict(v="np.diff(g, n, axis)"), jvp=dict(v="undiff(dv, n, axis)"))
+structural(rt.untake, "v, x: const, indices, axis=None", out="like:x",
+           vjp=dict(v="np.take(g, indices, axis)"), jvp=dict(v="untake(dv, x, indices, axis)"))
+structural(rt.untake_along_axis, "v, x: const, indices, axis=-1", out="like:x",
+           vjp=dict(v="np.take_along_axis(g, indices, axis)"), jvp=dict(v="untake_along_axis(dv, x, indices, axis)"))
+# einsum_part(v, ...) is the gradient of <v, einsum(spec, *ops)> wrt ops[k]: <G, it> = <v, einsum with G for ops[k]>
+structural(rt.einsum_part, "v, spec, ops: seq, k", out="like:ops",
+           vjp=dict(v="einsum_with(spec, ops, k, g)", ops="einsum_part_other(g, v, spec, ops, k, i)"),
+           jvp=dict(v="einsum_part(dv, spec, ops, k)", ops="einsum_part_jvp(v, spec, ops, dops, k)"))
+structural(rt.kron_vjp_left, "v, a: const, b", out="like:a",
+           vjp=dict(v="np.kron(g, b)", b="kron_vjp_right(v, g, b)"),
+           jvp=dict(v="kron_vjp_left(dv, a, b)", b="kron_vjp_left(v, a, db)"))
+structural(rt.kron_vjp_right, "v, a, b: const", out="like:b",
+           vjp=dict(v="np.kron(a, g)", a="kron_vjp_left(v, a, g)"),
+           jvp=dict(v="kron_vjp_right(dv, a, b)", a="kron_vjp_right(v, da, b)"))
+# norm_grad is sign(x) |x|^(p-1) / norm^(p-1) for vector p-norms (and Frobenius): elementwise in x and norm
+NORM_ARGS = "x, norm, ord, axis, keepdims"
+structural(rt.norm_grad, "x, norm, ord=None, axis=None, keepdims=False", out="like:x",
+           vjp=dict(x=f"g * norm_curvature({NORM_ARGS})",
+                    norm=f"np.sum(g * norm_grad_ans({NORM_ARGS}), axis, keepdims=keepdims)"),
+           jvp=dict(x=f"dx * norm_curvature({NORM_ARGS})",
+                    norm=f"norm_grad_ans({NORM_ARGS}) * repeat_to(dnorm, x, axis, keepdims)"))
+structural(rt.tril_half, "v", out="like:v", vjp=dict(v="tril_half(g)"), jvp=dict(v="tril_half(dv)"))
+structural(rt.from_lower, "v", out="like:v", vjp=dict(v="to_lower(g)"), jvp=dict(v="from_lower(dv)"))
+structural(rt.to_lower, "v", out="like:v", vjp=dict(v="from_lower(g)"), jvp=dict(v="to_lower(dv)"))
+structural(rt.diag_embed, "v", vjp=dict(v="np.diagonal(g, 0, -2, -1)"), jvp=dict(v="diag_embed(dv)"))
+# F[i, j] = 1 / (w[j] - w[i]): dF[i, j] = -F[i, j]^2 (dw[j] - dw[i])
+structural(rt.eigh_gaps, "w",
+           vjp=dict(w="np.sum(g * ans ** 2, -1) - np.sum(g * ans ** 2, -2)"),
+           jvp=dict(w="-(ans ** 2) * (np.expand_dims(dw, -2) - np.expand_dims(dw, -1))"))
+nondiff(rt.select_mask, rt.tensordot_spec, rt.inner_spec)

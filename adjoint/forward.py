@@ -121,7 +121,8 @@ class Tangents:
                     raise no_rule(stmt, rule, param.name)  # nested lists: refuse, never drop
                 if not any(self.is_active(item) for item in items):
                     continue
-                env["d" + param.name] = Pack("list", [self.tangent(item) for item in items])
+                env["d" + param.name] = (Pack("list", [self.tangent(item) for item in items])
+                                         if isinstance(value, Pack) else self.tangent(value))
             elif isinstance(value, Var) and value in self.active:
                 env["d" + param.name] = self.tangents[value]
             elif any(self.is_active(leaf) for leaf in leaves_of_operand(value)):

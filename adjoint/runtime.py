@@ -165,6 +165,8 @@ def untranspose(g, axes=None):
 
 def unindex(g, x, index):
     """The gradient of `x[index]`: `g` scattered into zeros shaped like `x`."""
+    if isinstance(x, (tuple, list)):  # a call's tuple of results (np.split, np.linalg.eigh)
+        return _item_cotangents(g, x, index)
     out = np.zeros(_shape(x), dtype=np.result_type(g, _grad_dtype(x), 1.0))
     if _is_basic_index(index):
         out[index] = g
@@ -244,6 +246,8 @@ def zeros_grad(x):
     """The gradient of an input nothing depends on: zeros of its shape and float dtype."""
     if isinstance(x, (int, float)) or x is None:  # None: a name not assigned on the path taken
         return 0.0
+    if isinstance(x, (tuple, list)):  # a call's tuple of results
+        return Cotangents(zeros_grad(item) for item in x)
     return np.zeros(_shape(x), dtype=_grad_dtype(x))
 
 
@@ -376,3 +380,519 @@ def stack_list(xs, axis=0):
 def list_cotangent(g, axis=0):
     """The derivative of `stack_list(xs, axis)` wrt `xs`: the items stacked along the first axis."""
     return np.moveaxis(g, axis, 0) if axis != 0 else g
+
+
+# -- the numpy surface: helpers of the rules in rules/numpy_rules.py, python_rules.py, linalg_rules.py --
+#
+# Each helper that generated code may differentiate again has rules of its own in rules/runtime_rules.py.
+# `i` is the item of a sequence argument a rule's contribution is for, or `slice(None)` when the
+# sequence is one array (or one list value) as a whole.
+
+class Cotangents(tuple):
+    """The adjoint of a tuple or list a call returns (np.split, np.linalg.eigh): one adjoint per item.
+    Adjoints add item by item, where tuples would concatenate."""
+
+    __slots__ = ()
+    __array_ufunc__ = None  # `array + cotangents` comes to __radd__
+
+    def __add__(self, other):
+        return Cotangents(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return Cotangents(-a for a in self)
+
+
+def _item_cotangents(g, xs, index):
+    """`unindex` of a tuple or list value: `g` for the items `index` picks, zeros for the others."""
+    parts = [zeros_grad(x) for x in xs]
+    if isinstance(index, slice):
+        for k, part in zip(range(len(parts))[index], g):
+            parts[k] = part
+    else:
+        parts[index] = g
+    return Cotangents(parts)
+
+
+def mT(x):
+    """`x` with its last two axes swapped: the transpose of each matrix of a stack."""
+    return np.swapaxes(x, -1, -2)
+
+
+def sinc_slope(x):
+    """d/dx np.sinc(x) = (cos(pi x) - sinc(x)) / x, which is 0 at x = 0."""
+    safe = np.where(x == 0, 1.0, x)
+    return np.where(x == 0, 0.0, (np.cos(np.pi * safe) - np.sinc(safe)) / safe)
+
+
+def polygamma(n, x):
+    """The n-th derivative of the digamma function at the number `x` (n = 0: digamma itself)."""
+    x = float(x)
+    total = 0.0
+    while x < 8.0:  # recurrence up to where the asymptotic series is accurate
+        total += -1.0 / x if n == 0 else (-1) ** (n + 1) * math.factorial(n) / x ** (n + 1)
+        x += 1.0
+    # Bernoulli numbers B_2k for the asymptotic series
+    bernoulli = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+    if n == 0:
+        series = math.log(x) - 0.5 / x - sum(b / (2 * k * x ** (2 * k)) for k, b in enumerate(bernoulli, 1))
+    else:
+        sign = (-1) ** (n + 1)
+        series = math.factorial(n - 1) / x ** n + math.factorial(n) / (2 * x ** (n + 1))
+        series += sum(b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k) * x ** (2 * k + n))
+                      for k, b in enumerate(bernoulli, 1))
+        series *= sign
+    return total + series
+
+
+def digamma(x):
+    """The digamma function psi = d/dx log gamma(x), at the number `x`."""
+    return polygamma(0, x)
+
+
+def uncumsum(g, x, axis=None):
+    """The gradient of `np.cumsum(x, axis)`: sums of `g` from each position to the end."""
+    if axis is None:
+        return np.reshape(np.flip(np.cumsum(np.flip(np.ravel(g)))), _shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def _float_zeros(shape, g):
+    return np.zeros(shape, dtype=np.result_type(g, 1.0))
+
+
+def undiagonal(g, x, offset=0, axis1=0, axis2=1):
+    """The gradient of `np.diagonal(x, offset, axis1, axis2)`: `g` on that diagonal, zeros elsewhere."""
+    shape = _shape(x)
+    ndim = len(shape)
+    a1, a2 = axis1 % ndim, axis2 % ndim
+    rest = [n for k, n in enumerate(shape) if k not in (a1, a2)]
+    out = _float_zeros(rest + [shape[a1], shape[a2]], g)
+    length = np.shape(g)[-1]
+    rows = np.arange(length) + max(-offset, 0)
+    out[..., rows, rows + offset] = g
+    return np.moveaxis(out, (-2, -1), (a1, a2))
+
+
+def untrace(g, x, offset=0, axis1=0, axis2=1):
+    """The gradient of `np.trace(x, offset, axis1, axis2)`: `g` along that diagonal."""
+    shape = _shape(x)
+    n, m = shape[axis1], shape[axis2]
+    length = max(0, min(n - max(-offset, 0), m - max(offset, 0)))
+    g = np.expand_dims(g, -1)
+    return undiagonal(np.broadcast_to(g, np.shape(g)[:-1] + (length,)), x, offset, axis1, axis2)
+
+
+def undiag(g, x, k=0):
+    """The gradient of `np.diag(x, k)`: of the diagonal it builds (x 1-d) or the one it takes (x 2-d)."""
+    if _ndim(x) == 1:
+        return np.diag(g, k)
+    return undiagonal(g, x, k, 0, 1)
+
+
+def unrepeat(g, x, repeats, axis=None):
+    """The gradient of `np.repeat(x, repeats, axis)`: the copies of each element summed."""
+    shape = _shape(x)
+    if axis is None:
+        n = int(np.prod(shape, dtype=int))
+        owner = np.repeat(np.arange(n), np.broadcast_to(repeats, (n,)))
+        out = _float_zeros(n, g)
+        np.add.at(out, owner, g)
+        return np.reshape(out, shape)
+    axis = axis % len(shape)
+    n = shape[axis]
+    owner = np.repeat(np.arange(n), np.broadcast_to(repeats, (n,)))
+    moved = np.moveaxis(g, axis, 0)
+    out = _float_zeros((n,) + moved.shape[1:], g)
+    np.add.at(out, owner, moved)
+    return np.moveaxis(out, 0, axis)
+
+
+def untile(g, x, reps):
+    """The gradient of `np.tile(x, reps)`: the tiles summed."""
+    shape = _shape(x)
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    d = max(len(shape), len(reps))
+    padded = (1,) * (d - len(shape)) + tuple(shape)
+    reps = (1,) * (d - len(reps)) + reps
+    g = np.reshape(g, [n for pair in zip(reps, padded) for n in pair])
+    return np.reshape(np.sum(g, axis=tuple(range(0, 2 * d, 2))), shape)
+
+
+_COPYING_PAD_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+def unpad(g, x, pad_width, mode="constant"):
+    """The gradient of `np.pad(x, pad_width, mode)` for the modes that pad with constants or copies."""
+    shape = _shape(x)
+    if mode == "constant":
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+        return g[tuple(slice(before, before + n) for (before, _), n in zip(widths, shape))]
+    if mode in _COPYING_PAD_MODES:  # each padded element is a copy of one element of x: add up the copies
+        size = int(np.prod(shape, dtype=int))
+        source = np.pad(np.arange(size).reshape(shape), pad_width, mode)
+        return np.bincount(source.ravel(), weights=np.ravel(g), minlength=size).reshape(shape)
+    raise NotImplementedError(f"adjoint has no derivative of np.pad with mode={mode!r} "
+                              f"(only 'constant' and {', '.join(map(repr, _COPYING_PAD_MODES))})")
+
+
+def _joined_piece(shape, how, axis):
+    """The shape `how` gives an item before it is concatenated, and the axis it is concatenated along."""
+    if how == "concatenate":
+        return ((int(np.prod(shape, dtype=int)),), 0) if axis is None else (shape, axis)
+    if how == "stack":
+        at = axis % (len(shape) + 1)
+        return shape[:at] + (1,) + shape[at:], at
+    if how == "hstack":
+        shape = shape or (1,)
+        return shape, 0 if len(shape) == 1 else 1
+    if how == "vstack":
+        return ((1,) * (2 - len(shape)) + shape if len(shape) < 2 else shape), 0
+    if how == "column_stack":
+        return ((shape[0] if shape else 1, 1) if len(shape) < 2 else shape), 1
+    raise ValueError(f"unknown way of joining arrays: {how!r}")
+
+
+def _join(parts, how, axis):
+    if how == "concatenate":
+        return np.concatenate(parts, axis)
+    if how == "stack":
+        return np.stack(parts, axis)
+    return getattr(np, how)(parts)
+
+
+def _item_shapes(xs):
+    if isinstance(xs, (list, tuple)):
+        return [_shape(x) for x in xs]
+    shape = _shape(xs)  # one array: its items are its rows
+    return [tuple(shape[1:])] * shape[0]
+
+
+def unjoin(g, xs, i, how="concatenate", axis=0):
+    """The part of the gradient of `np.concatenate(xs, axis)` (`how`: or of np.stack, np.hstack,
+    np.vstack, np.column_stack) that belongs to `xs[i]`."""
+    shapes = _item_shapes(xs)
+    pieces = [_joined_piece(tuple(s), how, axis) for s in shapes]
+    if how == "concatenate" and axis is None:
+        g = np.ravel(g)
+    at = pieces[0][1] % max(np.ndim(g), 1) if pieces else 0
+    bounds = np.cumsum([0] + [shape[at] for shape, _ in pieces])
+
+    def part(k):
+        return np.reshape(g[(slice(None),) * at + (slice(bounds[k], bounds[k + 1]),)], shapes[k])
+    if not isinstance(i, slice):
+        return part(i)
+    parts = [part(k) for k in range(len(shapes))]
+    if isinstance(xs, (list, tuple)):
+        return Cotangents(parts)
+    return np.reshape(np.stack(parts), _shape(xs)) if parts else np.zeros(_shape(xs))
+
+
+def rejoin(v, xs, i, how="concatenate", axis=0):
+    """The adjoint of `unjoin`: `v`, the part of `xs[i]`, joined with zeros for the other items."""
+    shapes = _item_shapes(xs)
+    if isinstance(i, slice):
+        parts = list(v)
+    else:
+        parts = [_float_zeros(s, v) for s in shapes]
+        parts[i] = v
+    return _join(parts, how, axis)
+
+
+def unsort(g, x, axis=-1):
+    """The gradient of `np.sort(x, axis)`: `g` sent back to where each element came from."""
+    order = np.argsort(x, axis=axis, kind="stable")
+    if axis is None:
+        out = _float_zeros(np.size(order), g)
+        out[order] = g
+        return np.reshape(out, _shape(x))
+    out = _float_zeros(_shape(x), g)
+    np.put_along_axis(out, order, g, axis)
+    return out
+
+
+def undiff(g, n=1, axis=-1):
+    """The gradient of `np.diff(x, n, axis)`: the adjoint of a difference is minus a difference."""
+    for _ in range(n):
+        g = -np.diff(g, 1, axis, prepend=0, append=0)
+    return g
+
+
+def select_mask(condlist, i):
+    """Where `np.select(condlist, choices)` takes choice `i`: its condition holds and no earlier one does."""
+    taken = np.zeros(np.broadcast_shapes(*[np.shape(c) for c in condlist]), dtype=bool)
+    masks = []
+    for condition in condlist:
+        masks.append(np.logical_and(condition, np.logical_not(taken)))
+        taken = np.logical_or(taken, condition)
+    return np.array(masks) if isinstance(i, slice) else masks[i]
+
+
+def untake(g, x, indices, axis=None):
+    """The gradient of `np.take(x, indices, axis)`: `g` added up at the indices it was taken from."""
+    out = _float_zeros(_shape(x), g)
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    axis = axis % out.ndim
+    k = np.ndim(indices)
+    np.add.at(np.moveaxis(out, axis, 0), indices, np.moveaxis(g, list(range(axis, axis + k)), list(range(k))))
+    return out
+
+
+def untake_along_axis(g, x, indices, axis=-1):
+    """The gradient of `np.take_along_axis(x, indices, axis)`."""
+    out = _float_zeros(_shape(x), g)
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    g = np.asarray(g)
+    where = list(np.indices(g.shape, sparse=True))
+    where[axis % g.ndim] = np.broadcast_to(indices, g.shape)
+    np.add.at(out, tuple(where), g)
+    return out
+
+
+# einsum: specs are made explicit (`ij,jk->ik`, ellipses spelt out) so a gradient is one more einsum
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_terms(spec, shapes):
+    """The input subscripts and the output subscript of `np.einsum(spec, ...)`, ellipses spelt out."""
+    if not isinstance(spec, str):
+        raise NotImplementedError("adjoint differentiates np.einsum with a subscripts string only")
+    spec = spec.replace(" ", "")
+    inputs, arrow, out = spec.partition("->")
+    terms = inputs.split(",")
+    free = [c for c in _LETTERS if c not in spec]
+    widths = [len(shape) - (len(t) - 3) for t, shape in zip(terms, shapes) if "..." in t]
+    ellipsis = "".join(free[:max(widths, default=0)])
+    terms = [t.replace("...", ellipsis[len(ellipsis) - (len(shape) - (len(t) - 3)):]) if "..." in t else t
+             for t, shape in zip(terms, shapes)]
+    if arrow:
+        out = out.replace("...", ellipsis)
+    else:
+        letters = "".join(terms)
+        out = ellipsis + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ellipsis))
+    return terms, out
+
+
+def einsum_part(g, spec, ops, k):
+    """The gradient of `np.einsum(spec, *ops)` with respect to `ops[k]`, for the output's adjoint `g`."""
+    shapes = [_shape(op) for op in ops]
+    terms, out = _einsum_terms(spec, shapes)
+    sizes = {}
+    for term, shape in zip(terms, shapes):
+        for c, n in zip(term, shape):
+            sizes[c] = max(sizes.get(c, 1), n)
+    target = terms[k]
+    unique = "".join(dict.fromkeys(target))
+    others = [t for j, t in enumerate(terms) if j != k]
+    reachable = set(out).union(*others)
+    kept = "".join(c for c in unique if c in reachable)
+    part = np.einsum(",".join([out] + others) + "->" + kept, g, *[op for j, op in enumerate(ops) if j != k])
+    if kept != unique:  # letters of ops[k] alone were summed over: each element gets the same adjoint
+        part = np.expand_dims(part, [p for p, c in enumerate(unique) if c not in kept])
+        part = np.broadcast_to(part, [sizes[c] for c in unique])
+    if unique != target:  # a repeated letter takes a diagonal: put the adjoint on that diagonal
+        spelt, eyes, subscripts = list(target), [], []
+        for p, c in enumerate(target):
+            if c in target[:p]:
+                fresh = next(x for x in _LETTERS if x not in spec and x not in spelt and x not in subscripts)
+                spelt[p] = fresh
+                eyes.append(np.eye(sizes[c]))
+                subscripts.append(c + fresh)
+        part = np.einsum(",".join([unique] + subscripts) + "->" + "".join(spelt), part, *eyes)
+    return unbroadcast(part, ops[k])
+
+
+def _with_item(ops, k, value):
+    return [value if j == k else op for j, op in enumerate(ops)]
+
+
+def einsum_jvp(spec, ops, dops):
+    """The tangent of `np.einsum(spec, *ops)`: it is linear in each operand."""
+    return sum(np.einsum(spec, *_with_item(ops, k, d)) for k, d in enumerate(dops))
+
+
+def einsum_with(spec, ops, k, value):
+    """`np.einsum(spec, *ops)` with `value` in place of `ops[k]`."""
+    return np.einsum(spec, *_with_item(ops, k, value))
+
+
+def einsum_part_jvp(v, spec, ops, dops, k):
+    """The tangent of `einsum_part(v, spec, ops, k)` for tangents `dops` of the operands."""
+    return sum(einsum_part(v, spec, _with_item(ops, j, d), k) for j, d in enumerate(dops) if j != k)
+
+
+def einsum_part_other(g, v, spec, ops, k, i):
+    """The gradient of `einsum_part(v, spec, ops, k)` with respect to `ops[i]` (its adjoint is `g`)."""
+    if isinstance(i, slice):
+        return Cotangents(einsum_part_other(g, v, spec, ops, k, j) for j in range(len(ops)))
+    if i == k:  # einsum_part reads only the shape of ops[k]
+        return zeros_grad(ops[k])
+    return einsum_part(v, spec, _with_item(ops, k, g), i)
+
+
+def tensordot_spec(a, b, axes=2):
+    """`np.tensordot(a, b, axes)` as an einsum spec."""
+    na, nb = _ndim(a), _ndim(b)
+    if np.ndim(axes) == 0:
+        axes = (list(range(na - axes, na)), list(range(axes)))
+    left, right = ([axes[0]] if np.ndim(axes[0]) == 0 else list(axes[0])), \
+        ([axes[1]] if np.ndim(axes[1]) == 0 else list(axes[1]))
+    sa, sb = list(_LETTERS[:na]), list(_LETTERS[na:na + nb])
+    for p, q in zip(left, right):
+        sb[q % nb] = sa[p % na]
+    summed = set(sa[p % na] for p in left)
+    out = [c for c in sa if c not in summed] + [c for c in sb if c not in summed]
+    return "".join(sa) + "," + "".join(sb) + "->" + "".join(out)
+
+
+def inner_spec(a, b):
+    """`np.inner(a, b)` as an einsum spec: a sum over the last axes (a product if one is a number)."""
+    na, nb = _ndim(a), _ndim(b)
+    sa, sb = _LETTERS[:na], _LETTERS[na:na + nb]
+    if na and nb:
+        sb = sb[:-1] + sa[-1]
+        return f"{sa},{sb}->{sa[:-1]}{sb[:-1]}"
+    return f"{sa},{sb}->{sa}{sb}"
+
+
+def _kron_layout(g, a, b):
+    sa, sb = _shape(a), _shape(b)
+    d = max(len(sa), len(sb))
+    sa, sb = (1,) * (d - len(sa)) + tuple(sa), (1,) * (d - len(sb)) + tuple(sb)
+    blocks = np.reshape(g, [n for pair in zip(sa, sb) for n in pair])
+    la, lb = _LETTERS[:d], _LETTERS[d:2 * d]
+    return blocks, sa, sb, la, lb, "".join(x + y for x, y in zip(la, lb))
+
+
+def kron_vjp_left(g, a, b):
+    """The gradient of `np.kron(a, b)` with respect to `a`."""
+    blocks, sa, sb, la, lb, lg = _kron_layout(g, a, b)
+    return np.reshape(np.einsum(f"{lg},{lb}->{la}", blocks, np.reshape(b, sb)), _shape(a))
+
+
+def kron_vjp_right(g, a, b):
+    """The gradient of `np.kron(a, b)` with respect to `b`."""
+    blocks, sa, sb, la, lb, lg = _kron_layout(g, a, b)
+    return np.reshape(np.einsum(f"{lg},{la}->{lb}", blocks, np.reshape(a, sa)), _shape(b))
+
+
+def _norm_axes(x, ord, axis):
+    """The reduced axes of `np.linalg.norm(x, ord, axis)` and whether it is a matrix norm."""
+    ndim = _ndim(x)
+    if axis is None:
+        return tuple(range(ndim)), ndim == 2 and ord is not None
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return tuple(a % ndim for a in axes), len(axes) == 2
+
+
+def _norm_power(ord):
+    return 2.0 if ord in (None, "fro") else float(ord)
+
+
+def norm_grad(x, ans, ord=None, axis=None, keepdims=False):
+    """d np.linalg.norm(x, ord, axis, keepdims) / dx, shaped like `x` (`ans` is the norm)."""
+    x = np.asarray(x)
+    axes, matrix = _norm_axes(x, ord, axis)
+    norm = _expand_reduced(ans, x, None if axis is None else axes, keepdims)
+    if not matrix or ord in (None, "fro"):
+        p = _norm_power(ord)
+        if p == 2:
+            return x / norm
+        if p in (np.inf, -np.inf):  # the extreme elements share it
+            winners = np.abs(x) == norm
+            return np.sign(x) * winners / np.sum(winners, axis=axes, keepdims=True)
+        if p == 0:
+            return np.zeros_like(x, dtype=_grad_dtype(x))
+        return np.sign(x) * (np.abs(x) / norm) ** (p - 1)
+    m = np.moveaxis(x, axes, (-2, -1))
+    if ord in ("nuc", 2, -2):
+        u, s, vh = np.linalg.svd(m, full_matrices=False)
+        if ord == 2:
+            u, vh = u[..., :, :1], vh[..., :1, :]
+        elif ord == -2:
+            u, vh = u[..., :, -1:], vh[..., -1:, :]
+        grad = u @ vh
+    elif ord in (1, -1, np.inf, -np.inf):  # the largest (smallest) column (row) sum of |x| wins
+        along = -2 if ord in (1, -1) else -1
+        sums = np.sum(np.abs(m), axis=along, keepdims=True)
+        extreme = np.max if ord in (1, np.inf) else np.min
+        winners = sums == extreme(sums, axis=(-1, -2), keepdims=True)
+        grad = np.sign(m) * winners / np.sum(winners, axis=(-1, -2), keepdims=True)
+    else:
+        raise NotImplementedError(f"adjoint has no derivative of np.linalg.norm with ord={ord!r}")
+    return np.moveaxis(grad, (-2, -1), axes)
+
+
+def _vector_norm_power(x, ord, axis):
+    axes, matrix = _norm_axes(x, ord, axis)
+    if matrix and ord not in (None, "fro"):
+        raise NotImplementedError(f"adjoint has no second derivative of the matrix norm with ord={ord!r}")
+    return _norm_power(ord)
+
+
+def norm_curvature(x, ans, ord=None, axis=None, keepdims=False):
+    """d norm_grad(x, ans, ...) / dx elementwise, holding `ans` fixed: (p - 1) |x|^(p-2) / ans^(p-1)."""
+    p = _vector_norm_power(x, ord, axis)
+    if p in (0, 1, np.inf, -np.inf):
+        return np.zeros(_shape(x), dtype=_grad_dtype(x))
+    norm = _expand_reduced(ans, x, None if axis is None else _norm_axes(x, ord, axis)[0], keepdims)
+    return (p - 1) * np.abs(x) ** (p - 2) / norm ** (p - 1)
+
+
+def norm_grad_ans(x, ans, ord=None, axis=None, keepdims=False):
+    """d norm_grad(x, ans, ...) / d ans elementwise: (1 - p) norm_grad / ans."""
+    p = _vector_norm_power(x, ord, axis)
+    if p in (0, 1, np.inf, -np.inf):
+        return np.zeros(_shape(x), dtype=_grad_dtype(x))
+    norm = _expand_reduced(ans, x, None if axis is None else _norm_axes(x, ord, axis)[0], keepdims)
+    return (1 - p) * norm_grad(x, ans, ord, axis, keepdims) / norm
+
+
+# symmetric-matrix functions (np.linalg.cholesky, eigh) read the lower triangle only
+
+def tril_half(x):
+    """The lower triangle of each matrix of `x`, its diagonal halved."""
+    lower = np.tril(x)
+    return lower - 0.5 * lower * np.eye(np.shape(x)[-1])
+
+
+def from_lower(x):
+    """The symmetric matrix whose lower triangle is that of `x`: what cholesky and eigh see of `x`."""
+    return np.tril(x) + mT(np.tril(x, -1))
+
+
+def to_lower(g):
+    """The adjoint of `from_lower`: a gradient wrt the symmetric matrix, as one wrt `x`."""
+    return tril_half(g + mT(g))
+
+
+def diag_embed(v):
+    """The diagonal matrices (a stack of them) with `v` on their diagonals."""
+    return np.expand_dims(v, -1) * np.eye(np.shape(v)[-1])
+
+
+def eigh_gaps(w):
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it, for eigenvalues `w`."""
+    eye = np.eye(np.shape(w)[-1], dtype=bool)
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gaps))
+
+
+def pinv_jvp(da, a, ans):
+    """The tangent of the pseudo-inverse `ans` of a full-rank `a` (Golub and Pereyra, 1973)."""
+    at, dat = mT(ans), mT(da)
+    return (-ans @ da @ ans + ans @ at @ dat - ans @ at @ dat @ a @ ans
+            + dat @ at @ ans - ans @ a @ dat @ at @ ans)
+
+
+def pinv_vjp(g, a, ans):
+    """The gradient of the pseudo-inverse `ans` of a full-rank `a`: the adjoint of `pinv_jvp`."""
+    at, gt = mT(ans), mT(g)
+    return (-at @ g @ at + gt @ ans @ at - a @ ans @ gt @ ans @ at
+            + at @ ans @ gt - at @ ans @ gt @ ans @ a)

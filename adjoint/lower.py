@@ -15,6 +15,7 @@ import gast
 import numpy as np
 
 from . import frontend
+from . import runtime as rt
 from .errors import SourceUnavailable, UnsupportedSyntax, located
 from .ir import Apply, Assign, Attribute, Const, Function, Global, Method, Pack, Ref, Return, Var
 from .rules import METHODS, is_nondiff, rule_for
@@ -126,7 +127,7 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
         self.fn = fn
         self.parent = parent    # the lowering that inlined this one
         self.outer = outer      # for a nested function: the lowering of the function that defined it
-        self.shared = parent.shared if parent is not None else {"views": set(), "known": {}}
+        self.shared = parent.shared if parent is not None else {"views": set(), "known": {}, "lists": set()}
         self.foreign = ()       # values the caller passed in (an inlined callee must not change them)
         self.root_globals = root_globals  # the globals the generated code will run with
         self.info = info
@@ -234,6 +235,8 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
         self.body.append(Assign(var, Apply(fn, args, kwargs), self.info.location(node)))
         if view_producing(fn, args):
             self.shared["views"].add(var)
+        if fn is rt.new_list or fn is rt.list_append:
+            self.shared["lists"].add(var)
         return var
 
     def name(self, identifier, node):

@@ -120,7 +120,13 @@ class ControlFlowLowering:
             return a
         target = Var(name)
         merges.append(Phi(target, (a, b)))
+        self.follow_list(target, a, b)
         return target
+
+    def follow_list(self, target, *values):
+        """`target` holds a run-time list if one of `values` does (see `DataLowering.is_runtime_list`)."""
+        if any(value in self.shared["lists"] for value in values if isinstance(value, Var)):
+            self.shared["lists"].add(target)
 
     def lower_conditional(self, test, then_node, else_node, node, hint=""):
         """`then if test else other`, for expressions: an `If` whose merge is the value."""
@@ -223,6 +229,7 @@ class ControlFlowLowering:
                 headers[name], inits[name] = self.followers[value], value
                 continue
             headers[name], inits[name] = Var(name), value
+            self.follow_list(headers[name], value)
             if name in changed and isinstance(value, Var):
                 self.followers[value] = headers[name]
         return headers, inits
@@ -254,7 +261,9 @@ class ControlFlowLowering:
                     continue
                 self.unsupported(loop_node, f"re-binding `{name}` to a function or tuple inside a loop")
             carried.append(Phi(header, (inits[name], following)))
+            self.follow_list(header, following)
             out = Var(name)
+            self.follow_list(out, header)
             exits.append((out, header))
             self.env[name] = outs[header] = out
         for value, header in followers.items():

@@ -331,7 +331,8 @@ class DataLowering:
                 return self.make(rt.stack_list, (args[0],), (), node)
             if fn is np.stack and set(keywords) <= {"axis"} and len(args) <= 2:
                 return self.make(rt.stack_list, tuple(args), kwargs, node)
-        if fn in (np.concatenate, np.vstack, np.hstack) and args and isinstance(args[0], Var):
+        if fn in (np.concatenate, np.vstack, np.hstack, np.column_stack, np.dstack) and args \
+                and args[0] in self.shared["lists"]:
             self.unsupported(node, f"np.{fn.__name__} of a list built at run time",
                              "Stack the items instead (np.stack(xs)), then reshape the result.")
         return None
@@ -432,12 +433,26 @@ class DataLowering:
             return None
         found = user_method(cls, method)
         if found is None:
+            held = self.held_function(value, method)
+            if held is not None:  # `self.activation(z)`: a function kept in an attribute
+                return self.call(held, args, kwargs, node)
             if is_object(value):
                 self.unsupported(node, f"the method `.{method}` of `{cls.__name__}`",
                                  "Call methods defined with `def` in the class.")
             return None
         fn, passes_self = found
         return self.inline(fn, ([value] if passes_self else []) + list(args), kwargs, node)
+
+    def held_function(self, value, name):
+        """The function an object keeps in its attribute `name` (known while compiling), or None."""
+        if is_object(value):
+            for key, item in dict_pairs(value):
+                if key == name:
+                    return Static(item.obj, name) if isinstance(item, Ref) and callable(item.obj) else None
+            return None
+        obj = self.known_object(value)
+        found = getattr(obj, name, None) if obj is not _NONE and name in getattr(obj, "__dict__", {}) else None
+        return Static(found, name) if callable(found) and not isinstance(found, np.ndarray) else None
 
     def construct(self, cls, args, kwargs, node):
         """`Cls(...)` of the user's class with an `__init__` of its own: an object known while compiling."""

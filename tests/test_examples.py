@@ -87,6 +87,15 @@ def check_mlp(out):
     assert find(r"largest difference " + NUMBER, out) < 1e-6
 
 
+def check_class_mlp(out):
+    first, final = find(r"first loss " + NUMBER + r", final loss " + NUMBER, out)
+    assert final < first / 10, f"loss went from {first} to {final}"
+    losses = [loss for (_, loss) in find_all(r"step +" + NUMBER + r" +loss " + NUMBER, out)]
+    assert len(losses) >= 5 and losses == sorted(losses, reverse=True), losses
+    assert "gradient keys: ['layers'], per layer: ['W', 'b']" in out
+    assert find(r"largest difference " + NUMBER, out) < 1e-6
+
+
 def check_pendulum_fit(out):
     first, final = find(r"first misfit " + NUMBER + r", final misfit " + NUMBER, out)
     assert final < first / 100, f"misfit went from {first} to {final}"

@@ -564,8 +564,16 @@ def calls_helper_that_changes_argument(x):
     return helper_changes_argument(y) + np.sum(y)
 
 
+def concatenates_ragged_list(x):
+    parts = []
+    for i in range(3):
+        parts.append(x[: i + 1])
+    return np.sum(np.concatenate(parts))
+
+
 @pytest.mark.parametrize("fn, args, words", [
     (writes_into_row_of_argument, (M,), ["row[1] = 3.0", "view", "copy"]),
+    (concatenates_ragged_list, (X3,), ["np.concatenate(parts)", "np.stack"]),
     (sorts, (1.0,), ["values.sort()", "append"]),
     (calls_helper_that_changes_argument, (X3,), ["y[0] = 0.0", "the caller passed", "copy"]),
 ])

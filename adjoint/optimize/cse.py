@@ -45,7 +45,7 @@ import numpy as np
 
 from .. import runtime as rt
 from ..ir import (Apply, Assign, Const, Global, If, Loop, Pack, Phi, Ref, Return, Unbound, Var,
-                  all_statements, map_expressions, regions, substitute, variables, walk)
+                  all_statements, map_expressions, regions, statement_defines, substitute, variables, walk)
 from ..rules import NONDIFF, RULES, is_nondiff, rule_for
 
 # the operations adjoint's own tables define (taken when the tables are complete, before a user can
@@ -85,6 +85,12 @@ def _number(function):
     if numbering.replaced:
         # values a loop hands on are read (in its carried phis) before the body defines them
         body = map_expressions(body, lambda e: substitute(e, numbering.replaced))
+        # a derivative of a merged value is one of the value that stays (so it is named after it);
+        # only derivative code has such variables, made afresh for each derivative
+        for stmt in all_statements(body):
+            for var in statement_defines(stmt):
+                if var.of in numbering.replaced:
+                    var.of = numbering.replaced[var.of]
     function.body = body
     return numbering.removed, numbering.reused
 

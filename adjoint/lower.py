@@ -89,6 +89,12 @@ def lower(fn):
     param_vars = [Var(name) for name in params]
     lowering.env.update(zip(params, param_vars))
     result = lowering.lower_body(node)
+    if any(isinstance(leaf, Pack) and leaf.kind in ("dict", "object") for leaf in _packs(result)):
+        last = node.body[-1] if node.body and isinstance(node.body[-1], gast.Return) else node
+        lowering.unsupported(last.value if isinstance(last, gast.Return) else node,
+                             "returning a dict or an object from the differentiated function",
+                             "Return a number, an array or a tuple of them (dicts work inside the function, "
+                             "and as arguments: their gradient is a dict).")
     lowering.body.append(Return(result, info.location(node)))
     prune_unbound(lowering.body)
     function = Function(node.name, param_vars, lowering.body, info, defaults=fn.__defaults__ or ())
@@ -200,8 +206,18 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
         if isinstance(target, gast.Name):
             self.bind(target.id, value)
         elif isinstance(target, (gast.Tuple, gast.List)):
-            if any(isinstance(elt, gast.Starred) for elt in target.elts):
-                self.unsupported(target, "starred unpacking (`a, *b = ...`)",
+            starred = [i for i, elt in enumerate(target.elts) if isinstance(elt, gast.Starred)]
+            if starred and isinstance(value, Pack) and value.kind in ("tuple", "list") and len(starred) == 1 \
+                    and len(value.items) >= len(target.elts) - 1:  # `a, *rest = (x, y, z)`: known while compiling
+                i, after = starred[0], len(target.elts) - starred[0] - 1
+                items = list(value.items)
+                rest = Pack("list", items[i:len(items) - after])
+                for elt, item in zip(target.elts, items[:i] + [rest] + items[len(items) - after:]):
+                    self.assign(elt.value if isinstance(elt, gast.Starred) else elt, item)
+                return
+            if starred:
+                self.unsupported(target, "starred unpacking (`a, *b = ...`) of a value whose length is known "
+                                 "only when it runs",
                                  "Unpack into a fixed number of names, or index the value (`x[1:]`).")
             if isinstance(value, Pack):
                 if len(value.items) != len(target.elts):
@@ -231,6 +247,8 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
         folded = self.fold_constant(fn, args, kwargs)
         if folded is not None:
             return folded
+        args, kwargs = self.escaping(args, node), [(k, v) for k, v in zip((k for k, _ in kwargs),
+                                                                          self.escaping([v for _, v in kwargs], node))]
         var = Var("")
         self.body.append(Assign(var, Apply(fn, args, kwargs), self.info.location(node)))
         if view_producing(fn, args):
@@ -459,6 +477,13 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
 
 
 MAX_RECURSION = 100
+def _packs(value):
+    if isinstance(value, Pack):
+        yield value
+        for item in value.items:
+            yield from _packs(item)
+
+
 _LIST_MUTATORS = {"append", "pop", "extend", "insert", "remove", "clear", "sort", "reverse"}
 
 

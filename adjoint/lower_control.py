@@ -16,7 +16,7 @@ from collections import Counter
 
 import gast
 
-from .ir import UNBOUND, Const, If, Loop, Pack, Phi, Unbound, Var, all_statements, statement_uses
+from .ir import UNBOUND, Const, If, Loop, Pack, Phi, Ref, Unbound, Var, all_statements, statement_uses
 from .syntax import Static
 
 
@@ -223,8 +223,13 @@ class ControlFlowLowering:
                 materialized = self.materialize(value, loop_node)
                 self.rebind(value, materialized)
                 value = materialized
+            if isinstance(value, Pack) and value.kind in ("tuple", "dict", "object"):
+                # a tuple, dict or object the loop updates: each of its values is carried
+                headers[name], inits[name] = _map_leaves(value, lambda leaf: leaf if isinstance(leaf, (Ref, Static))
+                                                         else Var(name)), value
+                continue
             if isinstance(value, (Static, Pack)):
-                continue  # a function or tuple re-bound in a loop is refused when the body reads it
+                continue  # a function re-bound in a loop is refused when the body reads it
             if name in changed and isinstance(value, Var) and value in self.followers:
                 headers[name], inits[name] = self.followers[value], value
                 continue
@@ -247,6 +252,9 @@ class ControlFlowLowering:
         followers = dict(self.followers)
         for name, header in headers.items():
             following = body_env.get(name, header)
+            if isinstance(header, Pack):
+                self.env[name] = self.finish_pack(loop_node, name, header, inits[name], following, carried, exits)
+                continue
             if header in outs:  # another name for a value changed in place
                 if following is not body_env.get(next(n for n in headers if headers[n] is header)):
                     self.unsupported(loop_node, f"re-binding `{name}` inside a loop while another name for "
@@ -272,6 +280,23 @@ class ControlFlowLowering:
                     if name not in headers:
                         self.env[name] = _substitute(held, value, outs[header])
         return carried, exits
+
+    def finish_pack(self, loop_node, name, header, init, following, carried, exits):
+        """The phis of a tuple, dict or object carried by a loop, one per value; its value after the loop."""
+        if not _same_structure(header, following):
+            self.unsupported(loop_node, f"`{name}` changing its length or keys inside a loop",
+                             "Give it all its items (keys) before the loop.")
+        triples = list(zip(_leaves(header), _leaves(init), _leaves(following)))
+        outs = {}
+        for head, before, after in triples:
+            if isinstance(head, Var):
+                carried.append(Phi(head, (before, after)))
+                outs[head] = Var(name)
+                exits.append((outs[head], head))
+            elif after is not head:
+                self.unsupported(loop_node, f"re-binding a function held in `{name}` inside a loop",
+                                 "Bind it to one function before the loop.")
+        return _map_leaves(header, lambda leaf: outs.get(leaf, leaf))
 
     def lower_while(self, stmt):
         names = assigned_names(stmt.body)
@@ -350,6 +375,37 @@ def _not_flag(flag, node):
     for part in gast.walk(test):
         gast.copy_location(part, node)
     return test
+
+
+def _map_leaves(pack, fn):
+    """`pack` with each value in it replaced by `fn(value)`; dict keys and an object's class kept."""
+    def one(item):
+        return _map_leaves(item, fn) if isinstance(item, Pack) else fn(item)
+    if pack.kind in ("dict", "object"):
+        head = pack.items[:1] if pack.kind == "object" else ()
+        pairs = pack.items[1:] if pack.kind == "object" else pack.items
+        return Pack(pack.kind, list(head) + [Pack("tuple", [pair.items[0], one(pair.items[1])]) for pair in pairs])
+    return Pack(pack.kind, [one(item) for item in pack.items])
+
+
+def _leaves(value):
+    out = []
+    _map_leaves(value, lambda leaf: out.append(leaf) or leaf) if isinstance(value, Pack) else out.append(value)
+    return out
+
+
+def _same_structure(a, b):
+    if not (isinstance(a, Pack) and isinstance(b, Pack)):
+        return not isinstance(a, Pack) and not isinstance(b, Pack)
+    if a.kind != b.kind or len(a.items) != len(b.items):
+        return False
+    if a.kind in ("dict", "object"):
+        start = 1 if a.kind == "object" else 0
+        if a.kind == "object" and a.items[0].value is not b.items[0].value:
+            return False
+        return all(x.items[0].value == y.items[0].value and _same_structure(x.items[1], y.items[1])
+                   for x, y in zip(a.items[start:], b.items[start:]))
+    return all(_same_structure(x, y) for x, y in zip(a.items, b.items))
 
 
 def _is_list(value):

@@ -20,6 +20,7 @@ import types
 import gast
 import numpy as np
 
+from . import record
 from . import runtime as rt
 from .desugar import Desugar, desugar
 from .errors import UnsupportedSyntax, located
@@ -30,9 +31,14 @@ from .syntax import BINARY, Static
 # -- the rules of what this lowering emits ------------------------------------------------------
 
 structural(rt.setitem, "x, index: const, v", out="like:x",
-           vjp=dict(x="setitem(g, index, 0.0)", v="unbroadcast(g[index], v)"),
-           jvp=dict(x="setitem(dx, index, 0.0)", v="setitem(zeros_grad(ans), index, dv)"))
-RULES[rt.setitem].joint_jvp = template("setitem(dx, index, dv)")  # one copy, not two and a sum
+           vjp=dict(x="setitem(g, index, 0.0)", v="unbroadcast(item_cotangent(g, index, x), v)"),
+           jvp=dict(x="setitem(dx, index, 0.0)", v="setitem(zeros_grad(ans), index, item_tangent(dv, x))"))
+RULES[rt.setitem].joint_jvp = template("setitem(dx, index, item_tangent(dv, x))")  # one copy, not two and a sum
+structural(rt.item_cotangent, "v, index: const, x: const", out="unknown",
+           vjp=dict(v="unindex(item_tangent(g, x), v, index)"), jvp=dict(v="item_cotangent(dv, index, x)"))
+structural(rt.item_tangent, "v, x: const", out="like:v",
+           vjp=dict(v="item_tangent(g, x)"), jvp=dict(v="item_tangent(dv, x)"))
+record._SHAPE_ONLY.setdefault(rt.item_cotangent, {2})  # reads only the dtype of `x` (record.py's table)
 structural(rt.new_list, "xs: seq", vjp=dict(xs="g[i]"), jvp=dict(xs="new_list(dxs)"))
 structural(rt.list_append, "xs, v",
            vjp=dict(xs="g[:-1]", v="g[-1]"),
@@ -336,6 +342,20 @@ class DataLowering:
             self.unsupported(node, f"np.{fn.__name__} of a list built at run time",
                              "Stack the items instead (np.stack(xs)), then reshape the result.")
         return None
+
+    def escaping(self, values, node):
+        """Operands of a call that runs as it is: a dict built in the function becomes a real dict."""
+        if not any(is_dict(v) or is_object(v) for v in values):
+            return values
+        out = []
+        for value in values:
+            if is_object(value):
+                self.unsupported(node, "passing an object to a function adjoint does not inline",
+                                 "Pass its attributes instead.")
+            if is_dict(value):
+                value = Apply(dict, (Pack("list", [Pack("tuple", [Const(k), v]) for k, v in dict_pairs(value)]),))
+            out.append(value)
+        return out
 
     # -- dicts and objects ------------------------------------------------------------------------
 

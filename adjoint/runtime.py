@@ -382,6 +382,23 @@ def list_cotangent(g, axis=0):
     return np.moveaxis(g, axis, 0) if axis != 0 else g
 
 
+def _integral(x):
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and dtype.kind in "biu"
+
+
+def item_cotangent(g, index, x):
+    """The cotangent of `v` in `x[index] = v`: `g[index]`, or zeros if `x` holds integers (`v` was truncated)."""
+    if _integral(x):
+        return np.zeros(np.shape(g[index]))
+    return g[index]
+
+
+def item_tangent(dv, x):
+    """The tangent that `x[index] = v` stores: `dv`, or zeros if `x` holds integers."""
+    return 0.0 * dv if _integral(x) else dv
+
+
 # -- the numpy surface: helpers of the rules in rules/numpy_rules.py, python_rules.py, linalg_rules.py --
 #
 # Each helper that generated code may differentiate again has rules of its own in rules/runtime_rules.py.

@@ -89,23 +89,10 @@ def _flatten(value, leaves, static_ints):
     return ("const", Constant(value))
 
 
-def _plain(spec):
-    """Can the argument be passed as it is (an array, a number, a list of same-shaped arrays)?"""
-    return spec[0] == "leaf"
-
-
-def _homogeneous(value):
-    """A list or tuple of numbers or arrays of one shape: adjoint takes it as it is (like an array)."""
-    if not isinstance(value, (list, tuple)) or not value:
-        return False
-    if not all(_is_leaf(item) for item in value):
-        return False
-    return len({np.shape(item) for item in value}) == 1
-
-
 def top_spec(value, static_ints):
     if not static_ints or type(value) is not int:
-        if not isinstance(value, (dict, list, tuple)) and not needs_flattening(type(value)) or _homogeneous(value):
+        if not isinstance(value, (dict, list, tuple)) and not needs_flattening(type(value)) \
+                or isinstance(value, (list, tuple)) and not value:
             return ("asis",), [value]
     spec, leaves = flatten(value, static_ints)
     if spec[0] in ("leaf",):

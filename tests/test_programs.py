@@ -235,6 +235,39 @@ def list_of_rows_loop(A):
     return sum(out)
 
 
+@case(X3)
+def dict_updated_in_loop(x):
+    totals = {"sum": 0.0, "squares": 0.0}
+    for i in range(3):
+        totals["sum"] = totals["sum"] + x[i]
+        totals["squares"] = totals["squares"] + x[i] ** 2
+    return totals["sum"] * totals["squares"]
+
+
+@case(0.8)
+def tuple_state_in_loop(x):
+    state = (x, 0.0)
+    for i in range(4):
+        a, b = state
+        state = (a * 0.5 + b, b + a * a)
+    return state[0] + state[1]
+
+
+@case(X3)
+def starred_unpacking(x):
+    first, *rest = x[0], x[1], x[2]
+    return first * sum(rest)
+
+
+@case(X3)
+def integer_array_truncates(x):
+    counts = np.zeros(3, dtype=int)
+    counts[0] = x[0] * 7.0          # truncated to an int: no derivative flows through it
+    weights = np.zeros(3)
+    weights[1] = x[1]
+    return np.sum(counts * x) + np.sum(weights * x)
+
+
 # -- 3. dicts, objects and methods ---------------------------------------------------------------
 
 class Layer:
@@ -571,7 +604,22 @@ def concatenates_ragged_list(x):
     return np.sum(np.concatenate(parts))
 
 
+def returns_dict(x):
+    return {"a": x * 2.0}
+
+
+def closure_appends(x):
+    values = []
+
+    def add(v):
+        values.append(v)
+    add(x)
+    return sum(values)
+
+
 @pytest.mark.parametrize("fn, args, words", [
+    (returns_dict, (1.0,), ["returning a dict", "return {"]),
+    (closure_appends, (1.0,), ["values.append(v)", "enclosing function"]),
     (writes_into_row_of_argument, (M,), ["row[1] = 3.0", "view", "copy"]),
     (concatenates_ragged_list, (X3,), ["np.concatenate(parts)", "np.stack"]),
     (sorts, (1.0,), ["values.sort()", "append"]),
@@ -583,3 +631,23 @@ def test_unsupported_changes_are_refused_with_their_line(fn, args, words):
             adjoint.grad(fn, mode=mode)(*args)
         for word in words:
             assert word in str(error.value), str(error.value)
+
+
+def ragged_list_loss(arrays):
+    return sum(np.sum(a ** 2) * (i + 1.0) for i, a in enumerate(arrays))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_list_argument_gives_a_list_of_gradients(mode):
+    arrays = [X3, X3[:2] * 2.0]
+    grads = adjoint.grad(ragged_list_loss, mode=mode)(arrays)
+    assert isinstance(grads, list) and [g.shape for g in grads] == [(3,), (2,)]
+    np.testing.assert_allclose(grads[0], 2 * X3, rtol=1e-12)
+    np.testing.assert_allclose(grads[1], 4 * X3[:2] * 2.0, rtol=1e-12)
+
+
+def test_generated_code_of_an_update_in_a_loop_is_a_loop():
+    text = adjoint.source(adjoint.grad(loop_prefix_recurrence), X5)
+    assert "setitem(y, i," in text and "for i in reversed(range(" in text, text
+    text = adjoint.source(adjoint.grad(collect_then_sum), 0.4, 5)
+    assert "xs = list_append(xs, h)" in text or "list_append(" in text, text

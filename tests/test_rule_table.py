@@ -294,6 +294,11 @@ if hasattr(rt, "list_append"):  # lists built at run time (lower_data.py)
         rt.stack_list: [case("stack_list(new_list([x, y]), 1)", signed(2), signed(2))],
         rt.list_cotangent: [case("list_cotangent(x, 1)", signed(2, 3))],
     })
+if hasattr(rt, "item_cotangent"):  # `x[index] = v` into an integer array stores no derivative (lower_data.py)
+    CASES.update({
+        rt.item_cotangent: [case("item_cotangent(x, 1, y)", signed(3), signed(3), wrt=0)],
+        rt.item_tangent: [case("item_tangent(x, y)", signed(3), signed(3), wrt=0)],
+    })
 
 
 def elementwise_cases(fn):

@@ -82,7 +82,12 @@ def check(program, args, directory):
     wrt = program.wrt
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        value = reference(*fresh(args))
+        try:
+            value = reference(*fresh(args))
+        except (TypeError, ValueError, IndexError, AttributeError) as error:
+            # the generator's shape bookkeeping slips on rare paths (a known generator gap):
+            # a program Python itself cannot run says nothing about adjoint
+            raise Skip(f"the program itself fails: {type(error).__name__}")
     if not np.all(np.isfinite(value)) or np.any(np.abs(value) > 1e8):
         raise Skip("the value is not finite")
     if not stable(reference, args, wrt):

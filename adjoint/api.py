@@ -6,6 +6,7 @@ import numpy as np
 from . import codegen
 from .errors import InvalidArgument, NonScalarOutput, UnsupportedSyntax
 from .forward import forward
+from .ir import Return
 from .reverse import reverse
 from .structures import Flattened, needs_flattening
 from .transform import Transform, bind_arguments, get_transform, lowered, normalize_wrt
@@ -91,6 +92,19 @@ class JVP(Structured, Transform):
             raise InvalidArgument("adjoint.jvp differentiates with respect to an array or a number; for a dict "
                                   "or an object, use adjoint.grad(f, wrt=..., mode='forward')")
         return get_transform(JVP, flat_fn, wrt=flat_wrt[0])
+
+
+class TangentOnly(JVP):
+    """Forward mode returning only `f'(x) . tangent`: what `hvp` needs, so the code that only
+    computes the value (for `hvp`, the whole gradient) is dead and removed."""
+
+    label = "hvp"
+
+    def derive(self, primal, fn):
+        function = super().derive(primal, fn)
+        result = function.body[-1]
+        function.body[-1] = Return(result.value.items[1], result.loc)
+        return function
 
 
 class ForwardGrad:
@@ -293,12 +307,7 @@ def hvp(fn=None, wrt=0):
     """`hvp(f)(x, v)` is the Hessian-vector product H(x) v, by forward mode over reverse mode."""
     if fn is None:
         return lambda f: hvp(f, wrt)
-    tangent = get_transform(JVP, get_transform(Grad, fn, wrt=wrt), wrt=wrt)
-
-    def hessian_vector_product(*args):
-        return tangent(*args)[1]
-    hessian_vector_product.transform = tangent
-    return hessian_vector_product
+    return get_transform(TangentOnly, get_transform(Grad, fn, wrt=wrt), wrt=wrt).dispatcher
 
 
 for _transform in (grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp):

@@ -175,6 +175,18 @@ def unindex(g, x, index):
     return out
 
 
+def add_at(total, g, x, index):
+    """`total + unindex(g, x, index)`, for a `total` nobody else holds (see optimize/accumulate.py)."""
+    if isinstance(x, (tuple, list)) or not isinstance(total, np.ndarray) \
+            or np.result_type(total, g) != total.dtype:
+        return total + unindex(g, x, index)
+    if _is_basic_index(index):
+        total[index] += g
+    else:
+        np.add.at(total, index, g)
+    return total
+
+
 def _is_basic_index(index):
     items = index if isinstance(index, tuple) else (index,)
     return all(item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)) for item in items)

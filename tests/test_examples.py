@@ -111,7 +111,7 @@ def check_newton_cg(out):
                            + r" Hessian-vector products", out)
     assert steps < 200 and products > 0
     assert find(r"largest distance from \(1, 1, \.\.\., 1\): " + NUMBER, out) < 1e-6
-    assert "def jvp_grad_rosenbrock(x, d_x):" in out
+    assert "def hvp_grad_rosenbrock(x, d_x):" in out
 
 
 def check_jacobians(out):

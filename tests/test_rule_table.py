@@ -254,6 +254,7 @@ CASES = {
     rt.dot_vjp_right: [case("dot_vjp_right(x, y, z)", signed(2, 4), signed(2, 3), signed(3, 4), wrt=(0, 1))],
     rt.prod_others: [case("prod_others(x, 1)", signed(2, 3)), case("prod_others(x)", signed(3))],
     rt.untranspose: [case("untranspose(x, (2, 0, 1))", signed(2, 3, 2))],
+    rt.add_at: [case("add_at(x + 0.0, y, z, slice(1, None))", signed(4), signed(3), signed(4), wrt=(0, 1))],
     rt.unindex: [case("unindex(x, y, (slice(1, None), 0))", signed(2), signed(3, 2), wrt=0)],
     rt.cast_like: [case("cast_like(x, y)", signed(3), signed(3), wrt=0)],
     rt.as_grad: [case("as_grad(x, y)", signed(3), signed(2, 3), wrt=0)],

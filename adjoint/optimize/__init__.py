@@ -1,4 +1,5 @@
 """Optimisation passes on derivative IR, run in a fixed order."""
+from .accumulate import accumulate_in_place
 from .copyprop import propagate_copies, substitute_in_return
 from .cse import eliminate_common_subexpressions, without_common_subexpressions
 from .dce import eliminate_dead_code
@@ -6,15 +7,16 @@ from .simplify import simplify
 
 
 def optimize(function, scalar_params=(), float_params=()):
-    """Simplify, propagate copies, simplify what that exposes, merge common subexpressions, then
-    drop dead code."""
+    """Simplify, propagate copies, simplify what that exposes, merge common subexpressions, add
+    gradients scattered into fresh arrays in place, then drop dead code."""
     for _ in range(2):
         simplify(function, scalar_params, float_params, final=False)
         propagate_copies(function)
     simplify(function, scalar_params, float_params)
     eliminate_common_subexpressions(function)
+    accumulate_in_place(function)
     return eliminate_dead_code(function)
 
 
-__all__ = ["optimize", "simplify", "propagate_copies", "substitute_in_return", "eliminate_dead_code",
+__all__ = ["optimize", "accumulate_in_place", "simplify", "propagate_copies", "substitute_in_return", "eliminate_dead_code",
            "eliminate_common_subexpressions", "without_common_subexpressions"]

@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from ..ir import Apply, Assign, Const, Global, If, Loop, Unbound, Var
+from ..ir import Apply, Assign, Const, Global, If, Loop, Pack, Unbound, Var
 from ..rules import rule_for
 
 SCALAR = "scalar"
@@ -124,6 +124,8 @@ class ShapeClasses:
                 return None if given_shape or not expr.args else self.of(expr.args[0])
         except TypeError:
             return None
+        if fn is operator.getitem:
+            return self.trimmed(expr.args[0], expr.args[1])
         rule = rule_for(fn)
         if rule is None:
             return None
@@ -143,6 +145,20 @@ class ShapeClasses:
             return self.of(bound[rule.out[5:]])
         return None
 
+    def trimmed(self, base, index):
+        """`x[1:]` and `x[:-1]` have one shape, whatever the length n of x: both drop one element
+        (n - 1, or 0 when n < 1). A slice of the first axis with step 1 that drops `a` elements at
+        the start and `b` at the end has the class ("trim", class of x, a + b)."""
+        cls = self.of(base)
+        if isinstance(index, Pack) and index.kind == "slice" and all(isinstance(i, Const) for i in index.items):
+            index = Const(slice(*(i.value for i in index.items)))
+        if cls is None or cls == SCALAR or cls is _PENDING or not isinstance(index, Const):
+            return None
+        dropped = _dropped(index.value)
+        if dropped is None:
+            return None
+        return cls if dropped == 0 else ("trim", cls, dropped)
+
     def broadcast(self, operands):
         shaped, pending = set(), False
         for operand in operands:
@@ -160,6 +176,17 @@ class ShapeClasses:
     def same(self, a, b):
         cls = self.of(a)
         return cls is not None and cls == self.of(b)
+
+
+def _dropped(index):
+    """How many elements the slice `index` drops from the first axis, if it is `start:stop` with
+    a start of 0 or more and a stop below 0 (or left out); None for any other index."""
+    if not isinstance(index, slice) or index.step not in (None, 1):
+        return None
+    start, stop = index.start, index.stop
+    if not (start is None or type(start) is int and start >= 0) or not (stop is None or type(stop) is int and stop < 0):
+        return None
+    return (start or 0) + (-stop if stop is not None else 0)
 
 
 def _is_const(expr, value):

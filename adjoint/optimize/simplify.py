@@ -107,6 +107,9 @@ class Rewriter:
                 return a
             if (_number(a, 0) and scalar(b) == SCALAR) or (_number(b, 0) and scalar(a) == SCALAR):
                 return Const(0.0)
+            scaled = self.scaled_spread(a, b) or self.scaled_spread(b, a)
+            if scaled is not None:
+                return scaled
             if _number(a, -1) and not self.is_boolean(b):
                 return self.rewrite(Apply(operator.neg, (b,)))
             if _number(b, -1) and not self.is_boolean(a):
@@ -148,6 +151,9 @@ class Rewriter:
                     and scalar(spread.args[0]) == SCALAR:
                 return Apply(rt.repeat_to, (spread.args[0], args[1]))
         elif fn is rt.as_grad:
+            like = self.shapes.definitions.get(args[1]) if isinstance(args[1], Var) else None
+            if isinstance(like, Apply) and like.fn is rt.as_grad:  # `as_grad(d, as_grad(g, x))`: typed like x
+                return self.rewrite(Apply(rt.as_grad, (args[0], like.args[1])))
             if self.final and scalar(args[1]) == SCALAR and self.python_type(args[1]) is float \
                     and self.python_type(args[0]) is float:
                 return args[0]
@@ -162,6 +168,19 @@ class Rewriter:
             if scalar(args[0]) == SCALAR:
                 return Const(None)
         return node
+
+    def scaled_spread(self, spread, factor):
+        """`repeat_to(s, x) * c` is `repeat_to(s * c, x)` for scalars s and c: the scalar product
+        is formed once, and it can meet the next operand's shape (`implicit_broadcast`)."""
+        if not isinstance(factor, Const) or self.shapes.of(factor) != SCALAR or self.is_boolean(factor):
+            return None
+        definition = self.shapes.definitions.get(spread) if isinstance(spread, Var) else spread
+        if not (isinstance(definition, Apply) and definition.fn is rt.repeat_to and not definition.kwargs
+                and all(_is_none(a) or _number_is(a, False) for a in definition.args[2:])
+                and isinstance(definition.args[0], Const) and self.shapes.of(definition.args[0]) == SCALAR):
+            return None
+        product = Const(definition.args[0].value * factor.value)
+        return Apply(rt.repeat_to, (product,) + tuple(definition.args[1:]))
 
     def implicit_broadcast(self, arg, args):
         """`repeat_to(s, x) * y` is `s * y` when `s` is a scalar and `y` already has the shape of `x`."""

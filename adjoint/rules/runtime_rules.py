@@ -33,6 +33,8 @@ structural(rt.prod_others, out="like:x", params="x, axis=None",  # divides by x:
            jvp=dict(x="ans * (np.sum(dx / x, axis, keepdims=True) - dx / x)"))
 structural(rt.untranspose, "v, axes=None",
            vjp=dict(v="np.transpose(g, axes)"), jvp=dict(v="untranspose(dv, axes)"))
+structural(rt.add_at, out="like:total", params="total, v, x: const, index: const",
+           vjp=dict(total="g", v="g[index]"), jvp=dict(total="dtotal", v="unindex(dv, x, index)"))
 structural(rt.unindex, out="like:x", params="v, x: const, index: const",
            vjp=dict(v="g[index]"), jvp=dict(v="unindex(dv, x, index)"))
 structural(rt.cast_like, "v, ref: const",

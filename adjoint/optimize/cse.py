@@ -24,8 +24,9 @@ deterministic functions of their arguments. Not merged:
 - functions users declare with `adjoint.primitive`/`defvjp`/`defjvp`: the
   registry does not know that they are deterministic (one could draw random
   numbers), so each call stays;
-- anything without a rule (`np.random.*`, `print`, a method with no rule):
-  such a call may also change its arguments or globals, so it is an *effect*.
+- anything without a rule (`np.random.*`, `print`, a method with no rule),
+  and `add_at` (which adds into its first argument in place): such a call
+  may change its arguments or globals, so it is an *effect*.
   Nothing computed before an effect is reused after it, and nothing an effect
   may reach (its operands and whatever they were computed from, since a result
   may be a view) is merged at all.
@@ -52,10 +53,16 @@ from ..rules import NONDIFF, RULES, is_nondiff, rule_for
 # add primitives); entries users add later are not known to be deterministic
 _BUILTIN = frozenset(RULES) | frozenset(NONDIFF) | {builtins.slice}
 _NOT_DETERMINED = frozenset([np.empty, np.empty_like])
+# helpers with a rule that change an argument in place (`add_at` adds into the total it is given,
+# see accumulate.py): effects, like calls without a rule
+_MUTATING = tuple(fn for fn in (getattr(rt, "add_at", None),) if fn is not None)
 
 # helpers that may return their first argument itself (so it may be returned)
 _PASS_THROUGH = (rt.unbroadcast, rt.broadcast_like, rt.cast_like, rt.as_grad, rt.stop_gradient, np.asarray,
-                 operator.getitem)
+                 operator.getitem) + _MUTATING
+
+# runtime helpers whose result is a new array
+_FRESH_HELPERS = tuple(getattr(rt, name) for name in ("unindex", "zeros_grad") if hasattr(rt, name))
 
 _FRESH = frozenset([operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv, operator.mod,
                     operator.pow, operator.neg, operator.matmul, operator.lt, operator.le, operator.gt,
@@ -111,13 +118,16 @@ def _fresh(fn):
 
 def _mergeable(fn):
     try:
-        return fn in _BUILTIN and fn not in _NOT_DETERMINED
+        return fn in _BUILTIN and fn not in _NOT_DETERMINED and fn not in _MUTATING
     except TypeError:  # unhashable callables are in no table
         return False
 
 
 def _known(fn):
-    """A call of `fn` has no effect: adjoint has a rule for it (built in, or a user's primitive)."""
+    """A call of `fn` has no effect: adjoint has a rule for it (built in, or a user's primitive) and
+    it changes none of its arguments."""
+    if any(fn is mutating for mutating in _MUTATING):
+        return False
     return rule_for(fn) is not None or is_nondiff(fn) or fn is builtins.slice
 
 
@@ -141,20 +151,32 @@ def _has_effect(stmt):
 
 
 def _sources(function):
-    """Each variable -> the variables its value is computed from (over phis too)."""
+    """Each variable -> the variables whose memory its value may share (a view, the operand itself,
+    a phi's values). An operation whose result is always a new array (arithmetic, a ufunc,
+    `unindex`) shares nothing."""
     sources = {}
     for stmt in all_statements(function.body):
         if isinstance(stmt, Assign) and stmt.target is not None:
-            sources[stmt.target] = variables(stmt.expr)
+            sources[stmt.target] = _shared(stmt.expr)
         elif isinstance(stmt, If):
             for merge in stmt.merges:
-                sources[merge.target] = [v for value in merge.values for v in variables(value)]
+                sources[merge.target] = [v for value in merge.values for v in _shared(value)]
         elif isinstance(stmt, Loop):
             for phi in stmt.carried:
-                sources[phi.target] = [v for value in phi.values for v in variables(value)]
+                sources[phi.target] = [v for value in phi.values for v in _shared(value)]
             for out, header in stmt.exits:
-                sources[out] = variables(header)
+                sources[out] = _shared(header)
     return sources
+
+
+def _shared(expr):
+    if isinstance(expr, Apply) and (_fresh(expr.fn) or _is_fresh_helper(expr.fn)):
+        return []
+    return variables(expr)
+
+
+def _is_fresh_helper(fn):
+    return any(fn is helper for helper in _FRESH_HELPERS)
 
 
 def _closure(start, step):
@@ -168,10 +190,17 @@ def _closure(start, step):
 
 
 def _escaped(function, sources):
-    """Variables a call with an effect may reach (and change): its operands, and what they were
-    computed from."""
-    start = [v for stmt in all_statements(function.body) if _has_effect(stmt)
-             for expr in _expressions(stmt) for v in variables(expr)]
+    """Variables a call with an effect may change: its operands (only the total, for `add_at`), and
+    whatever shares memory with them."""
+    start = []
+    for stmt in all_statements(function.body):
+        if not _has_effect(stmt):
+            continue
+        for expr in _expressions(stmt):
+            for node in walk(expr):
+                if isinstance(node, Apply) and not _known(node.fn):
+                    changed = node.args[:1] if any(node.fn is m for m in _MUTATING) else node.operands()
+                    start.extend(v for operand in changed for v in variables(operand))
     return _closure(start, lambda var: sources.get(var, ()))
 
 

@@ -6,7 +6,8 @@ import numpy as np
 from . import codegen
 from .errors import InvalidArgument, NonScalarOutput, UnsupportedSyntax
 from .forward import forward
-from .ir import Return
+from . import runtime
+from .ir import Apply, Return
 from .reverse import reverse
 from .structures import Flattened, needs_flattening
 from .transform import Transform, bind_arguments, get_transform, lowered, normalize_wrt
@@ -107,6 +108,21 @@ class TangentOnly(JVP):
         return function
 
 
+class Column(TangentOnly):
+    """`f'(x) . tangent` as it comes, for assembling Jacobians: not cast to the output's type, so
+    the output itself need not be computed (the Jacobian is cast as a whole)."""
+
+    label = "column"
+
+    def derive(self, primal, fn):
+        function = super().derive(primal, fn)
+        result = function.body[-1]
+        tangent = result.value
+        if isinstance(tangent, Apply) and tangent.fn is runtime.as_grad:
+            function.body[-1] = Return(tangent.args[0], result.loc)
+        return function
+
+
 class ForwardGrad:
     """A gradient computed in forward mode: one tangent pass per input element."""
 
@@ -168,12 +184,16 @@ def _basis(x):
 
 
 def _forward_columns(jvp, args, index, scalar_output=False):
-    """The Jacobian of `jvp`'s function wrt `args[index]`, one forward pass per input element."""
+    """The Jacobian of `jvp`'s function wrt `args[index]`, one forward pass per input element
+    (`jvp` gives the value and the column, or, a `Column` transform, the column alone)."""
     x = args[index]
     columns = {}
     value = None
     for element, tangent in _basis(x):
-        value, column = jvp(*args, tangent)
+        if isinstance(jvp, Column):
+            value = column = jvp(*args, tangent)  # (the value's shape is the column's)
+        else:
+            value, column = jvp(*args, tangent)
         columns[element] = np.asarray(column)
     if value is None:  # an empty input: no pass ran, the function itself gives the output's shape
         value = jvp.fn(*args)
@@ -182,9 +202,12 @@ def _forward_columns(jvp, args, index, scalar_output=False):
         raise NonScalarOutput(f"grad needs a scalar output, but the function returns shape {out_shape}; "
                               "use adjoint.jacobian or adjoint.jvp instead")
     in_shape = np.shape(x)
-    result = np.zeros(out_shape + in_shape, dtype=np.result_type(*columns.values(), float) if columns else float)
-    for element, column in columns.items():
-        result[(Ellipsis,) + element] = column
+    if in_shape == () and columns:  # one pass: its column is the Jacobian, no need to copy it
+        result = columns[()] + 0.0 if columns[()].dtype.kind not in "fc" else columns[()]
+    else:
+        result = np.zeros(out_shape + in_shape, dtype=np.result_type(*columns.values(), float) if columns else float)
+        for element, column in columns.items():
+            result[(Ellipsis,) + element] = column
     if isinstance(x, (int, float)) and out_shape == ():
         return float(result)
     if isinstance(x, np.ndarray):
@@ -201,18 +224,30 @@ def _float_dtype(x):
 def _reverse_rows(vjp, args, positions):
     """The Jacobians wrt the arguments at `positions`, one reverse pass per output element
     (each pass gives the row of every argument at once)."""
-    value = vjp.fn(*args)
-    out_shape = np.shape(value)
-    rows = {}
-    for element, cotangent in _basis(value):
-        _, grads = vjp(*args, cotangent)
-        rows[element] = [np.asarray(g) for g in grads]
+    # the output's shape, known from an earlier call with arguments of these types and shapes
+    known = vjp.__dict__.setdefault("output_shapes", {})
+    key = tuple((type(a), np.shape(a)) for a in args)
+    if key not in known:
+        known[key] = np.shape(vjp.fn(*args))
+    out_shape = known[key]
+    if out_shape == ():  # one row: the pass with cotangent 1 gives it
+        value, grads = vjp(*args, 1.0)
+        rows = {(): [np.asarray(g) for g in grads]}
+    else:
+        value = np.zeros(out_shape)
+        rows = {}
+        for element, cotangent in _basis(value):
+            _, grads = vjp(*args, cotangent)
+            rows[element] = [np.asarray(g) for g in grads]
     jacobians = []
     for k, position in enumerate(positions):
         x = args[position]
-        result = np.zeros(out_shape + np.shape(x), dtype=np.result_type(*(r[k] for r in rows.values()), float))
-        for element, row in rows.items():
-            result[element] = row[k]
+        if out_shape == ():
+            result = rows[()][k] + 0.0 if rows[()][k].dtype.kind not in "fc" else rows[()][k]
+        else:
+            result = np.zeros(out_shape + np.shape(x), dtype=np.result_type(*(r[k] for r in rows.values()), float))
+            for element, row in rows.items():
+                result[element] = row[k]
         if isinstance(x, (int, float)) and out_shape == ():
             result = float(result)
         elif isinstance(x, np.ndarray):
@@ -246,7 +281,7 @@ class Jacobian:
                               args, kwargs)
         mode = self.choose_mode(args)
         if mode == "forward":
-            out = [_forward_columns(get_transform(JVP, self.fn, wrt=i), args, i) for i in self.wrt]
+            out = [_forward_columns(get_transform(Column, self.fn, wrt=i), args, i) for i in self.wrt]
         else:
             out = _reverse_rows(get_transform(VJP, self.fn, wrt=tuple(self.wrt)), args, self.wrt)
         return out[0] if self.single else tuple(out)

@@ -10,6 +10,7 @@ import weakref
 import numpy as np
 
 from . import codegen, frontend
+from . import runtime as rt
 from .errors import InvalidArgument
 from .guards import all_hold, guards
 from .lower import lower
@@ -275,14 +276,20 @@ def _call_refreshed(transform, generation, old_defaults, *args, **kwargs):
 
 
 def ensure_fresh_outputs(function, scalar_params):
-    """Returned arrays must never alias an argument: copy any output that is a bare array parameter."""
+    """Returned arrays must never alias an argument or each other: copy any output that is a bare
+    array parameter, or a value returned already (`grad_x = grad_y = g` when x and y share a shape)."""
     arrays = set(function.params) - set(scalar_params)
+    returned = set()
 
     def fresh(expr):
         if isinstance(expr, Pack):
             return Pack(expr.kind, [fresh(item) for item in expr.items])
-        if isinstance(expr, Var) and expr in arrays:
-            return Apply(np.copy, (expr,))
+        inner = expr.args[0] if isinstance(expr, Apply) and expr.fn is rt.as_grad else expr
+        if isinstance(inner, Var) and (inner in arrays or inner in returned):
+            copied = Apply(np.copy, (inner,))
+            return copied if inner is expr else Apply(rt.as_grad, (copied,) + expr.args[1:])
+        if isinstance(inner, Var) and inner not in scalar_params:
+            returned.add(inner)
         return expr
 
     last = function.body[-1]

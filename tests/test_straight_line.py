@@ -106,6 +106,18 @@ def test_gradients_are_fresh_arrays(case):
                 assert not np.shares_memory(g, arg), "a gradient aliases an argument"
 
 
+def test_two_gradients_are_two_arrays():
+    """Asking twice for one argument's gradient (or two values that get one gradient) gives two
+    arrays: updating one in place must not change the other."""
+    first, second = adjoint.grad(square_sum, wrt=(0, 0))(np.ones(2))
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(second, [2.0, 2.0])
+
+
+def square_sum(x):
+    return np.sum(x * x)
+
+
 # -- runtime helpers the generated code calls ------------------------------------------
 
 

@@ -404,6 +404,8 @@ class Generator:
             if isinstance(expr, Apply):
                 return Apply(expr.fn, [substituted(a) for a in expr.args],
                              [(k, substituted(v)) for k, v in expr.kwargs])
+            if isinstance(expr, Pack):  # `np.stack([a, b])`: the list's items too
+                return Pack(expr.kind, [substituted(item) for item in expr.items])
             return expr
         return substituted(expr)
 

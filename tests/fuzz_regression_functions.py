@@ -54,3 +54,14 @@ def updates_its_argument_in_place(x):
     """`x *= c` on an argument updates the caller's array: finite differences must not see that."""
     x *= 0.75
     return np.sum(np.tanh(x))
+
+
+def while_test_builds_a_list(x, h):
+    """The `while` test was inlined into one expression without the values inside its list literal:
+    NameError in the generated code."""
+    value = np.linspace(-1.0, 1.0, 3)
+    count = 0
+    while count < 3 and np.any(np.stack([np.sqrt(1.0 + value ** 2), (value if h < 1.0 else value)]) > 0.5):
+        count += 1
+        x = x * 2.0
+    return np.sum(x)

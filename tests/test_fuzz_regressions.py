@@ -17,6 +17,7 @@ CASES = [
     (programs.rows_of_a_rescaled_matrix, (0.3, RNG.uniform(-1, 1, (2, 3)))),
     (programs.loop_over_a_rebound_sequence, (RNG.uniform(-1, 1, (3, 2)),)),
     (programs.updates_its_argument_in_place, (RNG.uniform(-1, 1, 4),)),
+    (programs.while_test_builds_a_list, (RNG.uniform(-1, 1, 2), 0.5)),
 ]
 
 

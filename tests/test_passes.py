@@ -18,7 +18,7 @@ from adjoint.check import numerical_grad
 from adjoint.forward import forward
 from adjoint.ir import (Apply, Assign, Const, Function, If, Loop, Pack, Return, Var, all_statements, statement_uses,
                         walk)
-from adjoint.optimize import (eliminate_common_subexpressions, eliminate_dead_code, propagate_copies, simplify,
+from adjoint.optimize import (accumulate_in_place, eliminate_common_subexpressions, eliminate_dead_code, propagate_copies, simplify,
                               without_common_subexpressions)
 from adjoint.record import record
 from adjoint.reverse import reverse
@@ -285,6 +285,54 @@ def test_only_accumulators_that_live_across_trips_start_at_zero_and_scalar_ones_
     eliminate_dead_code(function)
     text = assert_gradient(loop_accumulator, primal, function, (0.9, 0.4), scalar_params=function.params)
     assert "zeros" not in text
+
+
+def neighbours(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def test_slices_dropping_as_many_elements_share_a_shape_so_spreads_and_unbroadcasts_go():
+    primal, function = gradient_ir(neighbours)
+    assert calls(function, rt.unbroadcast) >= 4
+    optimized = simplified(function)
+    eliminate_dead_code(optimized)
+    # x[1:] and x[:-1] both have n - 1 elements, so every elementwise value has one shape: no
+    # unbroadcast is left, and the seed `repeat_to(1.0, ...)` folds into the scalar factors
+    assert calls(optimized, rt.unbroadcast) == 0 and calls(optimized, rt.repeat_to) == 0
+    assert_gradient(neighbours, primal, optimized, (np.linspace(-1, 1.5, 7),))
+
+
+def test_scatters_add_into_a_fresh_total_in_place():
+    primal, function = gradient_ir(neighbours, primal_cse=True)
+    optimized = simplified(function)
+    eliminate_dead_code(optimized)
+    assert calls(optimized, rt.unindex) == 2 and calls(optimized, rt.add_at) == 0
+    accumulate_in_place(optimized)
+    eliminate_dead_code(optimized)
+    # the second scatter adds into the first one's array instead of allocating one more
+    assert calls(optimized, rt.unindex) == 1 and calls(optimized, rt.add_at) == 1
+    assert_gradient(neighbours, primal, optimized, (np.linspace(-1, 1.5, 7),))
+
+
+def test_a_total_read_twice_is_not_added_into():
+    x, g = Var("x"), Var("g")
+    first, second, total = Var("first"), Var("second"), Var("total")
+    ends = Pack("slice", [Const(1), Const(None), Const(None)]), Pack("slice", [Const(None), Const(-1), Const(None)])
+    body = [Assign(first, Apply(rt.unindex, (g, x, ends[0]))), Assign(second, Apply(rt.unindex, (g, x, ends[1]))),
+            Assign(total, Apply(operator.add, (first, second))), Return(Pack("tuple", [total, first]))]
+    function = accumulate_in_place(Function("f", [x, g], body, None))
+    # `first` is also returned: adding into it would change that output too
+    assert calls(function, rt.add_at) == 0
+    body[-1] = Return(total)
+    assert calls(accumulate_in_place(Function("f", [x, g], body, None)), rt.add_at) == 1
+
+
+def test_hvp_does_not_compute_the_gradient_itself():
+    source = adjoint.source(adjoint.hvp(neighbours), np.ones(5), np.ones(5))
+    # forward over reverse gives the gradient and its tangent; hvp returns the tangent only
+    assert "return as_grad(d_" in source and "\n    grad_x = " not in source
+    x, v = np.linspace(-1, 1.5, 5), np.cos(np.arange(5.0))
+    np.testing.assert_allclose(adjoint.hvp(neighbours)(x, v), adjoint.hessian(neighbours)(x) @ v, rtol=1e-10)
 
 
 # -- common-subexpression elimination -------------------------------------------------------------

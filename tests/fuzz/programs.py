@@ -27,8 +27,8 @@ bound it had when the loop started (its updates are squashed or damped), so no p
 finite differences stay meaningful. Division is only by `c`, `2 + cos(.)` or `1 + (.)**2`; `log` and
 `sqrt` only of `1 + (.)**2`.
 
-Lists, in-place updates of arrays (`y[i] = ...`), comprehensions and dicts are not generated (adjoint
-does not support them yet). Choices are ordered simplest first, so hypothesis shrinks a failing
+Lists built with `append` in a loop and read back (`sum`, `[-1]`, `np.stack`), and in-place updates
+of array elements (`y[i] = e`, `y[i] += e`) are generated too; comprehensions and dicts are not. Choices are ordered simplest first, so hypothesis shrinks a failing
 program towards few statements, leaves and the first names.
 """
 import dataclasses
@@ -440,9 +440,9 @@ class Function:
         return lines, env
 
     def statement(self, env):
-        kinds = ["assign", "reassign", "assign", "augassign", "tuple"]
+        kinds = ["assign", "reassign", "assign", "augassign", "tuple", "setitem"]
         if self.nesting < MAX_NESTING:
-            kinds += ["if", "if", "for", "for", "while"]
+            kinds += ["if", "if", "for", "for", "while", "collect"]
         if any(isinstance(h.returns, tuple) and h.returns[:1] == ("tuple",) for h in self.helpers):
             kinds.append("unpack_call")
         kind = self.pick(kinds)
@@ -520,6 +520,36 @@ class Function:
             targets.append(name)
             new_env[name] = Value("float", shape, bound)
         return [f"{targets[0]}, {targets[1]} = {values[0][0]}, {values[1][0]}"], new_env
+
+    def stmt_setitem(self, env):
+        """`y[i] = e` or `y[i] += e` on an array: an in-place update (Python's semantics, aliases included)."""
+        names = [n for n in self.floats(env, VECTOR) + self.floats(env, MATRIX) if (env[n].cap or 1.0) >= 1.0]
+        if not names:
+            return self.stmt_assign(env)
+        name = self.pick(names)
+        v = env[name]
+        index = self.pick(("0", "1", "-1")) if v.shape == VECTOR else self.pick(("0, 1", "1, 2", "-1, 0"))
+        code, bound = self.expr(env, SCALAR, self.depth())
+        code, bound = f"np.tanh({code})", 1.0
+        if self.chance() and v.cap is None:
+            return [f"{name}[{index}] += {code}"], dict(env, **{name: dataclasses.replace(v, bound=v.bound + 1.0)})
+        if self.chance():  # damped, so a loop carrying it keeps it within its cap
+            return [f"{name}[{index}] = 0.5 * {name}[{index}] + 0.5 * {code}"], env
+        return [f"{name}[{index}] = {code}"], dict(env, **{name: dataclasses.replace(v, bound=max(v.bound, 1.0))})
+
+    def stmt_collect(self, env):
+        """The classic: collect per-step values in a list, then read it back."""
+        items, index = self.fresh(("values", "steps", "terms")), self.fresh(("k", "step"))
+        trips = self.number(1, 3)
+        shape = self.pick((SCALAR, VECTOR))
+        body_env = dict(self.loop_env(env), **{index: Value("int", lo=0, hi=trips - 1)})
+        code, bound = self.expr(body_env, shape, self.depth())
+        lines = [f"{items} = []", f"for {index} in range({trips}):", f"    {items}.append({code})"]
+        read, read_bound = self.pick(((f"sum({items})", trips * bound), (f"{items}[-1]", bound),
+                                      (f"np.mean(np.stack({items}), axis=0)", bound)))
+        name = self.fresh(FLOAT_NAMES)
+        more, env = self.assign_to(self.after_loop(env, env, {}), name, shape, read, read_bound)
+        return lines + more, env
 
     def stmt_unpack_call(self, env):
         helper = self.pick([h for h in self.helpers if isinstance(h.returns, tuple) and h.returns[:1] == ("tuple",)])

@@ -80,14 +80,21 @@ def select_extremum(g, x, ans, axis=None, keepdims=False):
 
 def _as_matrix_args(g, a, b):
     """Promote 1-d matmul operands to 2-d the way `np.matmul` does, with `g` to match."""
-    a2 = a[np.newaxis, :] if np.ndim(a) == 1 else a
-    b2 = b[:, np.newaxis] if np.ndim(b) == 1 else b
+    a2 = _new_axis(a, 0) if _ndim(a) == 1 else a
+    b2 = _new_axis(b, 1) if _ndim(b) == 1 else b
     g2 = g
-    if np.ndim(a) == 1:
+    if _ndim(a) == 1:
         g2 = np.expand_dims(g2, -2)
-    if np.ndim(b) == 1:
+    if _ndim(b) == 1:
         g2 = np.expand_dims(g2, -1)
     return g2, a2, b2
+
+
+def _new_axis(x, position):
+    """`np.expand_dims`, for a `Shape` (a recorded operand of which only the shape was kept) too."""
+    if isinstance(x, Shape):
+        return Shape(x.shape[:position] + (1,) + x.shape[position:], x.dtype)
+    return np.expand_dims(x, position)
 
 
 def matmul_vjp_left(g, a, b):
@@ -125,17 +132,17 @@ def matmul_vjp_right(g, a, b):
 def dot_vjp_left(g, a, b):
     """The gradient of `np.dot(a, b)` with respect to `a` (`np.dot` is `a @ b` unless both are 2-d or more
     and `b` has 3 dimensions or more: then it sums over a's last and b's second-to-last axis)."""
-    if np.ndim(a) <= 1 or np.ndim(b) <= 2:
+    if _ndim(a) <= 1 or _ndim(b) <= 2:
         return matmul_vjp_left(g, a, b)
-    na, nb = np.ndim(a), np.ndim(b)
+    na, nb = _ndim(a), _ndim(b)
     return np.tensordot(g, b, axes=(list(range(na - 1, na + nb - 2)), [i for i in range(nb) if i != nb - 2]))
 
 
 def dot_vjp_right(g, a, b):
     """The gradient of `np.dot(a, b)` with respect to `b`."""
-    if np.ndim(a) <= 1 or np.ndim(b) <= 2:
+    if _ndim(a) <= 1 or _ndim(b) <= 2:
         return matmul_vjp_right(g, a, b)
-    na, nb = np.ndim(a), np.ndim(b)
+    na, nb = _ndim(a), _ndim(b)
     return np.moveaxis(np.tensordot(a, g, axes=(list(range(na - 1)), list(range(na - 1)))), 0, nb - 2)
 
 

@@ -65,3 +65,12 @@ def while_test_builds_a_list(x, h):
         count += 1
         x = x * 2.0
     return np.sum(x)
+
+
+def vector_times_matrix_in_a_loop(x):
+    """The backward sweep read a vector recorded as its shape only (`np.dot(v, M)` needs no more
+    of v), but promoted it to a matrix by indexing: TypeError."""
+    s = x
+    for _ in range(2):
+        s = np.dot(np.sin(s), C33 * 0.3)
+    return np.sum(s)

@@ -18,6 +18,7 @@ CASES = [
     (programs.loop_over_a_rebound_sequence, (RNG.uniform(-1, 1, (3, 2)),)),
     (programs.updates_its_argument_in_place, (RNG.uniform(-1, 1, 4),)),
     (programs.while_test_builds_a_list, (RNG.uniform(-1, 1, 2), 0.5)),
+    (programs.vector_times_matrix_in_a_loop, (RNG.uniform(-1, 1, 3),)),
 ]
 
 

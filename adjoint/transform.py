@@ -2,8 +2,10 @@
 specialisation per combination of argument types (Python scalar or array), built
 on first call and cached.
 """
+import contextlib
 import functools
 import inspect
+import sys
 import threading
 import weakref
 
@@ -25,11 +27,25 @@ _lowered = weakref.WeakKeyDictionary()      # fn -> (code object, lowered Functi
 SCALAR_TYPES = (int, float, bool, np.generic)
 
 
+@contextlib.contextmanager
+def deep_recursion(limit=20000):
+    """Room for the compiler's recursive walks over deeply nested code (Python's own parser stops
+    nesting at about 200 levels; converting and lowering such an expression takes a few frames per
+    level, more than the default limit of 1,000 allows)."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
 def lowered(fn):
     """The SSA form of `fn`, lowered again only when what it inlined changed (see guards.py)."""
     if inspect.ismethod(fn):
-        return lower(fn)
-    with _lock:
+        with deep_recursion():
+            return lower(fn)
+    with _lock, deep_recursion():
         cached = _lowered.get(fn)
         if cached is not None and all_hold(cached[0]):
             return cached[1]
@@ -185,6 +201,10 @@ class Transform:
         return self.specialize(tuple(key))
 
     def compile(self, key):
+        with deep_recursion():
+            return self.compile_deeply(key)
+
+    def compile_deeply(self, key):
         fn = self.primal_function(key[:len(self.params)])
         # merged before differentiating, a repeated value gets one adjoint (one accumulation, one
         # `unindex`) instead of two

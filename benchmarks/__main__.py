@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 
-from . import gradients, modes
+from . import gradients, modes, scale
 
-SUITES = [gradients, modes]
+SUITES = [gradients, modes, scale]
 
 
 def main(argv):

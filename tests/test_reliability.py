@@ -1,4 +1,5 @@
-"""The cache under threads, and derivatives that follow the code they came from."""
+"""The cache under threads, derivatives that follow the code they came from, and deep nesting."""
+import importlib.util
 import math
 import threading
 
@@ -170,3 +171,30 @@ def test_changed_defaults_recompile():
     assert gradient(1.0) == 4.0
     f.__defaults__ = (3.0,)
     assert gradient(1.0) == 6.0
+
+
+# -- scale: deep nesting compiles (benchmarks/scale.py measures the times) -------------------
+
+def _module_function(tmp_path, name, source):
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+def test_an_expression_nested_190_deep_compiles(tmp_path):
+    depth = 190   # Python's parser allows about 200
+    body = "math.sin(x + 0.5 * " * depth + "x" + ")" * depth
+    f = _module_function(tmp_path, "deep_expression", f"import math\n\n\ndef f(x):\n    return {body}\n")
+    adjoint.check_grad(f, 0.3)
+
+
+def test_loops_nested_ten_deep_compile_in_both_modes(tmp_path):
+    depth = 10
+    lines = ["import math", "", "", "def f(x):", "    s = x"]
+    lines += ["    " * (level + 1) + f"for i{level} in range(2):" for level in range(depth)]
+    lines += ["    " * (depth + 1) + "s = math.sin(s) * 0.9 + 0.1 * x", "    return s"]
+    f = _module_function(tmp_path, "deep_loops", "\n".join(lines) + "\n")
+    adjoint.check_grad(f, 0.3)

@@ -44,6 +44,7 @@ def nested_expression(depth):
 
 
 LONG_LOOP = """
+import math
 
 
 def f(k, x):

@@ -1,5 +1,7 @@
 """The docs cannot rot: every Python block in README.md and docs/*.md runs, and every block of
-generated code (marked `<!-- generated: EXPR -->`) is exactly what adjoint generates today."""
+generated code (marked `<!-- generated: EXPR -->`) is exactly what adjoint generates today.
+After a change to the generated code, `ADJOINT_UPDATE_DOCS=1 python -m pytest tests/test_docs.py`
+rewrites those blocks; read the diff before committing it."""
 import glob
 import os
 import re
@@ -14,7 +16,12 @@ BLOCK = re.compile(r"(?:<!-- generated: (?P<expr>.+?) -->\n)?```python\n(?P<code
 
 def script_for(page):
     """The page's Python blocks as one script; generated blocks become comparisons."""
-    lines = ["def _same(expression, got, expected):",
+    lines = ["import os",
+             "UPDATES = {}",
+             "def _same(expression, got, expected):",
+             "    if os.environ.get('ADJOINT_UPDATE_DOCS'):",
+             "        UPDATES[expression] = got.strip() + '\\n'",
+             "        return",
              "    assert got.strip() == expected.strip(), f'{expression} now gives:\\n{got}'", ""]
     for match in BLOCK.finditer(open(page).read()):
         if match.group("expr"):
@@ -30,7 +37,14 @@ def test_page_runs_and_its_generated_code_is_current(page, tmp_path, monkeypatch
     monkeypatch.chdir(ROOT)
     script = tmp_path / (os.path.basename(page).replace(".", "_").replace("-", "_") + ".py")
     script.write_text(script_for(page))
-    runpy.run_path(str(script), run_name="docs_page")
+    updates = runpy.run_path(str(script), run_name="docs_page")["UPDATES"]
+    if updates:  # ADJOINT_UPDATE_DOCS=1: write what adjoint generates today into the page
+        with open(page) as source:
+            text = source.read()
+        text = BLOCK.sub(lambda m: m.group(0) if m.group("expr") not in updates else
+                         f"<!-- generated: {m.group('expr')} -->\n```python\n{updates[m.group('expr')]}```", text)
+        with open(page, "w") as out:
+            out.write(text)
 
 
 def test_table_of_supported_functions_is_current():

@@ -42,6 +42,10 @@ def _number(expr, *values):
             and not isinstance(expr.value, bool) and expr.value in values)
 
 
+def _plain_number(expr):
+    return isinstance(expr, Const) and isinstance(expr.value, numbers.Number) and not isinstance(expr.value, bool)
+
+
 def _negative(expr):
     return (isinstance(expr, Const) and isinstance(expr.value, numbers.Number)
             and not isinstance(expr.value, bool) and expr.value < 0)
@@ -110,6 +114,9 @@ class Rewriter:
             scaled = self.scaled_spread(a, b) or self.scaled_spread(b, a)
             if scaled is not None:
                 return scaled
+            folded = self.constant_factors(a, b) or self.constant_factors(b, a)
+            if folded is not None:
+                return folded
             if _number(a, -1) and not self.is_boolean(b):
                 return self.rewrite(Apply(operator.neg, (b,)))
             if _number(b, -1) and not self.is_boolean(a):
@@ -140,6 +147,9 @@ class Rewriter:
             inner = args[0]
             if isinstance(inner, Apply) and inner.fn is operator.neg:
                 return inner.args[0]
+            factor = self.factor_of(inner)
+            if factor is not None:  # `-(2 * x)` is `-2 * x`: one operation on arrays, not two
+                return self.rewrite(Apply(operator.mul, (Const(-factor[0].value), factor[1])))
         elif fn in (rt.unbroadcast, rt.broadcast_like):
             if self.shapes.same(args[0], args[1]):
                 return args[0]
@@ -168,6 +178,28 @@ class Rewriter:
             if scalar(args[0]) == SCALAR:
                 return Const(None)
         return node
+
+    def factor_of(self, expr):
+        """(c, y) if `expr` is `c * y` or `y * c` for a number c (not a boolean), else None."""
+        # (through a variable too: if it is read elsewhere, it costs one product there and here as before)
+        expr = self.shapes.definitions.get(expr, expr) if isinstance(expr, Var) else expr
+        if not (isinstance(expr, Apply) and expr.fn is operator.mul and not expr.kwargs):
+            return None
+        a, b = expr.args
+        if _plain_number(a):
+            return a, b
+        if _plain_number(b):
+            return b, a
+        return None
+
+    def constant_factors(self, constant, other):
+        """`c1 * (c2 * y)` is `(c1 * c2) * y`, folded once instead of two passes over an array."""
+        if not _plain_number(constant):
+            return None
+        factor = self.factor_of(other)
+        if factor is None:
+            return None
+        return Apply(operator.mul, (Const(constant.value * factor[0].value), factor[1]))
 
     def scaled_spread(self, spread, factor):
         """`repeat_to(s, x) * c` is `repeat_to(s * c, x)` for scalars s and c: the scalar product

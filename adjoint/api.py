@@ -10,7 +10,7 @@ from . import runtime
 from .ir import Apply, Return
 from .reverse import reverse
 from .structures import Flattened, needs_flattening
-from .transform import Transform, bind_arguments, get_transform, lowered, normalize_wrt
+from .transform import Transform, bind_arguments, check_differentiable, get_transform, lowered, normalize_wrt
 
 
 class Structured:
@@ -166,6 +166,7 @@ def _params_of(fn):
     fn = getattr(fn, "__adjoint_transform__", fn)
     if isinstance(fn, Transform):
         return fn.params + list(fn.extra_params())
+    check_differentiable(fn)  # (a Jacobian or hessian object, say: a clear error, not an AttributeError)
     names = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
     return names[1:] if inspect.ismethod(fn) else names  # a bound method's `self` is not a parameter
 

@@ -499,5 +499,6 @@ def _module_of(fn):
 
 
 def _is_user_function(fn):
-    """A Python function of the user's (numpy's own Python functions stay opaque)."""
-    return isinstance(fn, types.FunctionType) and not (fn.__module__ or "").startswith("numpy")
+    """A Python function of the user's (numpy's own, and adjoint's runtime helpers, stay opaque:
+    without a rule they are an error naming them, not code to read)."""
+    return isinstance(fn, types.FunctionType) and not (fn.__module__ or "").startswith(("numpy", "adjoint."))

@@ -96,6 +96,11 @@ def check_differentiable(fn):
                 f"cannot differentiate {fn.__qualname__}: it takes *args, **kwargs or keyword-only parameters. "
                 "Give it plain positional parameters (wrap it in a small function if needed).")
         return
+    if type(fn).__module__.startswith("adjoint."):  # a Jacobian, a forward-mode gradient, an hvp ...
+        raise InvalidArgument(
+            f"cannot differentiate {type(fn).__name__} objects again: higher derivatives are built on "
+            "adjoint.grad (reverse mode) or adjoint.jvp, e.g. adjoint.jacobian(adjoint.grad(f)) or "
+            "adjoint.hessian(f).")
     raise InvalidArgument(
         f"adjoint can only differentiate Python functions (defined with `def`), not {fn!r}. "
         "For a numpy or C function, wrap the call in a Python function.")

@@ -299,3 +299,7 @@ def returns_nothing(x):
 
 def returns_none(x):
     return None
+
+
+def square_sum(x):
+    return np.sum(x * x)

@@ -340,3 +340,10 @@ def test_invalid_wrt(wrt, words):
 def test_invalid_wrt_in_decorator():
     with pytest.raises(adjoint.InvalidArgument):
         adjoint.grad(wrt="nope")(h.vector_output)
+
+
+def test_a_jacobian_object_is_not_differentiated_again_but_says_what_to_do():
+    with pytest.raises(adjoint.InvalidArgument, match=r"adjoint.jacobian\(adjoint.grad\(f\)\)"):
+        adjoint.jacobian(adjoint.hessian(h.square_sum), mode="forward")
+    with pytest.raises(adjoint.InvalidArgument, match="cannot differentiate ForwardGrad objects"):
+        adjoint.grad(adjoint.grad(h.square_sum, mode="forward"))

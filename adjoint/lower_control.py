@@ -302,8 +302,10 @@ class ControlFlowLowering:
         names = assigned_names(stmt.body)
         headers, inits = self.carried_headers(names, stmt, changed_names(stmt.body))
         loop_env = self.loop_environment(headers)
+        followers = self.followers  # (a loop inside the body has followers of its own)
         test, cond = self.expression_region(stmt.test, loop_env)
         body, body_env = self.region(stmt.body, loop_env)
+        self.followers = followers
         carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body, body)
         self.body.append(Loop("while", carried, body, exits, test=test, cond=cond, loc=self.info.location(stmt)))
 
@@ -336,9 +338,11 @@ class ControlFlowLowering:
         loop_env = self.loop_environment(headers)
         loop_env[target] = index
         test, cond = [], None
+        followers = self.followers  # (a loop inside the body has followers of its own)
         if getattr(stmt, "stop_flag", None):  # a loop that can break: it goes on while the flag is down
             test, cond = self.expression_region(_not_flag(stmt.stop_flag, stmt), loop_env)
         body, body_env = self.region(stmt.body, loop_env)
+        self.followers = followers
         carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body, body)
         self.body.append(Loop("for", carried, body, exits, index=index, bounds=bounds, test=test, cond=cond,
                               reverse=backwards, loc=self.info.location(stmt)))

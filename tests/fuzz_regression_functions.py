@@ -74,3 +74,13 @@ def vector_times_matrix_in_a_loop(x):
     for _ in range(2):
         s = np.dot(np.sin(s), C33 * 0.3)
     return np.sum(s)
+
+
+def alias_updated_in_nested_loops(x0, x1):
+    """`a = x1`, then `x1[0, 1] = ...` two loops deep: `a` must see it, as in Python. The inner loop
+    forgot the outer loop's record of which names share the array."""
+    a = x1
+    for _ in range(2):
+        for _ in range(2):
+            x1[0, 1] = np.tanh(x0 * x1[0, 1] + 0.5)
+    return np.sum(a * a) + x0

@@ -64,6 +64,7 @@ class Namer:
         self.reserved = set(reserved) | self.live | set(keyword.kwlist) | {n for n in dir(builtins)}
         self.visible = visible      # names the user's code can see -> the object they mean
         self.taken = set()
+        self.hinted = set()         # the names the user gave values: temporaries keep clear of them
         self.temps = itertools.count(1)
 
     def fresh(self, hint):
@@ -71,7 +72,7 @@ class Namer:
         if not hint:
             while True:
                 name = f"t{next(self.temps)}"
-                if name not in self.reserved and name not in self.taken:
+                if name not in self.reserved and name not in self.taken and name not in self.hinted:
                     break
         else:
             name = hint

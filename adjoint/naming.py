@@ -146,6 +146,7 @@ def plan(function, fixed, hint_of, namer):
     for var in list(lifetimes.defs) + [v for v in lifetimes.uses if v not in lifetimes.defs]:
         groups.find(var)
     params = set(fixed)
+    namer.hinted.update(hint_of(var, {}) or "" for var in lifetimes.defs)
     _coalesce(function.body, groups, params, lambda var: hint_of(var, {}))
     # a header that does not share its name with its next value is copied at the end of every
     # iteration, so its name is taken for the whole loop

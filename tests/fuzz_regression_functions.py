@@ -84,3 +84,11 @@ def alias_updated_in_nested_loops(x0, x1):
         for _ in range(2):
             x1[0, 1] = np.tanh(x0 * x1[0, 1] + 0.5)
     return np.sum(a * a) + x0
+
+
+def loop_variable_named_like_a_temporary(x):
+    """A loop variable `t1`, unbound before the loop, took the name of the temporary holding the
+    trip count, `t1 = len(x)`: the unbound initial value overwrote it (TypeError on None)."""
+    for t1 in x:
+        x = x * 0.5
+    return np.sum(np.tanh(t1 * x))

@@ -20,6 +20,7 @@ CASES = [
     (programs.while_test_builds_a_list, (RNG.uniform(-1, 1, 2), 0.5)),
     (programs.vector_times_matrix_in_a_loop, (RNG.uniform(-1, 1, 3),)),
     (programs.alias_updated_in_nested_loops, (0.4, RNG.uniform(-1, 1, (2, 3)))),
+    (programs.loop_variable_named_like_a_temporary, (RNG.uniform(-1, 1, (2, 3)),)),
 ]
 
 

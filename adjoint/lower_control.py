@@ -120,6 +120,7 @@ class ControlFlowLowering:
             return a
         target = Var(name)
         merges.append(Phi(target, (a, b)))
+        self.shared.setdefault("merged", {})[target] = (a, b)  # (what it may be the same array as)
         self.follow_list(target, a, b)
         return target
 
@@ -271,6 +272,7 @@ class ControlFlowLowering:
             carried.append(Phi(header, (inits[name], following)))
             self.follow_list(header, following)
             out = Var(name)
+            self.shared.setdefault("merged", {}).update({header: (inits[name], following), out: (header,)})
             self.follow_list(out, header)
             exits.append((out, header))
             self.env[name] = outs[header] = out

@@ -185,7 +185,28 @@ class DataLowering:
         name = target.value.id
         current = self.name(name, target.value)
         self.check_local(name, current, target)
+        self.check_merged_aliases(name, current, target)
         return name, current, self.index(target.slice)
+
+    def check_merged_aliases(self, name, current, node):
+        """Refuse an in-place change another name may see only at run time: one whose value came
+        through a branch or a loop (`for ...: y = x`) and may be this very array. Aliases by plain
+        assignment (`y = x`) are followed exactly, by `rebind`."""
+        merged = self.shared.get("merged", {})
+        for other, held in self.env.items():
+            if other == name or not isinstance(held, Var) or held is current or held not in merged:
+                continue
+            seen, stack = set(), [held]
+            while stack:
+                value = stack.pop()
+                if value is current:
+                    self.unsupported(node, f"changing `{name}` in place while `{other}` may hold the same "
+                                     "array (it was assigned in a branch or a loop)",
+                                     f"Copy where it is assigned (`{other} = {name}.copy()`), or change a copy "
+                                     f"of `{name}`.")
+                if isinstance(value, Var) and value not in seen:
+                    seen.add(value)
+                    stack.extend(merged.get(value, ()))
 
     def assign_item(self, target, value):
         name, current, index = self.item_target(target)

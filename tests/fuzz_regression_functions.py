@@ -92,3 +92,12 @@ def loop_variable_named_like_a_temporary(x):
     for t1 in x:
         x = x * 0.5
     return np.sum(np.tanh(t1 * x))
+
+
+def alias_made_in_a_loop(x0, x2):
+    """`x2 = x0` inside a loop, then `x0[1] = v` after it: x2 is the same array when the loop ran,
+    which adjoint cannot follow; it used to miss the update (a wrong value), now it refuses."""
+    for _ in range(3):
+        x2 = x0
+    x0[1] = np.tanh(x0[2])
+    return np.sum(x2)

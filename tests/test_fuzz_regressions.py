@@ -38,3 +38,8 @@ def test_derivative_leaves_the_callers_array_alone():
     adjoint.grad(programs.updates_its_argument_in_place)(x)
     adjoint.grad(programs.updates_its_argument_in_place, mode="forward")(x)
     np.testing.assert_array_equal(x, [0.5, -0.25])
+
+
+def test_an_alias_made_in_a_loop_is_refused_not_miscomputed():
+    with pytest.raises(adjoint.UnsupportedSyntax, match="may hold the same array"):
+        adjoint.grad(programs.alias_made_in_a_loop, wrt=(0, 1))(np.ones(3), np.ones(3))

@@ -58,6 +58,10 @@ class VJP(Structured, Transform):
 
     label = "vjp"
 
+    def __init__(self, fn, wrt):
+        super().__init__(fn, wrt)
+        self.scalar_outputs = set()  # (types, shapes) of arguments that gave a scalar: see _reverse_rows
+
     def extra_params(self):
         name = "cotangent"
         while name in self.params:
@@ -225,21 +229,24 @@ def _float_dtype(x):
 def _reverse_rows(vjp, args, positions):
     """The Jacobians wrt the arguments at `positions`, one reverse pass per output element
     (each pass gives the row of every argument at once)."""
-    # the output's shape, known from an earlier call with arguments of these types and shapes
-    known = vjp.__dict__.setdefault("output_shapes", {})
+    rows = None
+    # arguments like these gave a scalar before: one pass with cotangent 1, if it still does
     key = tuple((type(a), np.shape(a)) for a in args)
-    if key not in known:
-        known[key] = np.shape(vjp.fn(*args))
-    out_shape = known[key]
-    if out_shape == ():  # one row: the pass with cotangent 1 gives it
+    if key in vjp.scalar_outputs:
         value, grads = vjp(*args, 1.0)
-        rows = {(): [np.asarray(g) for g in grads]}
-    else:
-        value = np.zeros(out_shape)
+        if np.shape(value) == ():
+            rows = {(): [np.asarray(g) for g in grads]}
+        else:
+            vjp.scalar_outputs.discard(key)
+    if rows is None:
+        value = vjp.fn(*args)
         rows = {}
         for element, cotangent in _basis(value):
             _, grads = vjp(*args, cotangent)
             rows[element] = [np.asarray(g) for g in grads]
+        if np.shape(value) == ():
+            vjp.scalar_outputs.add(key)
+    out_shape = np.shape(value)
     jacobians = []
     for k, position in enumerate(positions):
         x = args[position]

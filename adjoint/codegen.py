@@ -24,7 +24,7 @@ import numpy as np
 
 from . import frontend, naming, runtime
 from .ir import (INFIX, PREFIX, Apply, Assign, Attribute, Const, Global, If, Loop, Method, Pack, Ref, Return, Var,
-                 all_statements, statement_defines, variables, walk)
+                 all_statements, hashable, statement_defines, statement_expressions, variables, walk)
 
 _serial = itertools.count(1)
 
@@ -228,12 +228,12 @@ class Generator:
 
     def apply(self, node):
         fn, args = node.fn, node.args
-        symbol = INFIX.get(fn) if _hashable(fn) else None
+        symbol = INFIX.get(fn) if hashable(fn) else None
         if symbol in _COMPARE:
             return ast.Compare(self.expr(args[0]), [_COMPARE[symbol]()], [self.expr(args[1])])
         if symbol is not None:
             return ast.BinOp(self.expr(args[0]), _BINARY[symbol](), self.expr(args[1]))
-        symbol = PREFIX.get(fn) if _hashable(fn) else None
+        symbol = PREFIX.get(fn) if hashable(fn) else None
         if symbol is not None:
             return ast.UnaryOp(_UNARY[symbol](), self.expr(args[0]))
         if fn is _and or fn is _or:
@@ -438,26 +438,9 @@ def _is(expr, value):
 
 
 def _expressions(stmt):
-    """The expressions a statement evaluates itself (not those of its nested regions)."""
-    if isinstance(stmt, Assign):
-        return [stmt.expr]
-    if isinstance(stmt, Return):
-        return [stmt.value]
-    if isinstance(stmt, If):
-        return [stmt.cond] + [value for merge in stmt.merges for value in merge.values]
-    if isinstance(stmt, Loop):
-        cond = [] if stmt.cond is None else [stmt.cond]
-        return list(stmt.bounds) + [value for phi in stmt.carried for value in phi.values] + cond + \
-            [header for _, header in stmt.exits]
-    return []
-
-
-def _hashable(fn):
-    try:
-        hash(fn)
-        return True
-    except TypeError:
-        return False
+    """What a statement reads as the generated code sees it: a loop's exits copy its headers too."""
+    exits = [header for _, header in stmt.exits] if isinstance(stmt, Loop) else []
+    return statement_expressions(stmt) + exits
 
 
 _getitem = __import__("operator").getitem

@@ -318,7 +318,8 @@ def _has_return(statements):
 def _may_exit(statements):
     """May these statements leave the enclosing block: `return` at any depth, or a `break` or
     `continue` of the enclosing loop (not one of a loop nested in them)?"""
-    return _has_return(statements) or any(isinstance(n, (gast.Break, gast.Continue)) for n in _walk_this_loop(statements))
+    return _has_return(statements) \
+        or any(isinstance(n, (gast.Break, gast.Continue)) for n in _walk_this_loop(statements))
 
 
 def _walk_this_loop(body):

@@ -106,6 +106,12 @@ def closure_values(fn):
     return values
 
 
+def is_user_function(fn):
+    """A Python function of the user's: code adjoint reads. numpy's own Python functions, and
+    adjoint's runtime helpers, stay opaque (without a rule they are an error naming them)."""
+    return isinstance(fn, types.FunctionType) and not (fn.__module__ or "").startswith(("numpy", "adjoint."))
+
+
 _MISSING = object()
 
 

@@ -40,7 +40,7 @@ import numpy as np
 from . import codegen
 from .activity import leaves_of_operand, useful, varied
 from .errors import AdjointError, InvalidArgument, UnsupportedSyntax, located
-from .ir import INFIX, PREFIX, Apply, Assign, Attribute, Const, Global, If, Loop, Method, Pack, Ref, Var
+from .ir import INFIX, PREFIX, Apply, Assign, Attribute, Const, Global, If, Loop, Method, Pack, Ref, Var, hashable
 from .reverse import no_rule
 from .rules import instantiate, rule_for
 from .runtime import unbroadcast
@@ -371,7 +371,7 @@ def operation_label(expr):
     if not isinstance(expr, Apply):
         return _show(expr)
     fn, args = expr.fn, expr.args
-    symbol = INFIX.get(fn) if _hashable(fn) else None
+    symbol = INFIX.get(fn) if hashable(fn) else None
     if symbol is not None and len(args) == 2:
         left, right = args
         if isinstance(left, Var) and isinstance(right, Var):
@@ -381,9 +381,9 @@ def operation_label(expr):
         if isinstance(left, Var):
             return symbol + _show(right)                                        # `**2`, `/2`
         return f"{_show(left)}{symbol}{_show(right)}"                           # `1/·`
-    if _hashable(fn) and fn in NAMED_PREFIX:
+    if hashable(fn) and fn in NAMED_PREFIX:
         return NAMED_PREFIX[fn]
-    if _hashable(fn) and fn in PREFIX:
+    if hashable(fn) and fn in PREFIX:
         return PREFIX[fn].strip()
     if fn is operator.getitem:
         return f"[{_show_index(args[1])}]"
@@ -439,14 +439,6 @@ def _show_index(index):
     if isinstance(index, Pack) and index.kind == "slice":
         return _show_slice(index)
     return _show(index)
-
-
-def _hashable(fn):
-    try:
-        hash(fn)
-        return True
-    except TypeError:
-        return False
 
 
 def format_value(value, digits=2):

@@ -12,6 +12,7 @@ compiler actually used: a guard too many costs a few nanoseconds, a guard too fe
 """
 import types
 
+from .frontend import is_user_function
 from .rules import is_nondiff, rule_for
 
 
@@ -48,7 +49,7 @@ def _visit(fn, found, seen):
     found.append(Guard(fn, fn.__code__, "{holder}.__code__ is {value}", lambda fn: fn.__code__))
     if fn.__defaults__ is not None:  # (defaults added later cannot change the calls compiled already)
         found.append(Guard(fn, fn.__defaults__, "{holder}.__defaults__ is {value}", lambda fn: fn.__defaults__))
-    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+    for cell in fn.__closure__ or ():
         try:
             value = cell.cell_contents
         except ValueError:  # not bound yet: reading it fails when compiling, so nothing to guard
@@ -56,8 +57,9 @@ def _visit(fn, found, seen):
         found.append(Guard(cell, value, "{holder}.cell_contents is {value}", lambda cell: cell.cell_contents))
         _visit(value, found, seen)
     namespace = fn.__globals__
+    loaded = sorted(_loaded_names(fn.__code__))
     modules = []
-    for name in sorted(_loaded_names(fn.__code__)):
+    for name in loaded:
         value = namespace.get(name)
         if isinstance(value, types.ModuleType):
             modules.append(value)
@@ -67,7 +69,7 @@ def _visit(fn, found, seen):
     for module in modules:  # `helpers.model(x)`: an attribute of an imported module of the user's
         if (module.__name__ or "").split(".")[0] in ("numpy", "math", "adjoint"):
             continue
-        for name in sorted(_loaded_names(fn.__code__)):
+        for name in loaded:
             value = module.__dict__.get(name)
             if _is_user_function(value):
                 found.append(_entry(module.__dict__, name, value))
@@ -88,5 +90,5 @@ def _loaded_names(code):
 
 
 def _is_user_function(value):
-    return isinstance(value, types.FunctionType) and not (value.__module__ or "").startswith(("numpy", "adjoint")) \
-        and rule_for(value) is None and not is_nondiff(value)
+    """A function compiling reads as code (one with rules of its own is called, not read)."""
+    return is_user_function(value) and rule_for(value) is None and not is_nondiff(value)

@@ -255,23 +255,36 @@ def walk(expr):
         stack.extend(reversed(children(node)))
 
 
+def hashable(obj):
+    """Can `obj` be looked up in a dict (a callable in a table of operators, say)?"""
+    try:
+        hash(obj)
+        return True
+    except TypeError:
+        return False
+
+
 def variables(expr):
     return [node for node in walk(expr) if isinstance(node, Var)]
 
 
+def statement_expressions(stmt):
+    """The expressions a statement evaluates itself (not those of its nested regions)."""
+    if isinstance(stmt, Assign):
+        return [stmt.expr]
+    if isinstance(stmt, Return):
+        return [stmt.value]
+    if isinstance(stmt, If):
+        return [stmt.cond] + [value for merge in stmt.merges for value in merge.values]
+    if isinstance(stmt, Loop):
+        exprs = list(stmt.bounds) + [value for phi in stmt.carried for value in phi.values]
+        return exprs + ([stmt.cond] if stmt.cond is not None else [])
+    return []
+
+
 def statement_uses(stmt):
     """Variables a statement reads directly (not inside its nested regions)."""
-    if isinstance(stmt, Assign):
-        return variables(stmt.expr)
-    if isinstance(stmt, Return):
-        return variables(stmt.value)
-    if isinstance(stmt, If):
-        return variables(stmt.cond) + [v for m in stmt.merges for value in m.values for v in variables(value)]
-    if isinstance(stmt, Loop):
-        reads = [v for bound in stmt.bounds for v in variables(bound)]
-        reads += [v for phi in stmt.carried for value in phi.values for v in variables(value)]
-        return reads + (variables(stmt.cond) if stmt.cond is not None else [])
-    return []
+    return [v for expr in statement_expressions(stmt) for v in variables(expr)]
 
 
 def statement_defines(stmt):

@@ -336,8 +336,8 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
             return self.build_structure(fn.spec, iter(args), node)
         if isinstance(fn, Closure):
             return self.inline_closure(fn, args, kwargs, node)
-        if isinstance(fn, types.MethodType) and _is_user_function(fn.__func__) and rule_for(fn.__func__) is None \
-                and rule_for(fn) is None:  # `obj.method` of an object known while compiling
+        if isinstance(fn, types.MethodType) and frontend.is_user_function(fn.__func__) \
+                and rule_for(fn.__func__) is None and rule_for(fn) is None:  # `obj.method` of an object known now
             owner = self.as_operand(Static(fn.__self__, getattr(fn.__self__, "__name__", "self")), node)
             return self.inline(fn.__func__, [owner] + list(args), kwargs, node)
         if isinstance(fn, type):
@@ -364,7 +364,7 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
         inner = getattr(fn, "__adjoint_inline__", None)
         if inner is not None:
             fn = inner()
-        if rule_for(fn) is None and not is_nondiff(fn) and _is_user_function(fn):
+        if rule_for(fn) is None and not is_nondiff(fn) and frontend.is_user_function(fn):
             return self.inline(fn, args, kwargs, node)
         return self.make(fn, args, kwargs, node)
 
@@ -496,9 +496,3 @@ def _module_of(fn):
     """The module whose namespace is `fn`'s globals, if it is an imported module."""
     module = sys.modules.get(getattr(fn, "__module__", None) or "")
     return module if module is not None and getattr(module, "__dict__", None) is fn.__globals__ else None
-
-
-def _is_user_function(fn):
-    """A Python function of the user's (numpy's own, and adjoint's runtime helpers, stay opaque:
-    without a rule they are an error naming them, not code to read)."""
-    return isinstance(fn, types.FunctionType) and not (fn.__module__ or "").startswith(("numpy", "adjoint."))

@@ -15,7 +15,6 @@ are read through their attributes; their methods are inlined like any other func
 import copy
 import inspect
 import operator
-import types
 
 import gast
 import numpy as np
@@ -24,7 +23,8 @@ from . import record
 from . import runtime as rt
 from .desugar import Desugar, desugar
 from .errors import UnsupportedSyntax, located
-from .ir import Apply, Assign, Attribute, Const, Global, Method, Pack, Ref, Var
+from .frontend import is_user_function
+from .ir import Apply, Assign, Attribute, Const, Global, Method, Pack, Ref, Var, hashable
 from .rules.registry import RULES, structural, template
 from .syntax import BINARY, Static
 
@@ -120,10 +120,6 @@ def _is_user_class(cls):
     return isinstance(cls, type) and module != "builtins" and not module.startswith("numpy")
 
 
-def _user_function(fn):
-    return isinstance(fn, types.FunctionType) and not (fn.__module__ or "").startswith("numpy")
-
-
 def user_method(cls, name):
     """How `obj.name(...)` calls a function of the user's class `cls`: (function, passes self) or None."""
     if not _is_user_class(cls):
@@ -133,10 +129,10 @@ def user_method(cls, name):
     except AttributeError:
         return None
     if isinstance(found, staticmethod):
-        return (found.__func__, False) if _user_function(found.__func__) else None
+        return (found.__func__, False) if is_user_function(found.__func__) else None
     if isinstance(found, classmethod):
         return None
-    return (found, True) if _user_function(found) else None
+    return (found, True) if is_user_function(found) else None
 
 
 class DataLowering:
@@ -444,7 +440,7 @@ class DataLowering:
                 return item
         cls = object_class(value)
         found = inspect.getattr_static(cls, attr, None)
-        if isinstance(found, property) and _user_function(found.fget):
+        if isinstance(found, property) and is_user_function(found.fget):
             return self.inline(found.fget, [value], [], node)
         if found is not None and not callable(found):
             return self.as_operand(Static(found, f"{cls.__name__}.{attr}"), node)
@@ -498,7 +494,7 @@ class DataLowering:
     def construct(self, cls, args, kwargs, node):
         """`Cls(...)` of the user's class with an `__init__` of its own: an object known while compiling."""
         init = inspect.getattr_static(cls, "__init__", None)
-        if not _user_function(init) or inspect.getattr_static(cls, "__new__", object.__new__) is not object.__new__:
+        if not is_user_function(init) or inspect.getattr_static(cls, "__new__", object.__new__) is not object.__new__:
             return None
         try:
             inspect.getsourcelines(init)
@@ -649,7 +645,7 @@ class DataLowering:
 
         Folding these lets a recursion whose depth is such a value (`power(x, n - 1)`, `n == 0`)
         be inlined to the depth it reaches, and branches on them be decided while compiling."""
-        if kwargs or not args or not _hashable(fn) or fn not in _PURE:
+        if kwargs or not args or not hashable(fn) or fn not in _PURE:
             return None
         values = []
         for arg in args:
@@ -687,14 +683,6 @@ class _Default:
 _LIST_MUTATORS = {"append", "pop", "extend", "insert", "remove", "clear", "sort", "reverse"}
 
 
-def _hashable(fn):
-    try:
-        hash(fn)
-        return True
-    except TypeError:
-        return False
-
-
 def _load(name):
     return gast.Name(name, gast.Load(), None, None)
 
@@ -725,7 +713,7 @@ def view_producing(fn, args):
         return fn.name in _VIEW_ATTRIBUTES
     if isinstance(fn, Method):
         return fn.name in _VIEW_METHODS
-    if not _hashable(fn) or fn not in _VIEWS:
+    if not hashable(fn) or fn not in _VIEWS:
         return False
     return not (fn is operator.getitem and isinstance(args[0], Pack))
 

@@ -17,8 +17,8 @@ import operator
 import numpy as np
 
 from . import runtime as rt
-from .ir import (Apply, Assign, If, Loop, Method, Pack, Phi, Var, all_statements, map_expressions, statement_defines,
-                 statement_uses, substitute, variables)
+from .ir import (Apply, Assign, If, Loop, Method, Pack, Phi, Var, all_statements, hashable, map_expressions,
+                 statement_defines, statement_uses, substitute, variables)
 from .optimize.dce import eliminate_dead_code
 from .optimize.shapes import SCALAR, ShapeClasses
 
@@ -175,7 +175,7 @@ class Recorder:
             return self.shapes.of(expr.args[1]) == SCALAR
         if self.shapes.of(var) != SCALAR:
             return False
-        return (fn in _CHEAP if _hashable(fn) else False) or getattr(fn, "__module__", None) == "math" \
+        return (fn in _CHEAP if hashable(fn) else False) or getattr(fn, "__module__", None) == "math" \
             or (isinstance(fn, np.ufunc) and fn.nin == 1)
 
     @staticmethod
@@ -201,18 +201,11 @@ def _read_for_shape_only(body, var):
             if expr is var:
                 return False
             if isinstance(expr, Apply):
-                positions = _SHAPE_ONLY.get(expr.fn, ()) if _hashable(expr.fn) else ()
+                positions = _SHAPE_ONLY.get(expr.fn, ()) if hashable(expr.fn) else ()
                 stack.extend(arg for i, arg in enumerate(expr.args) if i not in positions or arg is not var)
                 stack.extend(value for _, value in expr.kwargs)
             elif isinstance(expr, Pack):
                 stack.extend(expr.items)
     return True
 
-
-def _hashable(fn):
-    try:
-        hash(fn)
-        return True
-    except TypeError:
-        return False
 

@@ -276,7 +276,8 @@ def make_dispatcher(transform):
     generation = transform.generation
     cache = transform.compiled
     dispatcher = namespace["factory"](cache, lambda key: transform.specialize(key, cache), transform.bind,
-                                      functools.partial(_call_refreshed, transform, generation, tuple(transform.defaults)),
+                                      functools.partial(_call_refreshed, transform, generation,
+                                                        tuple(transform.defaults)),
                                       *[c.holder for c in checks], *[c.value for c in checks])
     if transform.defaults and not transform.extra_params():
         dispatcher.__defaults__ = tuple(transform.defaults)

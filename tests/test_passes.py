@@ -16,8 +16,8 @@ from adjoint import codegen
 from adjoint import runtime as rt
 from adjoint.check import numerical_grad
 from adjoint.forward import forward
-from adjoint.ir import (Apply, Assign, Const, Function, If, Loop, Pack, Return, Var, all_statements, statement_uses,
-                        walk)
+from adjoint.ir import (Apply, Assign, Const, Function, Loop, Pack, Return, Var, all_statements,
+                        statement_expressions, statement_uses, walk)
 from adjoint.optimize import (accumulate_in_place, eliminate_common_subexpressions, eliminate_dead_code, propagate_copies, simplify,
                               without_common_subexpressions)
 from adjoint.record import record
@@ -74,22 +74,8 @@ def statements(function):
 
 def calls(function, fn):
     """How many times the IR applies `fn` (nested expressions included)."""
-    return sum(1 for stmt in all_statements(function.body) for expr in _expressions(stmt)
+    return sum(1 for stmt in all_statements(function.body) for expr in statement_expressions(stmt)
                for node in walk(expr) if isinstance(node, Apply) and node.fn is fn)
-
-
-def _expressions(stmt):
-    """The expressions a statement evaluates itself (its nested regions are statements of their own)."""
-    if isinstance(stmt, Assign):
-        return [stmt.expr]
-    if isinstance(stmt, Return):
-        return [stmt.value]
-    if isinstance(stmt, If):
-        return [stmt.cond] + [value for merge in stmt.merges for value in merge.values]
-    if isinstance(stmt, Loop):
-        return list(stmt.bounds) + [value for phi in stmt.carried for value in phi.values] + \
-            ([stmt.cond] if stmt.cond is not None else [])
-    return []
 
 
 def defined(function):

@@ -198,3 +198,18 @@ def test_loops_nested_ten_deep_compile_in_both_modes(tmp_path):
     lines += ["    " * (depth + 1) + "s = math.sin(s) * 0.9 + 0.1 * x", "    return s"]
     f = _module_function(tmp_path, "deep_loops", "\n".join(lines) + "\n")
     adjoint.check_grad(f, 0.3)
+
+
+def test_a_reverse_jacobian_follows_a_function_whose_output_stops_being_a_scalar():
+    def f(x):
+        return np.sum(x * x)
+
+    def g(x):
+        return x * x
+
+    jacobian = adjoint.jacobian(f, mode="reverse")
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(jacobian(x), [2.0, 4.0])
+    np.testing.assert_array_equal(jacobian(x), [2.0, 4.0])   # (one pass now: the output was a scalar)
+    f.__code__ = g.__code__
+    np.testing.assert_array_equal(jacobian(x), [[2.0, 0.0], [0.0, 4.0]])

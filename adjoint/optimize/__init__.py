@@ -18,5 +18,5 @@ def optimize(function, scalar_params=(), float_params=()):
     return eliminate_dead_code(function)
 
 
-__all__ = ["optimize", "accumulate_in_place", "simplify", "propagate_copies", "substitute_in_return", "eliminate_dead_code",
-           "eliminate_common_subexpressions", "without_common_subexpressions"]
+__all__ = ["optimize", "accumulate_in_place", "simplify", "propagate_copies", "substitute_in_return",
+           "eliminate_dead_code", "eliminate_common_subexpressions", "without_common_subexpressions"]

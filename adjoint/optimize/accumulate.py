@@ -34,14 +34,12 @@ def _block(body, uses):
         expr = stmt.expr
         if not (isinstance(expr, Apply) and expr.fn is operator.add and not expr.kwargs):
             continue
-        total, scatter = expr.args
-        if not (_fresh(total, definitions, uses) and _scatter(scatter, definitions, uses)):
-            total, scatter = scatter, total
-            if not (_fresh(total, definitions, uses) and _scatter(scatter, definitions, uses)):
-                continue
-        scattered = definitions[scatter] if isinstance(scatter, Var) else scatter
-        body[position] = Assign(stmt.target, Apply(rt.add_at, (total,) + scattered.args), stmt.loc)
-        definitions[stmt.target] = body[position].expr
+        for total, scatter in (expr.args, expr.args[::-1]):
+            if _fresh(total, definitions, uses) and _scatter(scatter, definitions, uses):
+                scattered = definitions[scatter] if isinstance(scatter, Var) else scatter
+                body[position] = Assign(stmt.target, Apply(rt.add_at, (total,) + scattered.args), stmt.loc)
+                definitions[stmt.target] = body[position].expr
+                break
 
 
 def _fresh(var, definitions, uses):
@@ -52,5 +50,5 @@ def _fresh(var, definitions, uses):
 def _scatter(operand, definitions, uses):
     """A scatter read only here: a variable used once, or a call written in place."""
     expr = operand if isinstance(operand, Apply) else definitions.get(operand)
-    return (isinstance(operand, Apply) or uses.get(operand) == 1) and isinstance(expr, Apply) and expr.fn is rt.unindex and not expr.kwargs \
-        and len(expr.args) == 3
+    read_once = isinstance(operand, Apply) or uses.get(operand) == 1
+    return read_once and isinstance(expr, Apply) and expr.fn is rt.unindex and not expr.kwargs and len(expr.args) == 3

@@ -46,7 +46,8 @@ import numpy as np
 
 from .. import runtime as rt
 from ..ir import (Apply, Assign, Const, Global, If, Loop, Pack, Phi, Ref, Return, Unbound, Var,
-                  all_statements, map_expressions, regions, statement_defines, substitute, variables, walk)
+                  all_statements, map_expressions, regions, statement_defines, statement_expressions, substitute,
+                  variables, walk)
 from ..rules import NONDIFF, RULES, is_nondiff, rule_for
 
 # the operations adjoint's own tables define (taken when the tables are complete, before a user can
@@ -131,23 +132,9 @@ def _known(fn):
     return rule_for(fn) is not None or is_nondiff(fn) or fn is builtins.slice
 
 
-def _expressions(stmt):
-    """The expressions a statement evaluates itself (not in its nested regions)."""
-    if isinstance(stmt, Assign):
-        return [stmt.expr]
-    if isinstance(stmt, Return):
-        return [stmt.value]
-    if isinstance(stmt, If):
-        return [stmt.cond] + [value for merge in stmt.merges for value in merge.values]
-    if isinstance(stmt, Loop):
-        exprs = list(stmt.bounds) + [value for phi in stmt.carried for value in phi.values]
-        return exprs + ([stmt.cond] if stmt.cond is not None else [])
-    return []
-
-
 def _has_effect(stmt):
     return any(isinstance(node, Apply) and not _known(node.fn)
-               for expr in _expressions(stmt) for node in walk(expr))
+               for expr in statement_expressions(stmt) for node in walk(expr))
 
 
 def _sources(function):
@@ -196,7 +183,7 @@ def _escaped(function, sources):
     for stmt in all_statements(function.body):
         if not _has_effect(stmt):
             continue
-        for expr in _expressions(stmt):
+        for expr in statement_expressions(stmt):
             for node in walk(expr):
                 if isinstance(node, Apply) and not _known(node.fn):
                     changed = node.args[:1] if any(node.fn is m for m in _MUTATING) else node.operands()

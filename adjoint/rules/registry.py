@@ -16,7 +16,7 @@ import gast
 import numpy as np
 
 from .. import runtime
-from ..ir import Apply, Const, Pack, Var, walk
+from ..ir import Const, Pack, Var, walk
 from ..syntax import ExpressionConverter, Static
 
 RULES = {}        # callable -> Rule

@@ -6,8 +6,6 @@ import builtins
 import math
 import operator
 
-import numpy as np
-
 from .. import runtime
 from ..codegen import _QUALIFIED
 from ..ir import INFIX, PREFIX, Attribute, Method

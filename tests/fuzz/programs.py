@@ -529,8 +529,7 @@ class Function:
         name = self.pick(names)
         v = env[name]
         index = self.pick(("0", "1", "-1")) if v.shape == VECTOR else self.pick(("0, 1", "1, 2", "-1, 0"))
-        code, bound = self.expr(env, SCALAR, self.depth())
-        code, bound = f"np.tanh({code})", 1.0
+        code = f"np.tanh({self.expr(env, SCALAR, self.depth())[0]})"
         if self.chance() and v.cap is None:
             return [f"{name}[{index}] += {code}"], dict(env, **{name: dataclasses.replace(v, bound=v.bound + 1.0)})
         if self.chance():  # damped, so a loop carrying it keeps it within its cap

@@ -155,13 +155,11 @@ class Rewriter:
                 return args[0]
         elif fn is rt.repeat_to and not node.kwargs:
             # a scalar spread over a value, then spread on over `x`: the scalar spread over `x`
-            spread = self.shapes.definitions.get(args[0]) if isinstance(args[0], Var) else args[0]
-            if isinstance(spread, Apply) and spread.fn is rt.repeat_to and not spread.kwargs \
-                    and all(_is_none(a) or _number_is(a, False) for a in spread.args[2:]) \
-                    and scalar(spread.args[0]) == SCALAR:
+            spread = self.scalar_spread(args[0])
+            if spread is not None:
                 return Apply(rt.repeat_to, (spread.args[0], args[1]))
         elif fn is rt.as_grad:
-            like = self.shapes.definitions.get(args[1]) if isinstance(args[1], Var) else None
+            like = self.defined_as(args[1])
             if isinstance(like, Apply) and like.fn is rt.as_grad:  # `as_grad(d, as_grad(g, x))`: typed like x
                 return self.rewrite(Apply(rt.as_grad, (args[0], like.args[1])))
             if self.final and scalar(args[1]) == SCALAR and self.python_type(args[1]) is float \
@@ -182,7 +180,7 @@ class Rewriter:
     def factor_of(self, expr):
         """(c, y) if `expr` is `c * y` or `y * c` for a number c (not a boolean), else None."""
         # (through a variable too: if it is read elsewhere, it costs one product there and here as before)
-        expr = self.shapes.definitions.get(expr, expr) if isinstance(expr, Var) else expr
+        expr = self.defined_as(expr)
         if not (isinstance(expr, Apply) and expr.fn is operator.mul and not expr.kwargs):
             return None
         a, b = expr.args
@@ -206,17 +204,28 @@ class Rewriter:
         is formed once, and it can meet the next operand's shape (`implicit_broadcast`)."""
         if not isinstance(factor, Const) or self.shapes.of(factor) != SCALAR or self.is_boolean(factor):
             return None
-        definition = self.shapes.definitions.get(spread) if isinstance(spread, Var) else spread
-        if not (isinstance(definition, Apply) and definition.fn is rt.repeat_to and not definition.kwargs
-                and all(_is_none(a) or _number_is(a, False) for a in definition.args[2:])
-                and isinstance(definition.args[0], Const) and self.shapes.of(definition.args[0]) == SCALAR):
+        definition = self.scalar_spread(spread)
+        if definition is None or not isinstance(definition.args[0], Const):
             return None
         product = Const(definition.args[0].value * factor.value)
         return Apply(rt.repeat_to, (product,) + tuple(definition.args[1:]))
 
+    def scalar_spread(self, expr):
+        """The `repeat_to(s, x)` (no axis, no keepdims) that `expr` is, for a scalar s; else None."""
+        spread = self.defined_as(expr)
+        if isinstance(spread, Apply) and spread.fn is rt.repeat_to and not spread.kwargs \
+                and all(_is_none(a) or _number_is(a, False) for a in spread.args[2:]) \
+                and self.shapes.of(spread.args[0]) == SCALAR:
+            return spread
+        return None
+
+    def defined_as(self, expr):
+        """The expression a variable is defined as (one step), or `expr` itself."""
+        return self.shapes.definitions.get(expr, expr) if isinstance(expr, Var) else expr
+
     def implicit_broadcast(self, arg, args):
         """`repeat_to(s, x) * y` is `s * y` when `s` is a scalar and `y` already has the shape of `x`."""
-        spread = self.shapes.definitions.get(arg) if isinstance(arg, Var) else arg
+        spread = self.defined_as(arg)
         if not isinstance(spread, Apply) or spread.fn not in (rt.repeat_to, rt.broadcast_like):
             return arg
         value, target = spread.args[0], spread.args[1]

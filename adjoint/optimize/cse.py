@@ -141,19 +141,25 @@ def _sources(function):
     """Each variable -> the variables whose memory its value may share (a view, the operand itself,
     a phi's values). An operation whose result is always a new array (arithmetic, a ufunc,
     `unindex`) shares nothing."""
-    sources = {}
+    return _from_definitions(function, _shared)
+
+
+def _from_definitions(function, read):
+    """Each variable -> `read` of what defines it: its expression, a merge's or a phi's values, the
+    header a loop exit copies; `read` gives a list of variables for one expression."""
+    found = {}
     for stmt in all_statements(function.body):
         if isinstance(stmt, Assign) and stmt.target is not None:
-            sources[stmt.target] = _shared(stmt.expr)
+            found[stmt.target] = read(stmt.expr)
         elif isinstance(stmt, If):
             for merge in stmt.merges:
-                sources[merge.target] = [v for value in merge.values for v in _shared(value)]
+                found[merge.target] = [v for value in merge.values for v in read(value)]
         elif isinstance(stmt, Loop):
             for phi in stmt.carried:
-                sources[phi.target] = [v for value in phi.values for v in _shared(value)]
+                found[phi.target] = [v for value in phi.values for v in read(value)]
             for out, header in stmt.exits:
-                sources[out] = _shared(header)
-    return sources
+                found[out] = read(header)
+    return found
 
 
 def _shared(expr):
@@ -194,18 +200,7 @@ def _escaped(function, sources):
 def _returned(function):
     """Variables whose object may be returned: read by the `return`, through copies, merges,
     loop exits and helpers that may hand back their first argument."""
-    aliases = {}
-    for stmt in all_statements(function.body):
-        if isinstance(stmt, Assign) and stmt.target is not None:
-            aliases[stmt.target] = _aliases(stmt.expr)
-        elif isinstance(stmt, If):
-            for merge in stmt.merges:
-                aliases[merge.target] = [v for value in merge.values for v in _aliases(value)]
-        elif isinstance(stmt, Loop):
-            for phi in stmt.carried:
-                aliases[phi.target] = [v for value in phi.values for v in _aliases(value)]
-            for out, header in stmt.exits:
-                aliases[out] = _aliases(header)
+    aliases = _from_definitions(function, _aliases)
     last = function.body[-1]
     start = _aliases(last.value) if isinstance(last, Return) else []
     return _closure(start, lambda var: aliases.get(var, ()))

@@ -247,9 +247,7 @@ def _print_source(text, args):
 def run_check(args):
     import adjoint
     from .errors import GradientMismatch
-    fn = load_function(args.target)
-    params, inputs, given = build_inputs(fn, args)
-    wrt = parse_wrt(args.wrt, params, fn.__name__) or given
+    fn, params, inputs, wrt = _target_and_inputs(args)
     if not wrt:
         raise UsageError("no parameter to check: give --wrt")
     _call(fn, inputs, params)
@@ -276,9 +274,7 @@ def run_check(args):
 
 def run_compare(args):
     import adjoint
-    fn = load_function(args.target)
-    params, inputs, given = build_inputs(fn, args)
-    wrt = parse_wrt(args.wrt, params, fn.__name__) or given
+    fn, params, inputs, wrt = _target_and_inputs(args)
     _call(fn, inputs, params)
     print(adjoint.compare(fn, *inputs, wrt=tuple(wrt), budget=args.budget))
     return 0
@@ -286,9 +282,7 @@ def run_compare(args):
 
 def run_graph(args):
     import adjoint
-    fn = load_function(args.target)
-    params, inputs, given = build_inputs(fn, args)
-    wrt = parse_wrt(args.wrt, params, fn.__name__) or given
+    fn, params, inputs, wrt = _target_and_inputs(args)
     _call(fn, inputs, params)
     drawing = adjoint.graph(fn, *inputs, wrt=tuple(wrt), digits=args.digits)
     if args.output is None:
@@ -299,6 +293,14 @@ def run_graph(args):
     drawing.render(args.output)
     print(f"wrote {args.output}")
     return 0
+
+
+def _target_and_inputs(args):
+    """The function named on the command line, its parameters, inputs built from --shape / --value,
+    and the parameters to differentiate (--wrt, or those given an input)."""
+    fn = load_function(args.target)
+    params, inputs, given = build_inputs(fn, args)
+    return fn, params, inputs, parse_wrt(args.wrt, params, fn.__name__) or given
 
 
 def _call(fn, inputs, params):

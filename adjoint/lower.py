@@ -133,7 +133,8 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
         self.fn = fn
         self.parent = parent    # the lowering that inlined this one
         self.outer = outer      # for a nested function: the lowering of the function that defined it
-        self.shared = parent.shared if parent is not None else {"views": set(), "known": {}, "lists": set()}
+        self.shared = parent.shared if parent is not None else {"views": set(), "known": {}, "lists": set(),
+                                                                 "merged": {}, "loop_changes": []}
         self.foreign = ()       # values the caller passed in (an inlined callee must not change them)
         self.root_globals = root_globals  # the globals the generated code will run with
         self.info = info

@@ -120,7 +120,7 @@ class ControlFlowLowering:
             return a
         target = Var(name)
         merges.append(Phi(target, (a, b)))
-        self.shared.setdefault("merged", {})[target] = (a, b)  # (what it may be the same array as)
+        self.shared["merged"][target] = (a, b)  # (what it may be the same array as)
         self.follow_list(target, a, b)
         return target
 
@@ -248,6 +248,13 @@ class ControlFlowLowering:
                     env[name] = _substitute(held, value, header)
         return env
 
+    def loop_body(self, statements, env):
+        self.shared["loop_depth"] = self.shared.get("loop_depth", 0) + 1
+        try:
+            return self.region(statements, env)
+        finally:
+            self.shared["loop_depth"] -= 1
+
     def finish_loop(self, loop_node, headers, inits, body_env, body, region=None):
         carried, exits, outs = [], [], {}
         followers = dict(self.followers)
@@ -272,15 +279,24 @@ class ControlFlowLowering:
             carried.append(Phi(header, (inits[name], following)))
             self.follow_list(header, following)
             out = Var(name)
-            self.shared.setdefault("merged", {}).update({header: (inits[name], following), out: (header,)})
+            self.shared["merged"].update({header: (inits[name], following), out: (header,)})
             self.follow_list(out, header)
             exits.append((out, header))
             self.env[name] = outs[header] = out
         for value, header in followers.items():
             if header in outs:
+                owner = next(n for n in headers if headers[n] is header)
                 for name, held in list(self.env.items()):
                     if name not in headers:
+                        if held is value and body_env.get(name) is not body_env.get(owner):
+                            self.unsupported(loop_node, f"re-binding `{owner}` inside a loop that changes it in "
+                                             f"place while `{name}` holds the same array",
+                                             f"Copy the array first (`{owner} = {name}.copy()`).")
                         self.env[name] = _substitute(held, value, outs[header])
+        for change in self.shared["loop_changes"]:  # now that the loop's merges are complete
+            self.refuse_hidden_alias(*change)
+        if not self.shared.get("loop_depth"):
+            self.shared["loop_changes"].clear()
         return carried, exits
 
     def finish_pack(self, loop_node, name, header, init, following, carried, exits):
@@ -306,7 +322,7 @@ class ControlFlowLowering:
         loop_env = self.loop_environment(headers)
         followers = self.followers  # (a loop inside the body has followers of its own)
         test, cond = self.expression_region(stmt.test, loop_env)
-        body, body_env = self.region(stmt.body, loop_env)
+        body, body_env = self.loop_body(stmt.body, loop_env)
         self.followers = followers
         carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body, body)
         self.body.append(Loop("while", carried, body, exits, test=test, cond=cond, loc=self.info.location(stmt)))
@@ -343,7 +359,7 @@ class ControlFlowLowering:
         followers = self.followers  # (a loop inside the body has followers of its own)
         if getattr(stmt, "stop_flag", None):  # a loop that can break: it goes on while the flag is down
             test, cond = self.expression_region(_not_flag(stmt.stop_flag, stmt), loop_env)
-        body, body_env = self.region(stmt.body, loop_env)
+        body, body_env = self.loop_body(stmt.body, loop_env)
         self.followers = followers
         carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body, body)
         self.body.append(Loop("for", carried, body, exits, index=index, bounds=bounds, test=test, cond=cond,

@@ -187,22 +187,34 @@ class DataLowering:
     def check_merged_aliases(self, name, current, node):
         """Refuse an in-place change another name may see only at run time: one whose value came
         through a branch or a loop (`for ...: y = x`) and may be this very array. Aliases by plain
-        assignment (`y = x`) are followed exactly, by `rebind`."""
-        merged = self.shared.get("merged", {})
-        for other, held in self.env.items():
-            if other == name or not isinstance(held, Var) or held is current or held not in merged:
-                continue
-            seen, stack = set(), [held]
-            while stack:
-                value = stack.pop()
-                if value is current:
-                    self.unsupported(node, f"changing `{name}` in place while `{other}` may hold the same "
-                                     "array (it was assigned in a branch or a loop)",
-                                     f"Copy where it is assigned (`{other} = {name}.copy()`), or change a copy "
-                                     f"of `{name}`.")
-                if isinstance(value, Var) and value not in seen:
-                    seen.add(value)
-                    stack.extend(merged.get(value, ()))
+        assignment (`y = x`) are followed exactly, by `rebind`. Inside a loop the check is made
+        again when the loop is finished, when what its variables hold on later trips is known."""
+        others = {other: held for other, held in self.env.items()
+                  if other != name and isinstance(held, Var) and held is not current}
+        change = (name, current, node, others)
+        self.refuse_hidden_alias(*change)
+        if self.shared.get("loop_depth"):
+            self.shared["loop_changes"].append(change)
+
+    def refuse_hidden_alias(self, name, current, node, others):
+        mine = self.may_be(current)
+        for other, held in others.items():
+            if mine & self.may_be(held):
+                self.unsupported(node, f"changing `{name}` in place while `{other}` may hold the same "
+                                 "array (it was assigned in a branch or a loop)",
+                                 f"Copy where it is assigned (`{other} = {name}.copy()`), or change a copy "
+                                 f"of `{name}`.")
+
+    def may_be(self, var):
+        """The values `var` may be the very same object as: itself and, through branch and loop
+        merges, each value merged into it."""
+        merged, seen, stack = self.shared["merged"], set(), [var]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, Var) and value not in seen:
+                seen.add(value)
+                stack.extend(merged.get(value, ()))
+        return seen
 
     def assign_item(self, target, value):
         name, current, index = self.item_target(target)

@@ -101,3 +101,45 @@ def alias_made_in_a_loop(x0, x2):
         x2 = x0
     x0[1] = np.tanh(x0[2])
     return np.sum(x2)
+
+
+def names_swapped_in_a_loop(x0, n):
+    """`g = x0`, then a loop swapping `g, x0 = x0, g`: both names hold one array whatever the trip
+    count, so `g[1] += v` changes `x0` too. The check looked only for a name merged *from* the
+    changed value, not for two names merged from a common one (a wrong value)."""
+    g = x0
+    for _ in range(n):
+        g, x0 = x0, g
+    g[1] += np.tanh(x0[0])
+    return np.sum(g) + np.sum(x0)
+
+
+def alias_rebound_in_a_loop(x, n):
+    """`y = x`, then `y = y * 2` in a loop and `y[0] = v` after it: when the loop does not run, `y`
+    is `x` (a wrong value for n = 0)."""
+    y = x
+    for _ in range(n):
+        y = y * 2
+    y[0] = 5.0 * y[1]
+    return np.sum(x) + np.sum(y)
+
+
+def alias_changed_then_rebound_in_a_loop(x, n):
+    """`y = x`, then in a loop `y[0] = v; y = y * 2`: only the first trip changes `x`, which the
+    loop's one record of names sharing an array could not say (a wrong value)."""
+    y = x
+    for _ in range(n):
+        y[0] = 5.0 * y[1]
+        y = y * 2
+    return np.sum(x) + np.sum(y)
+
+
+def alias_made_on_a_later_trip(x, n):
+    """`b = a` at the end of a trip: on the next trip `a[0] = v` changes `b` too; known only once
+    the loop's body has been read to its end."""
+    a = x * 1.0
+    b = x * 2.0
+    for _ in range(n):
+        a[0] = np.tanh(b[1])
+        b = a
+    return np.sum(a) + np.sum(b)

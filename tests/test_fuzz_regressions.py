@@ -43,3 +43,11 @@ def test_derivative_leaves_the_callers_array_alone():
 def test_an_alias_made_in_a_loop_is_refused_not_miscomputed():
     with pytest.raises(adjoint.UnsupportedSyntax, match="may hold the same array"):
         adjoint.grad(programs.alias_made_in_a_loop, wrt=(0, 1))(np.ones(3), np.ones(3))
+
+
+@pytest.mark.parametrize("f", [programs.names_swapped_in_a_loop, programs.alias_rebound_in_a_loop,
+                               programs.alias_changed_then_rebound_in_a_loop, programs.alias_made_on_a_later_trip])
+def test_names_that_may_share_an_array_after_a_loop_are_refused(f):
+    with pytest.raises(adjoint.UnsupportedSyntax, match="same array") as refused:
+        adjoint.grad(f)(np.array([-0.5, 0.7, -1.3]), 2)
+    assert "fuzz_regression_functions.py\", line" in str(refused.value) and ".copy()" in str(refused.value)

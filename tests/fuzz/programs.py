@@ -745,7 +745,7 @@ class Function:
             lines.append(f"while {counter} < {limit}:")
         elif kind == "active":
             cond = self.condition(body_env, self.number(0, 2))
-            lines.append(f"while {counter} < {limit} and {cond}:")
+            lines.append(f"while {counter} < {limit} and ({cond}):")  # bounded whatever `cond` is
         else:
             lines.append("while True:")
             body_prefix.append(f"if {counter} > {limit}:")

@@ -274,7 +274,7 @@ class DataLowering:
             what = "a module global" if isinstance(current, Global) else "a constant the function reads"
             self.unsupported(node, f"changing `{name}` in place: it is {what}",
                              f"Change a copy: `{name} = {name}.copy()` first.")
-        elif isinstance(current, Var) and current in self.shared["views"]:
+        elif isinstance(current, Var) and self.may_be(current) & self.shared["views"]:
             self.unsupported(node, f"assignment into `{name}`, which may be a view of another array "
                              "(an element, a slice, a transpose or a reshape of it)",
                              f"Make it a copy first (`{name} = ....copy()`): changing a view changes the "

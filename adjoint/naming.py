@@ -25,6 +25,7 @@ class Lifetimes:
         self.loops = []            # (start, end) of every loop
         self.header_spans = {}     # header var -> (start, end) of its loop
         self.index_spans = {}      # loop index -> (start, end) of its loop
+        self.entry_spans = {}      # header var -> from the copy of its initial value to the loop's start
 
     def use(self, var, position):
         self.uses.setdefault(var, []).append(position)
@@ -56,10 +57,15 @@ class Lifetimes:
                 for merge in stmt.merges:
                     self.define(merge.target, merged)
             elif isinstance(stmt, Loop):
-                for bound in stmt.bounds:
-                    self.expr(bound, position)
                 for phi in stmt.carried:
                     self.expr(phi.values[0], position)
+                # the code copies the initial values into the headers, then evaluates `range(...)`:
+                # a bound must not share its name with a header
+                bounds_read = next(self.clock)
+                for bound in stmt.bounds:
+                    self.expr(bound, bounds_read)
+                for phi in stmt.carried:
+                    self.entry_spans[phi.target] = (position, bounds_read)
                 start = next(self.clock)
                 if stmt.index is not None:
                     self.define(stmt.index, start)
@@ -154,6 +160,9 @@ def plan(function, fixed, hint_of, namer):
         root = groups.find(header)
         if not (isinstance(following, Var) and groups.find(following) is root):
             groups.spans[root] = groups.span_list(root) + [(start, end)]
+    for header, span in lifetimes.entry_spans.items():
+        root = groups.find(header)
+        groups.spans[root] = groups.span_list(root) + [span]
     for index, span in lifetimes.index_spans.items():
         root = groups.find(index)
         groups.spans[root] = groups.span_list(root) + [span]

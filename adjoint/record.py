@@ -114,9 +114,10 @@ class Recorder:
                 again = Var(None, of=var, prefix="")
                 popped.append((var, again))
                 restored[var] = again
+        carried_back = {handed_on[var] for var in later}  # a header that stands for a trip's result
         for var, again in popped:  # what a recomputation reads is needed whole, not just its shape
-            shape_only = self.shapes.of(var) != SCALAR and _read_for_shape_only(backward, var) \
-                and _read_for_shape_only(recomputed, again)
+            shape_only = self.shapes.of(var) != SCALAR and var not in carried_back \
+                and _read_for_shape_only(backward, var) and _read_for_shape_only(recomputed, again)
             pops.append(Assign(again, Apply(POP, (self.record(forward, var, headers, shape_only),))))
         for var in later:
             header = handed_on[var]

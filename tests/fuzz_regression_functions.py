@@ -6,6 +6,7 @@ import numpy as np
 
 C33 = np.ones((3, 3))
 ROWS = np.ones((2, 3))
+C23 = np.array([[0.2, -0.5, 0.3], [0.6, 0.1, -0.4]])
 
 
 def break_of_inner_loop_in_branch(x0, x1):
@@ -143,3 +144,36 @@ def alias_made_on_a_later_trip(x, n):
         a[0] = np.tanh(b[1])
         b = a
     return np.sum(a) + np.sum(b)
+
+
+def header_kept_as_its_shape(x0, n):
+    """The inner loop's header is read backwards only for its shape, but the backward loop also
+    carries it back as the previous trip's `tanh` output: it was recorded as a shape only
+    (TypeError `Shape ** int` in the generated code)."""
+    t1 = x0[0] * 1.0
+    for i in range(n):
+        for _ in range(2):
+            t1 = np.tanh((t1 * C23).sum(axis=0))
+        if i == 0:
+            t1[0] = np.tanh(x0[1, 0])
+    return np.sum(t1)
+
+
+def view_changed_after_its_loop(x1, x0):
+    """`a`, a row of `x1` from `for a in x1`, changed after the loop: a view, so `x1` changes too.
+    Views were known inside the loop only (a wrong value; now refused)."""
+    for _, a in enumerate(x1):
+        b = a * x0
+    a[0] = np.tanh(x0)
+    return np.sum(x1) + np.sum(b)
+
+
+def counter_named_like_a_bound(x, trips):
+    """A loop that can break counts its trips in `trips`, the name of the user's bound: the count's
+    `trips = 0` came before `range(trips)` read the bound (a wrong value)."""
+    y = x * 1.0
+    for i in range(trips):
+        y = np.tanh(y)
+        if i == 1:
+            break
+    return np.sum(y)

@@ -16,7 +16,7 @@ from . import runtime as rt
 from .errors import InvalidArgument
 from .guards import all_hold, guards
 from .lower import lower
-from .optimize import optimize, without_common_subexpressions
+from .optimize import fuse_temporaries, optimize, without_common_subexpressions
 from .record import record
 from .ir import Apply, Pack, Return, Var
 
@@ -220,6 +220,7 @@ class Transform:
         optimize(function, scalar_params, float_params)
         record(function, scalar_params)
         ensure_fresh_outputs(function, scalar_params)
+        fuse_temporaries(function)
         text, bindings = codegen.generate(function, self.__name__, len(self.params), primal.reserved,
                                           primal.visible)
         return codegen.compile_function(text, self.__name__, bindings, fn.__globals__,

@@ -18,8 +18,8 @@ from adjoint.check import numerical_grad
 from adjoint.forward import forward
 from adjoint.ir import (Apply, Assign, Const, Function, Loop, Pack, Return, Var, all_statements,
                         statement_expressions, statement_uses, walk)
-from adjoint.optimize import (accumulate_in_place, eliminate_common_subexpressions, eliminate_dead_code, propagate_copies, simplify,
-                              without_common_subexpressions)
+from adjoint.optimize import (accumulate_in_place, eliminate_common_subexpressions, eliminate_dead_code, fuse_temporaries,
+                              optimize, propagate_copies, simplify, without_common_subexpressions)
 from adjoint.record import record
 from adjoint.reverse import reverse
 from adjoint.transform import ensure_fresh_outputs, lowered
@@ -568,3 +568,53 @@ def test_cse_never_merges_an_array_that_add_at_changes_in_place():
     text, bindings = codegen.generate(function, "f", 2, set(), {})
     run = codegen.compile_function(text, "f", bindings, {}, "test pass")
     assert run(np.ones(2), np.zeros(4)) == (2.0, 4.0)
+
+
+# -- folding single-use temporaries -----------------------------------------------------------------
+
+def sigmoid_neuron(w, x, b):
+    s = w * x + b
+    return 1.0 / (1.0 + math.exp(-s))
+
+
+def test_fuse_writes_temporaries_read_once_into_their_reader_and_cancels_signs():
+    primal, function = gradient_ir(sigmoid_neuron, wrt=(0, 1, 2))
+    optimize(function, function.params, function.params)
+    record(function, function.params)
+    before = [stmt.target for stmt in statements(function)]
+    fuse_temporaries(function)
+    after = [stmt.target for stmt in statements(function)]
+    assert len(after) < len(before) - 4
+    assert {v.hint for v in after if v.prefix is None} >= {"s"}  # the user's names keep their lines
+    assert calls(function, operator.neg) == 1  # `exp(-s)`; the rules' two other signs cancel
+    text = assert_gradient(sigmoid_neuron, primal, function, (0.3, -1.2, 0.4), wrt=(0, 1, 2),
+                           scalar_params=function.params)
+    assert "s = w * x + b" in text and "math.exp(-s)" in text
+
+
+def test_fuse_keeps_each_tape_pop_on_its_own_line():
+    """A pop has an effect (the next pop reads the value before): never moved into an expression."""
+    def f(x, n):
+        y = x
+        for _ in range(n):
+            y = np.sin(y * 1.5) * np.cos(y)
+        return np.sum(y * y)
+
+    x = np.array([0.3, -0.2, 0.5])
+    adjoint.check_grad(f, x, 4)
+    source = adjoint.source(adjoint.grad(f), x, 4)
+    pops = re.findall(r"^ +\w+ = (tape_\w*)\.pop\(\)$", source, re.M)
+    assert len(pops) == source.count(".pop()") == 4 and len(set(pops)) == 4
+
+
+def test_fuse_leaves_calls_with_effects_in_place():
+    g, x, total, scattered, out = Var(""), Var("x"), Var(""), Var(""), Var("")
+    index = Const(slice(None, 2))
+    body = [Assign(total, Apply(rt.unindex, (g, x, index))),
+            Assign(scattered, Apply(rt.add_at, (total, g, x, index))),
+            Assign(out, Apply(np.sum, (scattered,))),
+            Return(out)]
+    function = fuse_temporaries(Function("f", [g, x], body, None))
+    (changed,), (result,) = function.body[:-1], function.body[-1:]
+    assert changed.target is scattered and changed.expr.fn is rt.add_at  # a line of its own
+    assert result.value.fn is np.sum and result.value.args[0] is scattered

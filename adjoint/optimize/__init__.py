@@ -3,6 +3,7 @@ from .accumulate import accumulate_in_place
 from .copyprop import propagate_copies, substitute_in_return
 from .cse import eliminate_common_subexpressions, without_common_subexpressions
 from .dce import eliminate_dead_code
+from .fuse import fuse_temporaries
 from .simplify import simplify
 
 
@@ -19,4 +20,4 @@ def optimize(function, scalar_params=(), float_params=()):
 
 
 __all__ = ["optimize", "accumulate_in_place", "simplify", "propagate_copies", "substitute_in_return",
-           "eliminate_dead_code", "eliminate_common_subexpressions", "without_common_subexpressions"]
+           "eliminate_dead_code", "fuse_temporaries", "eliminate_common_subexpressions", "without_common_subexpressions"]

@@ -133,7 +133,7 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
         self.fn = fn
         self.parent = parent    # the lowering that inlined this one
         self.outer = outer      # for a nested function: the lowering of the function that defined it
-        self.shared = parent.shared if parent is not None else {"views": set(), "known": {}, "lists": set(),
+        self.shared = parent.shared if parent is not None else {"views": {}, "known": {}, "lists": set(),
                                                                  "merged": {}, "loop_changes": []}
         self.foreign = ()       # values the caller passed in (an inlined callee must not change them)
         self.root_globals = root_globals  # the globals the generated code will run with
@@ -253,7 +253,7 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
         var = Var("")
         self.body.append(Assign(var, Apply(fn, args, kwargs), self.info.location(node)))
         if view_producing(fn, args):
-            self.shared["views"].add(var)
+            self.shared["views"][var] = args[0]  # (the array it looks into)
         if fn is rt.new_list or fn is rt.list_append:
             self.shared["lists"].add(var)
         return var

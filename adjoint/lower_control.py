@@ -35,9 +35,11 @@ def changed_names(statements):
 
 
 def _stores(statements):
-    stack, stored, changed = list(statements), [], []
+    stack, stored, changed, aliases = list(statements), [], [], []
     while stack:
         node = stack.pop(0)
+        if isinstance(node, gast.Assign):
+            aliases += _aliases(node)
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and node.id not in stored:
             stored.append(node.id)
         owner = None
@@ -52,7 +54,28 @@ def _stores(statements):
             changed.append(owner.id)
         if not isinstance(node, (gast.FunctionDef, gast.Lambda, gast.ClassDef)):
             stack[0:0] = list(gast.iter_child_nodes(node))
+    # `y = x` then `y[i] = v`: x changes too, so a loop doing this carries x as well
+    grown = True
+    while grown:
+        grown = False
+        for alias, source in aliases:
+            if alias in changed and source not in changed:
+                changed.append(source)
+                grown = True
     return stored, changed
+
+
+def _aliases(assign):
+    """(target, source) name pairs of `y = x` and `y, z = x, w`."""
+    pairs = []
+    for target in assign.targets:
+        if isinstance(target, gast.Name) and isinstance(assign.value, gast.Name):
+            pairs.append((target.id, assign.value.id))
+        elif isinstance(target, gast.Tuple) and isinstance(assign.value, gast.Tuple) \
+                and len(target.elts) == len(assign.value.elts):
+            pairs += [(t.id, v.id) for t, v in zip(target.elts, assign.value.elts)
+                      if isinstance(t, gast.Name) and isinstance(v, gast.Name)]
+    return pairs
 
 
 _MUTATORS = {"append", "extend", "pop", "insert", "remove", "clear", "sort", "reverse", "update"}
@@ -235,6 +258,7 @@ class ControlFlowLowering:
                 headers[name], inits[name] = self.followers[value], value
                 continue
             headers[name], inits[name] = Var(name), value
+            self.shared["merged"][headers[name]] = (value,)  # until the loop's end says what follows
             self.follow_list(headers[name], value)
             if name in changed and isinstance(value, Var):
                 self.followers[value] = headers[name]
@@ -254,6 +278,20 @@ class ControlFlowLowering:
             return self.region(statements, env)
         finally:
             self.shared["loop_depth"] -= 1
+
+    def check_outer_values_kept(self, loop_node, headers, loop_env, body_env):
+        """A name the loop does not assign must hold the same value after a trip: if it does not,
+        the loop changed its array in place through another name in a way the loop's syntax
+        does not show (`y = f(x)` returning `x`, say), and the loop does not carry it."""
+        owners = {id(header): name for name, header in headers.items()}  # (names sharing a header see its changes)
+        for name, held in loop_env.items():
+            if name in headers or name not in body_env or body_env[name] is held:
+                continue
+            owner = owners.get(id(held))
+            if owner is None or body_env[name] is not body_env.get(owner):
+                self.unsupported(loop_node, f"changing, inside this loop, the array `{name}` holds through "
+                                 "another name", f"Change `{name}` itself (`{name}[i] = ...`), or copy it first "
+                                 f"(`... = {name}.copy()`).")
 
     def finish_loop(self, loop_node, headers, inits, body_env, body, region=None):
         carried, exits, outs = [], [], {}
@@ -324,6 +362,7 @@ class ControlFlowLowering:
         test, cond = self.expression_region(stmt.test, loop_env)
         body, body_env = self.loop_body(stmt.body, loop_env)
         self.followers = followers
+        self.check_outer_values_kept(stmt, headers, loop_env, body_env)
         carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body, body)
         self.body.append(Loop("while", carried, body, exits, test=test, cond=cond, loc=self.info.location(stmt)))
 
@@ -361,6 +400,7 @@ class ControlFlowLowering:
             test, cond = self.expression_region(_not_flag(stmt.stop_flag, stmt), loop_env)
         body, body_env = self.loop_body(stmt.body, loop_env)
         self.followers = followers
+        self.check_outer_values_kept(stmt, headers, loop_env, body_env)
         carried, exits = self.finish_loop(stmt, headers, inits, body_env, test + body, body)
         self.body.append(Loop("for", carried, body, exits, index=index, bounds=bounds, test=test, cond=cond,
                               reverse=backwards, loc=self.info.location(stmt)))

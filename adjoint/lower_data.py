@@ -156,7 +156,7 @@ class DataLowering:
         if name not in self.env:
             self.unsupported(node, f"changing `{name}`, a variable of the enclosing function",
                              "Return the new value from the inner function instead.")
-        if any(leaf is value or _contains(leaf, value) for leaf in self.foreign):
+        if any(leaf is held or _contains(leaf, held) for leaf in self.foreign for held in [value, *self.may_be(value)]):
             self.unsupported(node, f"changing `{name}` in place, which the caller passed to "
                              f"`{self.info.function_name}`",
                              f"Change a copy (`{name} = {name}.copy()`) and return it; the caller then "
@@ -191,12 +191,22 @@ class DataLowering:
         again when the loop is finished, when what its variables hold on later trips is known."""
         others = {other: held for other, held in self.env.items()
                   if other != name and isinstance(held, Var) and held is not current}
-        change = (name, current, node, others)
-        self.refuse_hidden_alias(*change)
+        mine = self.may_be(current)
+        for other, held in list(others.items()):
+            if any(mine & self.may_be(base) for base in self.looked_into(held)):
+                # a view or not, by the shape: asked when the code runs (`refuse_changed_view`)
+                what, advice = self.view_refusal(name, other)
+                error = located(UnsupportedSyntax, f"adjoint does not support {what}", self.info.location(node), advice)
+                self.body.append(Assign(None, Apply(rt.refuse_changed_view, (held, current, Const(error))),
+                                        self.info.location(node)))
+                del others[other]
+        self.refuse_hidden_alias(name, current, node, others)
         if self.shared.get("loop_depth"):
-            self.shared["loop_changes"].append(change)
+            self.shared["loop_changes"].append((name, current, node, others))
 
     def refuse_hidden_alias(self, name, current, node, others):
+        """Refuse the change if another name may hold the same array, or a view of it, at run time
+        (with what the merges made so far say)."""
         mine = self.may_be(current)
         for other, held in others.items():
             if mine & self.may_be(held):
@@ -204,6 +214,25 @@ class DataLowering:
                                  "array (it was assigned in a branch or a loop)",
                                  f"Copy where it is assigned (`{other} = {name}.copy()`), or change a copy "
                                  f"of `{name}`.")
+            if any(mine & self.may_be(base) for base in self.looked_into(held)):
+                self.unsupported(node, *self.view_refusal(name, other))
+
+    @staticmethod
+    def view_refusal(name, other):
+        return (f"changing `{name}` in place while `{other}` is a view of it (a row, a slice or a transpose), "
+                "which would change too",
+                f"Make `{other}` a copy where it is assigned (`{other} = ....copy()`).")
+
+    def looked_into(self, var):
+        """The arrays `var` may be a view of (through views of views)."""
+        views, found, stack = self.shared["views"], [], [var]
+        while stack:
+            for value in self.may_be(stack.pop()):
+                base = views.get(value)
+                if isinstance(base, Var) and base not in found:
+                    found.append(base)
+                    stack.append(base)
+        return found
 
     def may_be(self, var):
         """The values `var` may be the very same object as: itself and, through branch and loop
@@ -274,7 +303,7 @@ class DataLowering:
             what = "a module global" if isinstance(current, Global) else "a constant the function reads"
             self.unsupported(node, f"changing `{name}` in place: it is {what}",
                              f"Change a copy: `{name} = {name}.copy()` first.")
-        elif isinstance(current, Var) and self.may_be(current) & self.shared["views"]:
+        elif isinstance(current, Var) and self.may_be(current) & self.shared["views"].keys():
             self.unsupported(node, f"assignment into `{name}`, which may be a view of another array "
                              "(an element, a slice, a transpose or a reshape of it)",
                              f"Make it a copy first (`{name} = ....copy()`): changing a view changes the "

@@ -245,6 +245,14 @@ def expect_scalar(value, where):
             "Reduce it to a scalar (e.g. np.sum), or use adjoint.vjp or adjoint.jacobian for non-scalar outputs.")
 
 
+def refuse_changed_view(view, array, error):
+    """Refuse an in-place change of `array` while `view` looks into it: Python's view would change
+    too, which the derivative (whose updates are copies) cannot follow. Whether a value is a view
+    depends on its shape (`x[0]` is one of a matrix, not of a vector), so it is asked at run time."""
+    if isinstance(view, np.ndarray) and isinstance(array, np.ndarray) and np.may_share_memory(view, array):
+        raise error.with_traceback(None)
+
+
 class Shape:
     """What a loop records of an array whose shape and dtype are all the backward sweep reads."""
 

@@ -177,3 +177,43 @@ def counter_named_like_a_bound(x, trips):
         if i == 1:
             break
     return np.sum(y)
+
+
+def alias_made_inside_the_loop_that_changes_it(x0, x1):
+    """`x0_1 = x1` inside a `while` loop, then `x0_1[1] += v`: x1 changes too, every trip. The loop
+    did not carry x1 (its syntax never changes x1), so the change was lost after the loop."""
+    n = 0
+    while n < 3:
+        n += 1
+        x0_1 = x1
+        x0_1[1] += np.tanh(x0 * x0_1[0])
+    return np.sum(x1) + x0
+
+
+def view_read_after_its_array_changed(x):
+    """`v = x[0]` is a row of a matrix (a view): `x[0, 1] = ...` changes it too (a wrong value; now
+    refused when it runs, since `x[0]` of a vector is a number and stays right)."""
+    x = x * 1.0
+    v = x[0]
+    x[0, 1] = 5.0 * x[1, 1]
+    return np.sum(v * v)
+
+
+def element_read_before_it_changes(x):
+    """The same code on a vector: `old` is a number, `x[0] = 2 * old` leaves it alone."""
+    x = x * 1.0
+    old = x[0]
+    x[0] = 2.0 * old
+    return np.sum(x * x) + old
+
+
+def helper_changing_its_argument_in_a_loop(s0):
+    """A helper changing its argument inside a loop changed the loop's copy, not the caller's array
+    (refused: it already was outside loops)."""
+    for _ in range(2):
+        s0[0] = 0.5 * s0[0] + 0.5 * np.tanh(np.sum(s0))
+    return np.sum(s0)
+
+
+def calls_a_helper_changing_its_argument(x):
+    return helper_changing_its_argument_in_a_loop(x[-1, :]) + np.sum(x)

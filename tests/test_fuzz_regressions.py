@@ -23,6 +23,8 @@ CASES = [
     (programs.loop_variable_named_like_a_temporary, (RNG.uniform(-1, 1, (2, 3)),)),
     (programs.header_kept_as_its_shape, (RNG.uniform(-1, 1, (2, 3)), 3)),
     (programs.counter_named_like_a_bound, (RNG.uniform(-1, 1, 3), 3)),
+    (programs.alias_made_inside_the_loop_that_changes_it, (0.3, RNG.uniform(-1, 1, 3))),
+    (programs.element_read_before_it_changes, (RNG.uniform(-1, 1, 3),)),
 ]
 
 
@@ -45,6 +47,20 @@ def test_derivative_leaves_the_callers_array_alone():
 def test_an_alias_made_in_a_loop_is_refused_not_miscomputed():
     with pytest.raises(adjoint.UnsupportedSyntax, match="may hold the same array"):
         adjoint.grad(programs.alias_made_in_a_loop, wrt=(0, 1))(np.ones(3), np.ones(3))
+
+
+def test_a_view_whose_array_changes_is_refused_when_it_runs():
+    derivative = adjoint.grad(programs.view_read_after_its_array_changed)
+    with pytest.raises(adjoint.UnsupportedSyntax, match="`v` is a view of it") as refused:
+        derivative(np.ones((2, 3)))
+    assert "fuzz_regression_functions.py\", line" in str(refused.value)
+    with pytest.raises(adjoint.UnsupportedSyntax, match="`v` is a view of it"):
+        adjoint.grad(programs.view_read_after_its_array_changed, mode="forward")(np.ones((2, 3)))
+
+
+def test_a_helper_changing_its_argument_inside_a_loop_is_refused():
+    with pytest.raises(adjoint.UnsupportedSyntax, match="which the caller passed to"):
+        adjoint.grad(programs.calls_a_helper_changing_its_argument)(np.ones((2, 3)))
 
 
 def test_a_view_changed_after_its_loop_is_refused():

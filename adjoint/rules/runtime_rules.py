@@ -42,7 +42,7 @@ structural(rt.cast_like, "v, ref: const",
 structural(rt.as_grad, "v, x: const",
            vjp=dict(v="unbroadcast(g, v)"), jvp=dict(v="as_grad(dv, x)"), out="like:x")
 unary(rt.log_or_zero, "1 / x")
-nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only)
+nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only, rt.refuse_changed_view)
 
 # -- helpers of the numpy surface (runtime.py, last section) ---------------------------
 # Most are linear in `v`: the vjp of one is the function it is the gradient of.

@@ -3,7 +3,6 @@ specialisation per combination of argument types (Python scalar or array), built
 on first call and cached.
 """
 import contextlib
-import functools
 import inspect
 import sys
 import threading
@@ -11,8 +10,9 @@ import weakref
 
 import numpy as np
 
-from . import codegen, frontend
+from . import codegen
 from . import runtime as rt
+from .dispatch import make_dispatcher
 from .errors import InvalidArgument
 from .guards import all_hold, guards
 from .lower import lower
@@ -184,14 +184,14 @@ class Transform:
                     transform.code = _code(getattr(transform.fn, "__func__", transform.fn))
                     transform.params, transform.defaults = _parameter_names(transform.fn), _defaults(transform.fn)
                     transform = transform.inner
-                self._dispatcher = make_dispatcher(self)
+                self._dispatcher = make_dispatcher(self, _lock)
             return self._dispatcher
 
     @property
     def dispatcher(self):
         """The function users call: a plain function, so a call costs a few attribute loads."""
         if self._dispatcher is None:
-            self._dispatcher = make_dispatcher(self)
+            self._dispatcher = make_dispatcher(self, _lock)
         return self._dispatcher
 
     def __adjoint_inline__(self):
@@ -228,78 +228,6 @@ class Transform:
 
     def derive(self, primal, fn):
         raise NotImplementedError
-
-
-def make_dispatcher(transform):
-    """A function with the transform's parameters that picks the specialisation for the argument
-    types and calls it: Python binds the arguments, the key is a tuple of `__class__` loads."""
-    params = list(transform.params) + list(transform.extra_params())
-    taken = set(params)
-
-    def fresh(name):
-        while name in taken:
-            name += "_"
-        taken.add(name)
-        return name
-
-    cache, specialize, bind, key, compiled, stale = map(fresh, ("cache", "specialize", "bind", "key", "compiled",
-                                                              "stale"))
-    checks = transform.guards()
-    holders = [fresh(f"holder{i}") for i in range(len(checks))]
-    values = [fresh(f"value{i}") for i in range(len(checks))]
-    guard = " and ".join(check.test.format(holder=h, value=v) for check, h, v in zip(checks, holders, values))
-    if transform.defaults and transform.extra_params():  # defaults in the middle: bind by hand
-        args, kwargs = fresh("args"), fresh("kwargs")
-        signature = f"*{args}, **{kwargs}"
-        prologue = f"        {args} = {bind}({args}, {kwargs})\n"
-        key_expr, call = f"tuple(map(type, {args}))", f"{compiled}(*{args})"
-    else:
-        signature, prologue = ", ".join(params), ""
-        key_expr = "(" + "".join(f"{p}.__class__, " for p in params) + ")"
-        call = f"{compiled}({', '.join(params)})"
-    arguments = f"*{args}, **{kwargs}" if prologue else signature
-    check = (f"        if not ({guard}):  # the function, a callee or a captured value changed: recompile\n"
-             f"            return {stale}({arguments})\n") if checks else ""
-    source = (f"def factory({', '.join([cache, specialize, bind, stale] + holders + values)}):\n"
-              f"    def {transform.__name__}({signature}):\n{check}{prologue}"
-              f"        {key} = {key_expr}\n"
-              f"        {compiled} = {cache}.get({key})\n"
-              f"        if {compiled} is None:\n"
-              f"            {compiled} = {specialize}({key})\n"
-              f"        return {call}\n"
-              f"    return {transform.__name__}\n")
-    source = source.replace(f"def {transform.__name__}(", f"def {codegen.identifier(transform.__name__)}(")
-    source = source.replace(f"return {transform.__name__}\n", f"return {codegen.identifier(transform.__name__)}\n")
-    filename = f"<adjoint dispatch of {transform.__name__}>"
-    frontend.register_source(filename, source)
-    namespace = {}
-    exec(compile(source, filename, "exec"), namespace)
-    generation = transform.generation
-    cache = transform.compiled
-    dispatcher = namespace["factory"](cache, lambda key: transform.specialize(key, cache), transform.bind,
-                                      functools.partial(_call_refreshed, transform, generation,
-                                                        tuple(transform.defaults)),
-                                      *[c.holder for c in checks], *[c.value for c in checks])
-    if transform.defaults and not transform.extra_params():
-        dispatcher.__defaults__ = tuple(transform.defaults)
-    dispatcher.__qualname__ = transform.__qualname__
-    dispatcher.__doc__ = transform.__doc__
-    dispatcher.__adjoint_transform__ = transform
-    dispatcher.__adjoint_inline__ = transform.__adjoint_inline__
-    return dispatcher
-
-
-def _call_refreshed(transform, generation, old_defaults, *args, **kwargs):
-    """Call the dispatcher that replaces a stale one with the arguments the stale one was given;
-    those that are its old default values (filled in by Python) become the new defaults."""
-    dispatcher = transform.refresh(generation)
-    if old_defaults and not kwargs and len(args) == len(transform.params):
-        start = len(args) - len(old_defaults)
-        new_defaults = dispatcher.__defaults__ or ()
-        if len(new_defaults) == len(old_defaults):
-            args = args[:start] + tuple(new if given is old else given for given, old, new
-                                        in zip(args[start:], old_defaults, new_defaults))
-    return dispatcher(*args, **kwargs)
 
 
 def ensure_fresh_outputs(function, scalar_params):

@@ -11,7 +11,6 @@ nothing is computed more often, less often or on another path; and only expressi
 effects (a tape's `pop` keeps its place, and its order). Runs last, on the recorded function.
 """
 import builtins
-import math
 import operator
 
 import numpy as np
@@ -33,6 +32,7 @@ def fuse_temporaries(function):
 
 def _block(body, uses):
     pending = {}  # temporary -> its expression, until its one read further down this block
+    results = {}  # a derivative read only where it is returned as it is: Python floats (see below)
     folded = set()
     out = []
     for stmt in body:
@@ -42,19 +42,21 @@ def _block(body, uses):
             stmt = stmt.replace(test=_block(stmt.test, uses), body=_block(stmt.body, uses))
         if pending:
             stmt = _substituted(stmt, pending, folded)
+        if isinstance(stmt, Return) and results:
+            stmt = Return(_returned(stmt.value, results, folded), stmt.loc)
         if isinstance(stmt, Assign):
             stmt = Assign(stmt.target, _peephole(stmt.expr), stmt.loc)
         elif isinstance(stmt, Return):
             stmt = Return(_peephole(stmt.value), stmt.loc)
         if isinstance(stmt, Assign) and _foldable(stmt.target, stmt.expr, uses):
-            pending[stmt.target] = stmt.expr
+            (pending if _temporary(stmt.target) else results)[stmt.target] = stmt.expr
         out.append(stmt)
     # a temporary still pending is read elsewhere (inside a loop, by a merge): it keeps its line
     return [stmt for stmt in out if not (isinstance(stmt, Assign) and stmt.target in folded)]
 
 
 def _foldable(target, expr, uses):
-    return (isinstance(target, Var) and uses.get(target) == 1 and _temporary(target)
+    return (isinstance(target, Var) and uses.get(target) == 1 and (_temporary(target) or target.prefix)
             and isinstance(expr, Apply) and all(_pure(node.fn) for node in walk(expr) if isinstance(node, Apply)))
 
 
@@ -77,6 +79,20 @@ def _substituted(stmt, pending, folded):
     if isinstance(stmt, If):  # its condition is evaluated once, here; its merges are read later
         return stmt.replace(cond=replace(stmt.cond))
     return stmt
+
+
+def _returned(value, results, folded):
+    """The returned tuple with the derivatives it holds bare written in: only Python floats are
+    returned without `as_grad`, and for them `return grad_s * x0, grad_s * w0` saves a store and a
+    load per gradient (a tenth of a small gradient's time). Arrays keep their `grad_x` line."""
+    def bare(item):
+        if isinstance(item, Var) and item in results:
+            folded.add(item)
+            return results.pop(item)
+        return item
+    if isinstance(value, Pack) and value.kind == "tuple":
+        return Pack("tuple", [bare(item) for item in value.items])
+    return bare(value)
 
 
 def _peephole(expr):

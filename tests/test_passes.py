@@ -313,6 +313,36 @@ def test_a_total_read_twice_is_not_added_into():
     assert calls(accumulate_in_place(Function("f", [x, g], body, None)), rt.add_at) == 1
 
 
+def test_a_product_read_by_nothing_later_is_added_into():
+    """`total = unbroadcast(g * mask, x)` is a new array once the other reader of `g * mask` has run."""
+    x, g, mask, index = Var("x"), Var("g"), Var("mask"), Const((np.arange(2), np.array([1, 0])))
+    product, total, other, summed = Var("product"), Var("total"), Var("other"), Var("summed")
+    body = [Assign(product, Apply(operator.mul, (g, mask))),
+            Assign(total, Apply(rt.unbroadcast, (product, x))),
+            Assign(other, Apply(np.sum, (product,))),
+            Assign(summed, Apply(operator.add, (total, Apply(rt.unindex, (other, x, index))))),
+            Return(summed)]
+    function = accumulate_in_place(Function("f", [x, g, mask], list(body), None))
+    assert calls(function, rt.add_at) == 1
+    body[3], body[2] = body[2], Assign(summed, Apply(operator.add, (total, Apply(rt.unindex, (g, x, index)))))
+    body[3] = Assign(other, Apply(np.sum, (product,)))  # `product` read after the addition
+    body[-1] = Return(Pack("tuple", [summed, other]))
+    assert calls(accumulate_in_place(Function("f", [x, g, mask], list(body), None)), rt.add_at) == 0
+
+
+@pytest.mark.parametrize("index, g, once", [
+    ((np.arange(4), np.array([2, 0, 2, 1])), np.arange(1.0, 5.0), True),   # x[np.arange(n), labels]
+    (np.array([0, 2, 3]), np.ones((3, 3)), True),
+    (np.array([0, 2, 2]), np.ones((3, 3)), False),
+    ((np.array([1, 1]), np.array([0, 0])), np.array([1.0, 2.0]), False)])
+def test_a_fancy_scatter_adds_with_plus_equals_only_where_no_element_is_named_twice(index, g, once):
+    assert rt._hits_each_element_once(index) is once
+    expected = np.zeros((4, 3))
+    np.add.at(expected, index, g)
+    np.testing.assert_array_equal(rt.unindex(g, np.zeros((4, 3)), index), expected)
+    np.testing.assert_array_equal(rt.add_at(np.ones((4, 3)), g, np.zeros((4, 3)), index), expected + 1.0)
+
+
 def test_hvp_does_not_compute_the_gradient_itself():
     source = adjoint.source(adjoint.hvp(neighbours), np.ones(5), np.ones(5))
     # forward over reverse gives the gradient and its tangent; hvp returns the tangent only
@@ -618,3 +648,17 @@ def test_fuse_leaves_calls_with_effects_in_place():
     (changed,), (result,) = function.body[:-1], function.body[-1:]
     assert changed.target is scattered and changed.expr.fn is rt.add_at  # a line of its own
     assert result.value.fn is np.sum and result.value.args[0] is scattered
+
+
+def mean_hinge(W, X):
+    margins = np.maximum(0.0, X @ W + 1.0)
+    return (np.sum(margins) - X.shape[0]) / X.shape[0]
+
+
+def test_an_output_known_to_be_scalar_is_not_computed_just_to_check_it():
+    """`x.shape[0]` is a number, so the output is: the check that grad's output is scalar, and the
+    value it would read (the margins' sum), are dropped."""
+    W, X = np.full((3, 2), 0.1), np.arange(12.0).reshape(4, 3) / 10
+    source = adjoint.source(adjoint.grad(mean_hinge), W, X)
+    assert "expect_scalar" not in source and "np.sum" not in source
+    adjoint.check_grad(mean_hinge, W, X)

@@ -2,8 +2,8 @@
 
 A value read at several indices gets one gradient per read, each `unindex(g, x, index)`: `g`
 scattered into a fresh array of zeros shaped like `x`. Adding them up allocates a third array per
-sum. When the running total is itself a fresh scatter (or sum of scatters) that nothing else reads,
-the next scatter is added into it in place (`add_at`), as a hand-written gradient would do with
+sum. When the running total is a new array that nothing else reads (a scatter, a sum of scatters, a
+product), the next scatter is added into it in place (`add_at`), as a hand-written gradient would do with
 `grad[1:] += ...; grad[:-1] += ...`.
 """
 import operator
@@ -12,6 +12,8 @@ from .. import runtime as rt
 from ..ir import Apply, Assign, Var, all_statements, regions, statement_uses
 
 _FRESH = (rt.unindex, rt.add_at)  # helpers whose result is a new array no one else holds
+# operations that make a new array of arrays (a Python number of numbers: add_at then just adds)
+_NEW_ARRAY = (operator.mul, operator.add, operator.sub, operator.truediv, operator.neg) + _FRESH
 
 
 def accumulate_in_place(function):
@@ -25,26 +27,36 @@ def accumulate_in_place(function):
 
 def _block(body, uses):
     definitions = {}
+    read = {}  # how often each variable was read by the statements so far
     for position, stmt in enumerate(body):
         for region in regions(stmt):
             _block(region, uses)
-        if not isinstance(stmt, Assign) or stmt.target is None:
-            continue
-        definitions[stmt.target] = stmt.expr
-        expr = stmt.expr
-        if not (isinstance(expr, Apply) and expr.fn is operator.add and not expr.kwargs):
-            continue
-        for total, scatter in (expr.args, expr.args[::-1]):
-            if _fresh(total, definitions, uses) and _scatter(scatter, definitions, uses):
-                scattered = definitions[scatter] if isinstance(scatter, Var) else scatter
-                body[position] = Assign(stmt.target, Apply(rt.add_at, (total,) + scattered.args), stmt.loc)
-                definitions[stmt.target] = body[position].expr
-                break
+        if isinstance(stmt, Assign) and stmt.target is not None:
+            definitions[stmt.target] = stmt.expr
+            expr = stmt.expr
+            if isinstance(expr, Apply) and expr.fn is operator.add and not expr.kwargs:
+                for total, scatter in (expr.args, expr.args[::-1]):
+                    if uses.get(total) == 1 and _fresh(total, definitions, uses, read) \
+                            and _scatter(scatter, definitions, uses):
+                        scattered = definitions[scatter] if isinstance(scatter, Var) else scatter
+                        body[position] = Assign(stmt.target, Apply(rt.add_at, (total,) + scattered.args), stmt.loc)
+                        definitions[stmt.target] = body[position].expr
+                        break
+        for var in [v for s in all_statements([stmt]) for v in statement_uses(s)]:
+            read[var] = read.get(var, 0) + 1
 
 
-def _fresh(var, definitions, uses):
+def _fresh(var, definitions, uses, read):
+    """Is `var` a new array (or number) that nothing reads after this? `unbroadcast` hands back its
+    argument or a new sum of it, so it is fresh when its argument is, and read by nothing later."""
     expr = definitions.get(var)
-    return uses.get(var) == 1 and isinstance(expr, Apply) and expr.fn in _FRESH and not expr.kwargs
+    if not isinstance(expr, Apply) or expr.kwargs:
+        return False
+    if expr.fn is rt.unbroadcast:
+        inner = expr.args[0]
+        return isinstance(inner, Var) and read.get(inner) == uses.get(inner) \
+            and _fresh(inner, definitions, uses, read)
+    return expr.fn in _NEW_ARRAY
 
 
 def _scatter(operand, definitions, uses):

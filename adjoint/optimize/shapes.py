@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from ..ir import Apply, Assign, Const, Global, If, Loop, Pack, Unbound, Var
+from ..ir import Apply, Assign, Attribute, Const, Global, If, Loop, Pack, Unbound, Var
 from ..rules import rule_for
 
 SCALAR = "scalar"
@@ -124,7 +124,13 @@ class ShapeClasses:
                 return None if given_shape or not expr.args else self.of(expr.args[0])
         except TypeError:
             return None
+        if isinstance(fn, Attribute) and fn.name in ("ndim", "size"):
+            return SCALAR
         if fn is operator.getitem:
+            base = self.definitions.get(expr.args[0], expr.args[0])
+            if isinstance(base, Apply) and isinstance(base.fn, Attribute) and base.fn.name == "shape" \
+                    and isinstance(expr.args[1], Const) and type(expr.args[1].value) is int:
+                return SCALAR  # `x.shape[0]`
             return self.trimmed(expr.args[0], expr.args[1])
         rule = rule_for(fn)
         if rule is None:

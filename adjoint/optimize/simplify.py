@@ -114,9 +114,14 @@ class Rewriter:
             scaled = self.scaled_spread(a, b) or self.scaled_spread(b, a)
             if scaled is not None:
                 return scaled
-            folded = self.constant_factors(a, b) or self.constant_factors(b, a)
+            folded = self.constant_factors(a, b) or self.constant_factors(b, a) or self.factors_of_both(a, b)
             if folded is not None:
                 return folded
+            for signed, other in ((a, b), (b, a)):  # `-y * c` is `y * -c`: one pass, not two
+                signed = self.defined_as(signed)
+                if _plain_number(other) and isinstance(signed, Apply) and signed.fn is operator.neg \
+                        and not self.is_boolean(signed.args[0]):
+                    return Apply(operator.mul, (signed.args[0], Const(-other.value)))
             if _number(a, -1) and not self.is_boolean(b):
                 return self.rewrite(Apply(operator.neg, (b,)))
             if _number(b, -1) and not self.is_boolean(a):
@@ -198,6 +203,14 @@ class Rewriter:
         if factor is None:
             return None
         return Apply(operator.mul, (Const(constant.value * factor[0].value), factor[1]))
+
+    def factors_of_both(self, a, b):
+        """`(c1 * y1) * (c2 * y2)` is `(c1 * c2 * y1) * y2`: the constants meet, one pass fewer."""
+        first, second = self.factor_of(a), self.factor_of(b)
+        if first is None or second is None:
+            return None
+        return Apply(operator.mul, (Apply(operator.mul, (Const(first[0].value * second[0].value), first[1])),
+                                    second[1]))
 
     def scaled_spread(self, spread, factor):
         """`repeat_to(s, x) * c` is `repeat_to(s * c, x)` for scalars s and c: the scalar product

@@ -226,17 +226,17 @@ def _float_dtype(x):
     return x.dtype if np.issubdtype(x.dtype, np.inexact) else np.dtype(float)
 
 
-def _reverse_rows(vjp, args, positions):
+def _reverse_rows(vjp, gradient, args, positions):
     """The Jacobians wrt the arguments at `positions`, one reverse pass per output element
-    (each pass gives the row of every argument at once)."""
+    (each pass gives the row of every argument at once); `gradient` is the `Grad` transform used
+    instead for outputs known to be scalars."""
     rows = None
     # arguments like these gave a scalar before: one pass with cotangent 1, if it still does
     key = tuple((type(a), np.shape(a)) for a in args)
-    if key in vjp.scalar_outputs:
-        value, grads = vjp(*args, 1.0)
-        if np.shape(value) == ():
-            rows = {(): [np.asarray(g) for g in grads]}
-        else:
+    if key in vjp.scalar_outputs:  # the gradient, which needs neither the value nor a cotangent
+        try:
+            return list(gradient(*args))  # each shaped and typed like its argument, as below
+        except NonScalarOutput:
             vjp.scalar_outputs.discard(key)
     if rows is None:
         value = vjp.fn(*args)
@@ -275,6 +275,15 @@ class Jacobian:
         params = _params_of(fn)
         self.params = params
         self.wrt, self.single = normalize_wrt(wrt, params, getattr(fn, "__qualname__", repr(fn)))
+        self.transforms = {}
+
+    def transform(self, cls, **options):
+        """`get_transform`, remembered: a Jacobian asks for the same ones on every call."""
+        key = (cls, tuple(sorted(options.items())))
+        found = self.transforms.get(key)
+        if found is None:
+            found = self.transforms[key] = get_transform(cls, self.fn, **options)
+        return found
 
     def choose_mode(self, args):
         if self.mode != "auto":
@@ -289,9 +298,10 @@ class Jacobian:
                               args, kwargs)
         mode = self.choose_mode(args)
         if mode == "forward":
-            out = [_forward_columns(get_transform(Column, self.fn, wrt=i), args, i) for i in self.wrt]
+            out = [_forward_columns(self.transform(Column, wrt=i), args, i) for i in self.wrt]
         else:
-            out = _reverse_rows(get_transform(VJP, self.fn, wrt=tuple(self.wrt)), args, self.wrt)
+            out = _reverse_rows(self.transform(VJP, wrt=tuple(self.wrt)), self.transform(Grad, wrt=tuple(self.wrt)),
+                                args, self.wrt)
         return out[0] if self.single else tuple(out)
 
 

@@ -256,6 +256,11 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
             self.shared["views"][var] = args[0]  # (the array it looks into)
         if fn is rt.new_list or fn is rt.list_append:
             self.shared["lists"].add(var)
+            # a list "may be" what it holds, and an item read back may be the list's any item: the
+            # checks of changes in place (DataLowering.may_be) then see `xs.append(x); a = xs[-1]`
+            self.shared["merged"][var] = tuple(v for a in args for v in (a.items if isinstance(a, Pack) else (a,)))
+        elif fn is operator.getitem and isinstance(args[0], Var) and args[0] in self.shared["lists"]:
+            self.shared["merged"][var] = (args[0],)
         return var
 
     def name(self, identifier, node):

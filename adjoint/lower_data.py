@@ -211,7 +211,7 @@ class DataLowering:
         for other, held in others.items():
             if mine & self.may_be(held):
                 self.unsupported(node, f"changing `{name}` in place while `{other}` may hold the same "
-                                 "array (it was assigned in a branch or a loop)",
+                                 "array (assigned in a branch or a loop, or kept in a list)",
                                  f"Copy where it is assigned (`{other} = {name}.copy()`), or change a copy "
                                  f"of `{name}`.")
             if any(mine & self.may_be(base) for base in self.looked_into(held)):

@@ -242,6 +242,8 @@ class ControlFlowLowering:
         headers, inits = {}, {}
         self.followers = {}  # value changed in place -> its header
         for name in names:
+            if name in changed and name not in self.env:
+                continue  # a global (`y = C` then `y[i] = v`): refused where it is changed
             value = self.env.get(name, UNBOUND)
             if _is_list(value) and loop_node is not None:
                 materialized = self.materialize(value, loop_node)

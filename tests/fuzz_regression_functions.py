@@ -7,6 +7,7 @@ import numpy as np
 C33 = np.ones((3, 3))
 ROWS = np.ones((2, 3))
 C23 = np.array([[0.2, -0.5, 0.3], [0.6, 0.1, -0.4]])
+C3 = np.array([0.4, -0.3, 0.7])
 
 
 def break_of_inner_loop_in_branch(x0, x1):
@@ -217,3 +218,15 @@ def helper_changing_its_argument_in_a_loop(s0):
 
 def calls_a_helper_changing_its_argument(x):
     return helper_changing_its_argument_in_a_loop(x[-1, :]) + np.sum(x)
+
+
+def global_named_by_a_name_changed_in_a_loop(x0, x1):
+    """`s = C3` on one path and `s[-1] = v` on another, in a loop: the loop took C3 for one of its
+    variables (it aliases `s`) and carried it from nothing (ValueError: C3 was None)."""
+    for result in x1:
+        if result > 5.0:
+            s = C3.copy()
+            s[-1] = np.tanh(result)
+        else:
+            s = C3
+    return np.sum(x0 @ C3) + result + np.sum(s)

@@ -25,6 +25,7 @@ CASES = [
     (programs.counter_named_like_a_bound, (RNG.uniform(-1, 1, 3), 3)),
     (programs.alias_made_inside_the_loop_that_changes_it, (0.3, RNG.uniform(-1, 1, 3))),
     (programs.element_read_before_it_changes, (RNG.uniform(-1, 1, 3),)),
+    (programs.global_named_by_a_name_changed_in_a_loop, (RNG.uniform(-1, 1, (2, 3)), RNG.uniform(-1, 1, 3))),
 ]
 
 

@@ -177,6 +177,8 @@ class Rewriter:
             if args[0] in self.float_params or (isinstance(args[0], Const) and type(args[0].value) in (float, int)) \
                     or _is_none(args[0]):  # the runtime's zero for a value not assigned on a path
                 return Const(0.0)
+        elif fn is np.size and len(args) == 1 and not node.kwargs and scalar(args[0]) == SCALAR:
+            return Const(1)  # (`np.mean`'s rule divides by `np.size(ans)`)
         elif fn is rt.expect_scalar:
             if scalar(args[0]) == SCALAR:
                 return Const(None)

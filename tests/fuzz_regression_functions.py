@@ -230,3 +230,15 @@ def global_named_by_a_name_changed_in_a_loop(x0, x1):
         else:
             s = C3
     return np.sum(x0 @ C3) + result + np.sum(s)
+
+
+def array_kept_in_a_list(x1, n):
+    """`values.append(x1)` in a loop, `a = values[-1]`, then `x1[-1] += v`: `a` is x1 itself, so it
+    changes too; the item read back from the run-time list was a value of its own (a wrong value;
+    now refused)."""
+    values = []
+    for _ in range(n):
+        values.append(x1)
+    a = values[-1]
+    x1[-1] += np.tanh(np.sum(a))
+    return np.sum(a)

@@ -70,7 +70,8 @@ def test_a_view_changed_after_its_loop_is_refused():
 
 
 @pytest.mark.parametrize("f", [programs.names_swapped_in_a_loop, programs.alias_rebound_in_a_loop,
-                               programs.alias_changed_then_rebound_in_a_loop, programs.alias_made_on_a_later_trip])
+                               programs.alias_changed_then_rebound_in_a_loop, programs.alias_made_on_a_later_trip,
+                               programs.array_kept_in_a_list])
 def test_names_that_may_share_an_array_after_a_loop_are_refused(f):
     with pytest.raises(adjoint.UnsupportedSyntax, match="same array") as refused:
         adjoint.grad(f)(np.array([-0.5, 0.7, -1.3]), 2)

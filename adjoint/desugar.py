@@ -226,8 +226,9 @@ class Desugar:
             bind = [gast.Assign([index], _name(counter), None),
                     gast.Assign([item], _subscript(sequence, counter), None)]
             return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt), [sequence]
-        if _is_call_to(iterable, "zip") and isinstance(target, (gast.Tuple, gast.List)) \
-                and len(target.elts) == len(iterable.args):
+        if _is_call_to(iterable, "zip") and iterable.args and not iterable.keywords and (
+                isinstance(target, gast.Name) or
+                isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == len(iterable.args)):
             sequences, setup = [], []
             for arg in iterable.args:
                 name, hoisted = self.hoist(arg, "sequence", stmt.body)
@@ -235,7 +236,11 @@ class Desugar:
                 setup += hoisted
             length = _call("min", *[_call("len", _name(s)) for s in sequences]) if len(sequences) > 1 \
                 else _call("len", _name(sequences[0]))
-            bind = [gast.Assign([elt], _subscript(s, counter), None) for elt, s in zip(target.elts, sequences)]
+            if isinstance(target, gast.Name):  # `for pair in zip(a, b)`: pair is the tuple
+                items = gast.Tuple([_subscript(s, counter) for s in sequences], gast.Load())
+                bind = [gast.Assign([target], items, None)]
+            else:
+                bind = [gast.Assign([elt], _subscript(s, counter), None) for elt, s in zip(target.elts, sequences)]
             return setup, counter, _call("range", length), _located(bind, stmt), sequences
         sequence, setup = self.hoist(iterable, "sequence", stmt.body)
         bind = [gast.Assign([target], _subscript(sequence, counter), None)]

@@ -153,6 +153,9 @@ def plan(function, fixed, hint_of, namer):
         groups.find(var)
     params = set(fixed)
     namer.hinted.update(hint_of(var, {}) or "" for var in lifetimes.defs)
+    # a header's name is written before the loop starts: two headers never share one
+    for header, span in lifetimes.entry_spans.items():
+        groups.spans[groups.find(header)] = groups.span_list(header) + [span]
     _coalesce(function.body, groups, params, lambda var: hint_of(var, {}))
     # a header that does not share its name with its next value is copied at the end of every
     # iteration, so its name is taken for the whole loop
@@ -160,9 +163,6 @@ def plan(function, fixed, hint_of, namer):
         root = groups.find(header)
         if not (isinstance(following, Var) and groups.find(following) is root):
             groups.spans[root] = groups.span_list(root) + [(start, end)]
-    for header, span in lifetimes.entry_spans.items():
-        root = groups.find(header)
-        groups.spans[root] = groups.span_list(root) + [span]
     for index, span in lifetimes.index_spans.items():
         root = groups.find(index)
         groups.spans[root] = groups.span_list(root) + [span]

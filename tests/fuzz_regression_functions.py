@@ -242,3 +242,21 @@ def array_kept_in_a_list(x1, n):
     a = values[-1]
     x1[-1] += np.tanh(np.sum(a))
     return np.sum(a)
+
+
+def headers_sharing_a_name(x0, x1, x2):
+    """`x2 = x1; x1 *= 0.5` in a loop: x2's next value is x1's header, and the two headers were given
+    one name, so one initial value overwrote the other (forward mode lost x1's tangent: 0, not 0.25)."""
+    for _ in zip(x0, x0):
+        x2 = x1
+        x1 *= 0.5
+    return np.sum(x0) + x2
+
+
+def zip_into_one_name(x, y):
+    """`for pair in zip(x, y)` binds the tuple; it used to take `zip(...)` for a sequence
+    (TypeError: object of type 'zip' has no len())."""
+    total = 0.0
+    for pair in zip(x, y):
+        total = total + pair[0] * np.sin(pair[1])
+    return total

@@ -25,17 +25,28 @@ CASES = [
     (programs.counter_named_like_a_bound, (RNG.uniform(-1, 1, 3), 3)),
     (programs.alias_made_inside_the_loop_that_changes_it, (0.3, RNG.uniform(-1, 1, 3))),
     (programs.element_read_before_it_changes, (RNG.uniform(-1, 1, 3),)),
+    (programs.headers_sharing_a_name, (RNG.uniform(-1, 1, 3), 0.3, 0.2)),
+    (programs.zip_into_one_name, (RNG.uniform(-1, 1, 3), RNG.uniform(-1, 1, 3))),
     (programs.global_named_by_a_name_changed_in_a_loop, (RNG.uniform(-1, 1, (2, 3)), RNG.uniform(-1, 1, 3))),
 ]
+
+
+def copies(args):
+    """Fresh arrays, the same numbers (`np.copy(0.3)` would be a 0-d array, which `x *= 0.5` changes)."""
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
 
 
 @pytest.mark.parametrize("f, args", CASES, ids=[f"{f.__name__}-{i}" for i, (f, _) in enumerate(CASES)])
 def test_fuzz_regression(f, args):
     wrt = tuple(i for i, a in enumerate(args) if not isinstance(a, int))
-    expected = f(*[np.copy(a) for a in args])
+    expected = f(*copies(args))
     value, _ = adjoint.value_and_grad(f, wrt=wrt)(*args)
     np.testing.assert_allclose(value, expected, rtol=1e-12)
     adjoint.check_grad(f, *args, wrt=wrt)
+    forward = adjoint.grad(f, wrt=wrt, mode="forward")(*copies(args))
+    reverse = adjoint.grad(f, wrt=wrt)(*copies(args))
+    for r, d in zip(reverse, forward):
+        np.testing.assert_allclose(r, d, rtol=1e-9, atol=1e-12)
 
 
 def test_derivative_leaves_the_callers_array_alone():

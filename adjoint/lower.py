@@ -178,6 +178,7 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
                 self.unsupported(stmt, "augmented assignment to an attribute",
                                  "Assign the new value: `obj.attr = obj.attr + v`.")
             current = self.name(stmt.target.id, stmt.target)
+            self.check_in_place_operator(stmt.target.id, current, stmt)
             op = gast.BinOp(left=gast.Name(stmt.target.id, gast.Load(), None, None), op=stmt.op, right=stmt.value)
             gast.copy_location(op, stmt)
             self.assign(stmt.target, self.make_binary(op, current))

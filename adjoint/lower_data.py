@@ -57,6 +57,9 @@ _VIEWS = {operator.getitem, np.transpose, np.reshape, np.ravel, np.squeeze, np.e
 _VIEW_ATTRIBUTES = {"T", "real", "imag", "flat", "mT"}
 _VIEW_METHODS = {"view", "reshape", "ravel", "squeeze", "transpose", "swapaxes", "diagonal"}
 
+_OPERATOR_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.FloorDiv: "//", gast.Mod: "%",
+                  gast.Pow: "**", gast.MatMult: "@", gast.BitAnd: "&", gast.BitOr: "|", gast.BitXor: "^",
+                  gast.LShift: "<<", gast.RShift: ">>"}
 _LIST_ADVICE = "Build the list with `append` (and read it back with indexing, `sum` or np.stack)."
 _PURE = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod, operator.neg, operator.pos,
          operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_,
@@ -216,6 +219,28 @@ class DataLowering:
                                  f"of `{name}`.")
             if any(mine & self.may_be(base) for base in self.looked_into(held)):
                 self.unsupported(node, *self.view_refusal(name, other))
+
+    def check_in_place_operator(self, name, current, node):
+        """`x op= e` changes an array in place but rebinds a number; adjoint rebinds, which is the
+        same unless another name holds the array (or a view of it), or the caller does: that is
+        asked when the code runs, when it is known whether `x` is an array."""
+        if not isinstance(current, Var):
+            return
+        mine = self.may_be(current)
+        sharing = [other for other, held in self.env.items() if other != name and isinstance(held, Var) and (
+            mine & self.may_be(held) or any(mine & self.may_be(base) for base in self.looked_into(held)))]
+        if any(leaf is held or _contains(leaf, held) for leaf in self.foreign for held in mine):
+            sharing.append(f"the caller of `{self.info.function_name}`")
+        for other in sharing:
+            who = other if other.startswith("the caller") else f"`{other}`"
+            error = located(UnsupportedSyntax, f"adjoint does not support `{name} {_OPERATOR_TEXT.get(type(node.op), 'op')}= "
+                            f"...` on an array that {who} also holds (Python changes it in place, so {who} "
+                            "would see the change)", self.info.location(node),
+                            f"Write `{name} = {name} {_OPERATOR_TEXT.get(type(node.op), 'op')} ...` (a new array), "
+                            "or copy where the array is shared (`.copy()`).")
+            held = self.env.get(other, current) if not other.startswith("the caller") else current
+            self.body.append(Assign(None, Apply(rt.refuse_changed_view, (held, current, Const(error))),
+                                    self.info.location(node)))
 
     @staticmethod
     def view_refusal(name, other):

@@ -303,3 +303,18 @@ def returns_none(x):
 
 def square_sum(x):
     return np.sum(x * x)
+
+
+def scales_a_shared_array(x):
+    y = x
+    x *= 2.0  # <-
+    return np.sum(y * x)
+
+
+def doubles_its_argument(a):
+    a *= 2.0  # <-
+    return np.sum(a)
+
+
+def calls_a_helper_that_doubles_its_argument(x):
+    return doubles_its_argument(x) + np.sum(x)

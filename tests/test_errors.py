@@ -347,3 +347,16 @@ def test_a_jacobian_object_is_not_differentiated_again_but_says_what_to_do():
         adjoint.jacobian(adjoint.hessian(h.square_sum), mode="forward")
     with pytest.raises(adjoint.InvalidArgument, match="cannot differentiate ForwardGrad objects"):
         adjoint.grad(adjoint.grad(h.square_sum, mode="forward"))
+
+
+@pytest.mark.parametrize("fn, held_by", [(h.scales_a_shared_array, "`y`"),
+                                         (h.calls_a_helper_that_doubles_its_argument, "the caller of")])
+def test_augmented_assignment_to_a_shared_array_is_refused_when_it_runs(fn, held_by):
+    """Python changes the array in place, which the other holder would see; for a number `*=`
+    rebinds, and the same derivative runs."""
+    with pytest.raises(adjoint.UnsupportedSyntax, match=re.escape(held_by)) as refused:
+        adjoint.grad(fn)(np.array([1.0, 2.0]))
+    where = fn if fn is h.scales_a_shared_array else h.doubles_its_argument
+    assert_located(refused.value, where, "x *= 2.0" if where is fn else "a *= 2.0", advice="= ")
+    assert adjoint.value_and_grad(fn)(1.5) == (fn(1.5), adjoint.grad(fn, mode="forward")(1.5))
+    adjoint.check_grad(fn, 1.5)

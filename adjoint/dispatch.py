@@ -30,14 +30,17 @@ def make_dispatcher(transform, lock):
     params = list(transform.params) + list(transform.extra_params())
     bind_by_hand = bool(transform.defaults and transform.extra_params())  # defaults in the middle
     checks = transform.guards()
-    cells = ["_cache", "_specialize", "_bind", "_stale"] + [f"_holder{i}" for i in range(len(checks))] \
-        + [f"_value{i}" for i in range(len(checks))]
-    fast = not bind_by_hand and not set(params) & set(cells) and not any(p.startswith("_type") or p == "_bound"
-                                                                           for p in params)
+    prefix = "_"  # of the dispatcher's own names: no parameter starts with it
+    while any(p.startswith(prefix) for p in params):
+        prefix += "_"
+    cells = [prefix + name for name in ("cache", "specialize", "bind", "stale")] \
+        + [f"{prefix}holder{i}" for i in range(len(checks))] + [f"{prefix}value{i}" for i in range(len(checks))]
+    fast = not bind_by_hand
     if fast:
-        cells += [f"_type{i}" for i in range(len(params))] + ["_bound"]
-    guard = " and ".join(check.test.format(holder=f"_holder{i}", value=f"_value{i}") for i, check in enumerate(checks))
-    template = _Template(transform.__name__, params, bind_by_hand, guard, cells)
+        cells += [f"{prefix}type{i}" for i in range(len(params))] + [f"{prefix}bound"]
+    guard = " and ".join(check.test.format(holder=f"{prefix}holder{i}", value=f"{prefix}value{i}")
+                         for i, check in enumerate(checks))
+    template = _Template(transform.__name__, params, bind_by_hand, guard, cells, prefix)
     user_globals = getattr(_base_function(transform), "__globals__", None)
     namespace = user_globals if fast and isinstance(user_globals, dict) else {}
     function = template.compile(template.source(), namespace)(
@@ -56,7 +59,7 @@ def make_dispatcher(transform, lock):
                     template.inline(function, cell, key, compiled)
         return compiled
 
-    cell["_specialize"].cell_contents = specialize
+    cell[prefix + "specialize"].cell_contents = specialize
     if transform.defaults and not transform.extra_params():
         function.__defaults__ = tuple(transform.defaults)
     function.__qualname__ = transform.__qualname__
@@ -69,29 +72,30 @@ def make_dispatcher(transform, lock):
 class _Template:
     """The dispatcher's source, generic or with one specialisation written in."""
 
-    def __init__(self, name, params, bind_by_hand, guard, cells):
+    def __init__(self, name, params, bind_by_hand, guard, cells, prefix):
         self.name, self.params, self.bind_by_hand, self.guard, self.cells = name, params, bind_by_hand, guard, cells
+        self.prefix = prefix
 
     def source(self, fast_path=""):
-        params = ", ".join(self.params)
+        n, params = self.prefix, ", ".join(self.params)
         if self.bind_by_hand:
-            signature, arguments = "*_args, **_kwargs", "*_args, **_kwargs"
-            prologue = "        _args = _bind(_args, _kwargs)\n"
-            key, call = "tuple(map(type, _args))", "_compiled(*_args)"
+            signature = arguments = f"*{n}args, **{n}kwargs"
+            prologue = f"        {n}args = {n}bind({n}args, {n}kwargs)\n"
+            key, call = f"tuple(map(type, {n}args))", f"{n}compiled(*{n}args)"
         else:
             signature, arguments, prologue = params, params, ""
             key = "(" + "".join(f"{p}.__class__, " for p in self.params) + ")"
-            call = f"_compiled({params})"
+            call = f"{n}compiled({params})"
         check = (f"        if not ({self.guard}):  # the function, a callee or a captured value changed\n"
-                 f"            return _stale({arguments})\n") if self.guard else ""
+                 f"            return {n}stale({arguments})\n") if self.guard else ""
         # every cell is named in the code, so the fast version's closure has the same cells
         mention = f"        {', '.join(self.cells)}\n"
         return (f"def factory({', '.join(self.cells)}):\n"
                 f"    def {codegen.identifier(self.name)}({signature}):\n{fast_path}{check}{prologue}"
-                f"        _key = {key}\n"
-                f"        _compiled = _cache.get(_key)\n"
-                f"        if _compiled is None:\n"
-                f"            _compiled = _specialize(_key)\n"
+                f"        {n}key = {key}\n"
+                f"        {n}compiled = {n}cache.get({n}key)\n"
+                f"        if {n}compiled is None:\n"
+                f"            {n}compiled = {n}specialize({n}key)\n"
                 f"        return {call}\n{mention}"
                 f"    return {codegen.identifier(self.name)}\n")
 
@@ -117,17 +121,18 @@ class _Template:
         local_names = set(compiled.__code__.co_varnames) | set(bound) | set(compiled.__code__.co_names)
         if [a.arg for a in definition.args.args] != self.params or local_names & set(self.cells):
             return
+        n = self.prefix
         tests = [self.guard] if self.guard else []
-        tests += [f"{p}.__class__ is _type{i}" for i, p in enumerate(self.params)]
-        unpack = f"            {', '.join(bound)}, = _bound\n" if bound else ""
+        tests += [f"{p}.__class__ is {n}type{i}" for i, p in enumerate(self.params)]
+        unpack = f"            {', '.join(bound)}, = {n}bound\n" if bound else ""
         fast_path = f"        if {' and '.join(tests)}:\n{unpack}{body}"
         factory = self.compile(self.source(fast_path), function.__globals__)
         code = next(c for c in factory.__code__.co_consts if hasattr(c, "co_freevars"))
         if code.co_freevars != function.__code__.co_freevars:
             return
         for i, cls in enumerate(key):
-            cell[f"_type{i}"].cell_contents = cls
-        cell["_bound"].cell_contents = tuple(c.cell_contents for c in compiled.__closure__ or ())
+            cell[f"{n}type{i}"].cell_contents = cls
+        cell[f"{n}bound"].cell_contents = tuple(c.cell_contents for c in compiled.__closure__ or ())
         function.__code__ = code
 
 

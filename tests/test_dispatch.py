@@ -59,3 +59,14 @@ def test_a_replaced_code_object_is_noticed_by_the_inlined_path():
     np.testing.assert_array_equal(d(x), [2.0, 4.0])
     f.__code__ = cube.__code__
     np.testing.assert_array_equal(d(x), [3.0, 12.0])
+
+
+def named_like_the_dispatcher(_key, _compiled, _cache=2.0):
+    return _key * _compiled * _cache
+
+
+def test_parameters_named_like_the_dispatchers_own_names():
+    d = adjoint.grad(named_like_the_dispatcher, wrt=(0, 1))
+    for _ in range(2):  # the generic path, then the body written into the dispatcher
+        assert d(3.0, 5.0) == (10.0, 6.0)
+    assert d(3.0, 5.0, 1.0) == (5.0, 3.0)

@@ -20,6 +20,7 @@ from .errors import SourceUnavailable, UnsupportedSyntax, located
 from .ir import Apply, Assign, Attribute, Const, Function, Global, Method, Pack, Ref, Return, Var
 from .rules import METHODS, is_nondiff, rule_for
 from .desugar import desugar
+from .lower_alias import AliasLowering
 from .lower_control import ControlFlowLowering, prune_unbound
 from .structures import StructureBuilder
 from .lower_data import Closure, DataLowering, _Default, make_dict, user_method, view_producing
@@ -125,7 +126,7 @@ def parameters(node, info):
     return [arg.id for arg in args.args]
 
 
-class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
+class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConverter):
     """Lowers the statements of one function body (or an inlined callee) into `self.body`."""
 
     def __init__(self, fn, info, node, inline_stack, root_globals, body=None, visible=None, parent=None,
@@ -258,7 +259,7 @@ class Lowering(ControlFlowLowering, DataLowering, ExpressionConverter):
         if fn is rt.new_list or fn is rt.list_append:
             self.shared["lists"].add(var)
             # a list "may be" what it holds, and an item read back may be the list's any item: the
-            # checks of changes in place (DataLowering.may_be) then see `xs.append(x); a = xs[-1]`
+            # checks of changes in place (AliasLowering.may_be) then see `xs.append(x); a = xs[-1]`
             self.shared["merged"][var] = tuple(v for a in args for v in (a.items if isinstance(a, Pack) else (a,)))
         elif fn is operator.getitem and isinstance(args[0], Var) and args[0] in self.shared["lists"]:
             self.shared["merged"][var] = (args[0],)

@@ -17,6 +17,7 @@ from collections import Counter
 import gast
 
 from .ir import UNBOUND, Const, If, Loop, Pack, Phi, Ref, Unbound, Var, all_statements, statement_uses
+from .lower_alias import with_replaced
 from .syntax import Static
 
 
@@ -271,7 +272,7 @@ class ControlFlowLowering:
         for value, header in self.followers.items():  # aliases of a value changed in place
             for name, held in env.items():
                 if name not in headers:
-                    env[name] = _substitute(held, value, header)
+                    env[name] = with_replaced(held, value, header)
         return env
 
     def loop_body(self, statements, env):
@@ -332,7 +333,7 @@ class ControlFlowLowering:
                             self.unsupported(loop_node, f"re-binding `{owner}` inside a loop that changes it in "
                                              f"place while `{name}` holds the same array",
                                              f"Copy the array first (`{owner} = {name}.copy()`).")
-                        self.env[name] = _substitute(held, value, outs[header])
+                        self.env[name] = with_replaced(held, value, outs[header])
         for change in self.shared["loop_changes"]:  # now that the loop's merges are complete
             self.refuse_hidden_alias(*change)
         if not self.shared.get("loop_depth"):
@@ -481,16 +482,6 @@ def _lists_differ(a, b):
     if a is UNBOUND or b is UNBOUND or not (_is_list(a) or _is_list(b)):
         return False
     return not (_is_list(a) and _is_list(b) and len(a.items) == len(b.items))
-
-
-def _substitute(value, old, new):
-    if value is old:
-        return new
-    if isinstance(value, Pack) and any(item is old or isinstance(item, Pack) for item in value.items):
-        items = [_substitute(item, old, new) for item in value.items]
-        if any(a is not b for a, b in zip(items, value.items)):
-            return Pack(value.kind, items)
-    return value
 
 
 def _reads(body, var):

@@ -57,9 +57,6 @@ _VIEWS = {operator.getitem, np.transpose, np.reshape, np.ravel, np.squeeze, np.e
 _VIEW_ATTRIBUTES = {"T", "real", "imag", "flat", "mT"}
 _VIEW_METHODS = {"view", "reshape", "ravel", "squeeze", "transpose", "swapaxes", "diagonal"}
 
-_OPERATOR_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.FloorDiv: "//", gast.Mod: "%",
-                  gast.Pow: "**", gast.MatMult: "@", gast.BitAnd: "&", gast.BitOr: "|", gast.BitXor: "^",
-                  gast.LShift: "<<", gast.RShift: ">>"}
 _LIST_ADVICE = "Build the list with `append` (and read it back with indexing, `sum` or np.stack)."
 _PURE = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod, operator.neg, operator.pos,
          operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_,
@@ -141,30 +138,6 @@ def user_method(cls, name):
 class DataLowering:
     """Mixed into `Lowering`."""
 
-    # -- names that hold a value, and the value changing ------------------------------------------
-
-    def rebind(self, old, new):
-        """Every name, tuple, list and dict that holds `old` holds `new` now (Python's aliasing)."""
-        for name, value in list(self.env.items()):
-            replaced = _substitute(value, old, new)
-            if replaced is not value:
-                self.env[name] = replaced
-
-    def check_local(self, name, value, node):
-        """Refuse to change a value the function was given by its caller, when inlined."""
-        if isinstance(value, (Global, Ref, Static)):
-            what = "a module global" if isinstance(value, Global) else "a value the function reads from outside"
-            self.unsupported(node, f"changing `{name}` in place: it is {what}",
-                             f"Change a copy: `{name} = {name}.copy()` first.")
-        if name not in self.env:
-            self.unsupported(node, f"changing `{name}`, a variable of the enclosing function",
-                             "Return the new value from the inner function instead.")
-        if any(leaf is held or _contains(leaf, held) for leaf in self.foreign for held in [value, *self.may_be(value)]):
-            self.unsupported(node, f"changing `{name}` in place, which the caller passed to "
-                             f"`{self.info.function_name}`",
-                             f"Change a copy (`{name} = {name}.copy()`) and return it; the caller then "
-                             "assigns the result.")
-
     # -- `y[i] = v`, `y[i] += v` ----------------------------------------------------------------
 
     def item_target(self, target):
@@ -186,89 +159,6 @@ class DataLowering:
         self.check_local(name, current, target)
         self.check_merged_aliases(name, current, target)
         return name, current, self.index(target.slice)
-
-    def check_merged_aliases(self, name, current, node):
-        """Refuse an in-place change another name may see only at run time: one whose value came
-        through a branch or a loop (`for ...: y = x`) and may be this very array. Aliases by plain
-        assignment (`y = x`) are followed exactly, by `rebind`. Inside a loop the check is made
-        again when the loop is finished, when what its variables hold on later trips is known."""
-        others = {other: held for other, held in self.env.items()
-                  if other != name and isinstance(held, Var) and held is not current}
-        mine = self.may_be(current)
-        for other, held in list(others.items()):
-            if any(mine & self.may_be(base) for base in self.looked_into(held)):
-                # a view or not, by the shape: asked when the code runs (`refuse_changed_view`)
-                what, advice = self.view_refusal(name, other)
-                error = located(UnsupportedSyntax, f"adjoint does not support {what}", self.info.location(node), advice)
-                self.body.append(Assign(None, Apply(rt.refuse_changed_view, (held, current, Const(error))),
-                                        self.info.location(node)))
-                del others[other]
-        self.refuse_hidden_alias(name, current, node, others)
-        if self.shared.get("loop_depth"):
-            self.shared["loop_changes"].append((name, current, node, others))
-
-    def refuse_hidden_alias(self, name, current, node, others):
-        """Refuse the change if another name may hold the same array, or a view of it, at run time
-        (with what the merges made so far say)."""
-        mine = self.may_be(current)
-        for other, held in others.items():
-            if mine & self.may_be(held):
-                self.unsupported(node, f"changing `{name}` in place while `{other}` may hold the same "
-                                 "array (assigned in a branch or a loop, or kept in a list)",
-                                 f"Copy where it is assigned (`{other} = {name}.copy()`), or change a copy "
-                                 f"of `{name}`.")
-            if any(mine & self.may_be(base) for base in self.looked_into(held)):
-                self.unsupported(node, *self.view_refusal(name, other))
-
-    def check_in_place_operator(self, name, current, node):
-        """`x op= e` changes an array in place but rebinds a number; adjoint rebinds, which is the
-        same unless another name holds the array (or a view of it), or the caller does: that is
-        asked when the code runs, when it is known whether `x` is an array."""
-        if not isinstance(current, Var):
-            return
-        mine = self.may_be(current)
-        sharing = [other for other, held in self.env.items() if other != name and isinstance(held, Var) and (
-            mine & self.may_be(held) or any(mine & self.may_be(base) for base in self.looked_into(held)))]
-        if any(leaf is held or _contains(leaf, held) for leaf in self.foreign for held in mine):
-            sharing.append(f"the caller of `{self.info.function_name}`")
-        for other in sharing:
-            who = other if other.startswith("the caller") else f"`{other}`"
-            error = located(UnsupportedSyntax, f"adjoint does not support `{name} {_OPERATOR_TEXT.get(type(node.op), 'op')}= "
-                            f"...` on an array that {who} also holds (Python changes it in place, so {who} "
-                            "would see the change)", self.info.location(node),
-                            f"Write `{name} = {name} {_OPERATOR_TEXT.get(type(node.op), 'op')} ...` (a new array), "
-                            "or copy where the array is shared (`.copy()`).")
-            held = self.env.get(other, current) if not other.startswith("the caller") else current
-            self.body.append(Assign(None, Apply(rt.refuse_changed_view, (held, current, Const(error))),
-                                    self.info.location(node)))
-
-    @staticmethod
-    def view_refusal(name, other):
-        return (f"changing `{name}` in place while `{other}` is a view of it (a row, a slice or a transpose), "
-                "which would change too",
-                f"Make `{other}` a copy where it is assigned (`{other} = ....copy()`).")
-
-    def looked_into(self, var):
-        """The arrays `var` may be a view of (through views of views)."""
-        views, found, stack = self.shared["views"], [], [var]
-        while stack:
-            for value in self.may_be(stack.pop()):
-                base = views.get(value)
-                if isinstance(base, Var) and base not in found:
-                    found.append(base)
-                    stack.append(base)
-        return found
-
-    def may_be(self, var):
-        """The values `var` may be the very same object as: itself and, through branch and loop
-        merges, each value merged into it."""
-        merged, seen, stack = self.shared["merged"], set(), [var]
-        while stack:
-            value = stack.pop()
-            if isinstance(value, Var) and value not in seen:
-                seen.add(value)
-                stack.extend(merged.get(value, ()))
-        return seen
 
     def assign_item(self, target, value):
         name, current, index = self.item_target(target)
@@ -759,18 +649,6 @@ def _fresh(hint, taken):
         n += 1
         name = f"_{hint}_{n}"
     return name
-
-
-def _contains(value, leaf):
-    return isinstance(value, Pack) and any(item is leaf or _contains(item, leaf) for item in value.items)
-
-
-def _substitute(value, old, new):
-    if value is old:
-        return new
-    if isinstance(value, Pack) and _contains(value, old):
-        return Pack(value.kind, [_substitute(item, old, new) for item in value.items])
-    return value
 
 
 def view_producing(fn, args):

@@ -96,9 +96,9 @@ def _returned(value, results, folded):
 
 
 def _peephole(expr):
-    """What folding makes meet: `-(-a / b * c)` is `a / b * c`, bit for bit (a sign change is
-    exact), two operations fewer (a rule's `-g * ans / y`, then the `-` of `exp(-s)`'s rule);
-    `as_grad(as_grad(g, x), x)` is `as_grad(g, x)`."""
+    """What folding makes meet: `-(-a / b * c)` is `a / b * c` and `a + b * -k` is `a - b * k`, bit
+    for bit (a sign change is exact), with fewer operations (a rule's `-g * ans / y`, then the `-`
+    of `exp(-s)`'s rule); `as_grad(as_grad(g, x), x)` is `as_grad(g, x)`."""
     if isinstance(expr, Pack):
         return Pack(expr.kind, [_peephole(item) for item in expr.items])
     if not isinstance(expr, Apply):
@@ -108,6 +108,10 @@ def _peephole(expr):
         unsigned = _negated(expr.args[0])
         if unsigned is not None:
             return unsigned
+    if expr.fn in (operator.add, operator.sub) and not expr.kwargs:  # `a + b * -k` is `a - b * k`
+        unsigned = _negated(expr.args[1])
+        if unsigned is not None:
+            return Apply(operator.sub if expr.fn is operator.add else operator.add, (expr.args[0], unsigned))
     if expr.fn is rt.as_grad:
         inner, like = expr.args
         if isinstance(inner, Apply) and inner.fn is rt.as_grad and inner.args[1] is like:

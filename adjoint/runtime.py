@@ -59,9 +59,9 @@ def broadcast_like(t, ans):
 
 
 def _expand_reduced(g, x, axis, keepdims):
-    if axis is not None and not keepdims:
+    ndim = _ndim(x)
+    if axis is not None and not keepdims and ndim > 0:  # (numpy reduces a 0-d value over axis 0 too)
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-        ndim = _ndim(x)
         g = np.expand_dims(g, tuple(a % ndim for a in axes))
     return g
 

@@ -260,3 +260,10 @@ def zip_into_one_name(x, y):
     for pair in zip(x, y):
         total = total + pair[0] * np.sin(pair[1])
     return total
+
+
+def reduction_of_a_number_over_axis_0(x):
+    """numpy reduces a 0-d value over axis 0 (`(s / 2.0).max(axis=0)`); the gradient's spreading
+    back took `0 % ndim` with ndim 0 (ZeroDivisionError; found by the long fuzz run)."""
+    s = np.sum(x)
+    return (s / 2.0).max(axis=0) + np.prod(s * 2.0, axis=0) + np.min(s, axis=-1) + np.sum(s * x, axis=0)

@@ -328,6 +328,14 @@ def test_a_product_read_by_nothing_later_is_added_into():
     body[3] = Assign(other, Apply(np.sum, (product,)))  # `product` read after the addition
     body[-1] = Return(Pack("tuple", [summed, other]))
     assert calls(accumulate_in_place(Function("f", [x, g, mask], list(body), None)), rt.add_at) == 0
+    # a view of the product taken before the addition, read after it, would see the change
+    view = Var("view")
+    body = [Assign(product, Apply(operator.mul, (g, mask))),
+            Assign(total, Apply(rt.unbroadcast, (product, x))),
+            Assign(view, Apply(operator.getitem, (product, Const(0)))),
+            Assign(summed, Apply(operator.add, (total, Apply(rt.unindex, (g, x, index))))),
+            Return(Pack("tuple", [summed, view]))]
+    assert calls(accumulate_in_place(Function("f", [x, g, mask], body, None)), rt.add_at) == 0
 
 
 @pytest.mark.parametrize("index, g, once", [

@@ -85,16 +85,16 @@ class AliasLowering:
         asked when the code runs, when it is known whether `x` is an array."""
         if not isinstance(current, Var):
             return
-        mine = self.may_be(current)
-        sharing = [other for other, held in self.env.items() if other != name and isinstance(held, Var) and (
-            mine & self.may_be(held) or any(mine & self.may_be(base) for base in self.looked_into(held)))]
+        mine = self.memory_of(current)
+        sharing = [other for other, held in self.env.items()
+                   if other != name and isinstance(held, Var) and mine & self.memory_of(held)]
         if any(leaf is held or holds(leaf, held) for leaf in self.foreign for held in mine):
             sharing.append(f"the caller of `{self.info.function_name}`")
         for other in sharing:
             who = other if other.startswith("the caller") else f"`{other}`"
             error = located(UnsupportedSyntax, f"adjoint does not support `{name} {_OPERATOR_TEXT.get(type(node.op), 'op')}= "
-                            f"...` on an array that {who} also holds (Python changes it in place, so {who} "
-                            "would see the change)", self.info.location(node),
+                            f"...` on an array whose memory {who} also holds (Python changes it in place, so "
+                            f"{who} would see the change)", self.info.location(node),
                             f"Write `{name} = {name} {_OPERATOR_TEXT.get(type(node.op), 'op')} ...` (a new array), "
                             "or copy where the array is shared (`.copy()`).")
             held = self.env.get(other, current) if not other.startswith("the caller") else current
@@ -106,6 +106,13 @@ class AliasLowering:
         return (f"changing `{name}` in place while `{other}` is a view of it (a row, a slice or a transpose), "
                 "which would change too",
                 f"Make `{other}` a copy where it is assigned (`{other} = ....copy()`).")
+
+    def memory_of(self, var):
+        """The values whose memory `var` may use: those it may be, and the arrays it may be a view of."""
+        found = set(self.may_be(var))
+        for base in self.looked_into(var):
+            found |= self.may_be(base)
+        return found
 
     def looked_into(self, var):
         """The arrays `var` may be a view of (through views of views)."""

@@ -318,3 +318,9 @@ def doubles_its_argument(a):
 
 def calls_a_helper_that_doubles_its_argument(x):
     return doubles_its_argument(x) + np.sum(x)
+
+
+def halves_a_row(x):
+    a = x[0]
+    a /= 2.0  # <-
+    return np.sum(x) + np.sum(a)

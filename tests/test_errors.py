@@ -360,3 +360,14 @@ def test_augmented_assignment_to_a_shared_array_is_refused_when_it_runs(fn, held
     assert_located(refused.value, where, "x *= 2.0" if where is fn else "a *= 2.0", advice="= ")
     assert adjoint.value_and_grad(fn)(1.5) == (fn(1.5), adjoint.grad(fn, mode="forward")(1.5))
     adjoint.check_grad(fn, 1.5)
+
+
+def test_augmented_assignment_to_a_row_view_is_refused_but_to_an_element_runs():
+    """`a = x[0]; a /= 2` halves a row of a matrix in place (found by the long fuzz run); of a
+    vector, `a` is a number and the derivative runs."""
+    with pytest.raises(adjoint.UnsupportedSyntax, match="whose memory `x` also holds") as refused:
+        adjoint.grad(h.halves_a_row)(np.ones((2, 3)))
+    assert_located(refused.value, h.halves_a_row, "a /= 2.0", advice="copy")
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(adjoint.grad(h.halves_a_row)(x), [1.5, 1.0, 1.0])
+    adjoint.check_grad(h.halves_a_row, x)

@@ -135,7 +135,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         self.parent = parent    # the lowering that inlined this one
         self.outer = outer      # for a nested function: the lowering of the function that defined it
         self.shared = parent.shared if parent is not None else {"views": {}, "known": {}, "lists": set(),
-                                                                 "merged": {}, "loop_changes": []}
+                                                                 "merged": {}, "loop_changes": [], "loop_depth": 0}
         self.foreign = ()       # values the caller passed in (an inlined callee must not change them)
         self.root_globals = root_globals  # the globals the generated code will run with
         self.info = info

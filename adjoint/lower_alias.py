@@ -63,7 +63,7 @@ class AliasLowering:
                                         self.info.location(node)))
                 del others[other]
         self.refuse_hidden_alias(name, current, node, others)
-        if self.shared.get("loop_depth"):
+        if self.shared["loop_depth"]:
             self.shared["loop_changes"].append((name, current, node, others))
 
     def refuse_hidden_alias(self, name, current, node, others):

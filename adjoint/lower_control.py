@@ -276,7 +276,7 @@ class ControlFlowLowering:
         return env
 
     def loop_body(self, statements, env):
-        self.shared["loop_depth"] = self.shared.get("loop_depth", 0) + 1
+        self.shared["loop_depth"] += 1
         try:
             return self.region(statements, env)
         finally:
@@ -336,7 +336,7 @@ class ControlFlowLowering:
                         self.env[name] = with_replaced(held, value, outs[header])
         for change in self.shared["loop_changes"]:  # now that the loop's merges are complete
             self.refuse_hidden_alias(*change)
-        if not self.shared.get("loop_depth"):
+        if not self.shared["loop_depth"]:
             self.shared["loop_changes"].clear()
         return carried, exits
 

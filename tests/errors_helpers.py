@@ -324,3 +324,10 @@ def halves_a_row(x):
     a = x[0]
     a /= 2.0  # <-
     return np.sum(x) + np.sum(a)
+
+
+def scales_a_shared_array_in_a_loop(x, n):
+    y = x
+    for _ in range(n):
+        x *= 0.5  # <-
+    return np.sum(y * x)

@@ -371,3 +371,11 @@ def test_augmented_assignment_to_a_row_view_is_refused_but_to_an_element_runs():
     x = np.array([1.0, 2.0, 3.0])
     np.testing.assert_array_equal(adjoint.grad(h.halves_a_row)(x), [1.5, 1.0, 1.0])
     adjoint.check_grad(h.halves_a_row, x)
+
+
+def test_augmented_assignment_in_a_loop_to_a_shared_array_is_refused_when_it_runs():
+    with pytest.raises(adjoint.UnsupportedSyntax, match="whose memory `y` also holds") as refused:
+        adjoint.grad(h.scales_a_shared_array_in_a_loop)(np.ones(2), 3)
+    assert_located(refused.value, h.scales_a_shared_array_in_a_loop, "x *= 0.5", advice="copy")
+    assert adjoint.grad(h.scales_a_shared_array_in_a_loop)(1.5, 3) == pytest.approx(2 * 1.5 * 0.125)
+    adjoint.check_grad(h.scales_a_shared_array_in_a_loop, 1.5, 3)

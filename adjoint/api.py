@@ -277,12 +277,11 @@ class Jacobian:
         self.wrt, self.single = normalize_wrt(wrt, params, getattr(fn, "__qualname__", repr(fn)))
         self.transforms = {}
 
-    def transform(self, cls, **options):
+    def transform(self, cls, wrt):
         """`get_transform`, remembered: a Jacobian asks for the same ones on every call."""
-        key = (cls, tuple(sorted(options.items())))
-        found = self.transforms.get(key)
+        found = self.transforms.get((cls, wrt))
         if found is None:
-            found = self.transforms[key] = get_transform(cls, self.fn, **options)
+            found = self.transforms[cls, wrt] = get_transform(cls, self.fn, wrt=wrt)
         return found
 
     def choose_mode(self, args):
@@ -298,10 +297,10 @@ class Jacobian:
                               args, kwargs)
         mode = self.choose_mode(args)
         if mode == "forward":
-            out = [_forward_columns(self.transform(Column, wrt=i), args, i) for i in self.wrt]
+            out = [_forward_columns(self.transform(Column, i), args, i) for i in self.wrt]
         else:
-            out = _reverse_rows(self.transform(VJP, wrt=tuple(self.wrt)), self.transform(Grad, wrt=tuple(self.wrt)),
-                                args, self.wrt)
+            wrt = tuple(self.wrt)
+            out = _reverse_rows(self.transform(VJP, wrt), self.transform(Grad, wrt), args, self.wrt)
         return out[0] if self.single else tuple(out)
 
 

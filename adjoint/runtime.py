@@ -174,7 +174,7 @@ def unindex(g, x, index):
     """The gradient of `x[index]`: `g` scattered into zeros shaped like `x`."""
     if isinstance(x, (tuple, list)):  # a call's tuple of results (np.split, np.linalg.eigh)
         return _item_cotangents(g, x, index)
-    out = np.zeros(_shape(x), dtype=np.result_type(g, _grad_dtype(x), 1.0))
+    out = np.zeros(_shape(x), dtype=_sum_dtype(g, x))
     if _is_basic_index(index):
         out[index] = g
     elif _hits_each_element_once(index):
@@ -186,8 +186,8 @@ def unindex(g, x, index):
 
 def add_at(total, g, x, index):
     """`total + unindex(g, x, index)`, for a `total` nobody else holds (see optimize/accumulate.py)."""
-    if isinstance(x, (tuple, list)) or not isinstance(total, np.ndarray) or total.shape != _shape(x) \
-            or np.result_type(total, g) != total.dtype:
+    if isinstance(x, (tuple, list)) or not isinstance(total, np.ndarray) or total.shape != _shape(x) or not (
+            type(g) is np.ndarray and g.dtype == total.dtype or np.result_type(total, g) == total.dtype):
         return total + unindex(g, x, index)
     if _is_basic_index(index) or _hits_each_element_once(index):
         total[index] += g
@@ -294,7 +294,18 @@ def zeros_grad(x):
 
 def _grad_dtype(x):
     dtype = x.dtype if isinstance(x, (np.ndarray, np.generic, Shape)) else np.result_type(x)
-    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(float)
+    return dtype if dtype.kind in "fc" else _FLOAT  # (a float or complex dtype: np.inexact)
+
+
+_FLOAT = np.dtype(float)
+
+
+def _sum_dtype(g, x):
+    """The dtype of the gradient `g` of `x` once added into zeros: `np.result_type(g, x's, 1.0)`."""
+    dtype = _grad_dtype(x)
+    if type(g) is np.ndarray and g.dtype == dtype or type(g) is float and dtype.kind == "f":
+        return dtype
+    return np.result_type(g, dtype, 1.0)
 
 
 def as_grad(g, x):

@@ -7,7 +7,7 @@ import numpy as np
 
 import adjoint
 
-from .timing import format_seconds, markdown_table, median_seconds
+from .timing import format_seconds, interleaved_medians, markdown_table, median_seconds
 from .workloads import ARRAYS, LOOPS, SPECIAL
 
 
@@ -17,7 +17,7 @@ def _fresh_copy(fn):
 
 
 def _as_tuple(value):
-    return value if isinstance(value, tuple) else (value,)
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
 def _matches(got, expected):
@@ -49,44 +49,38 @@ def cache_hit(workload):
     return median_seconds(lambda: adjoint.grad(workload.fn, wrt=workload.wrt), budget=0.05)
 
 
+def compared_rows(name, args, expected, by_hand, ours, theirs, budget):
+    """Rows for the hand-written gradient, adjoint's and (if installed) autograd's, timed in turns."""
+    systems = [("hand-written", by_hand), ("adjoint", ours)] + ([("autograd", theirs)] if theirs is not None else [])
+    times = interleaved_medians([lambda fn=fn: fn(*args) for _, fn in systems], budget=budget * len(systems))
+    rows = []
+    for (system, fn), seconds in zip(systems, times):
+        matches = "reference" if fn is by_hand else "yes" if _matches(fn(*args), expected) else "NO"
+        rows.append([name, system, format_seconds(seconds), f"{seconds / times[0]:.2f}", matches])
+    return rows
+
+
 def special_rows(budget):
     rows = []
     for item in SPECIAL:
-        args = item.args
-        expected = item.by_hand(*args)
-        hand = median_seconds(lambda: item.by_hand(*args), budget=budget)
-        ours = item.ours(adjoint)
-        mine = median_seconds(lambda: ours(*args), budget=budget)
-        rows.append([item.name, "hand-written", format_seconds(hand), "1.00", "reference"])
-        rows.append([item.name, "adjoint", format_seconds(mine), f"{mine / hand:.2f}",
-                     "yes" if _matches(ours(*args), expected) else "NO"])
+        theirs = None
         if item.autograd_maker is not None:
             try:
-                theirs_fn = item.autograd_maker()
+                theirs = item.autograd_maker()
             except ImportError:
-                continue
-            theirs = median_seconds(lambda: theirs_fn(*args), budget=budget)
-            rows.append([item.name, "autograd", format_seconds(theirs), f"{theirs / hand:.2f}",
-                         "yes" if _matches(theirs_fn(*args), expected) else "NO"])
+                pass
+        by_hand = item.by_hand
+        rows += compared_rows(item.name, item.args, by_hand(*item.args), by_hand, item.ours(adjoint), theirs,
+                              budget)
     return rows
 
 
 def run(budget=0.3, workloads=LOOPS + ARRAYS):
     rows, compile_rows = [], []
     for workload in workloads:
-        args = workload.args
-        expected = workload.by_hand(*args)
-        hand = median_seconds(lambda: workload.by_hand(*args), budget=budget)
         gradient = adjoint.grad(workload.fn, wrt=workload.wrt)
-        ours = median_seconds(lambda: gradient(*args), budget=budget)
-        rows.append([workload.name, "hand-written", format_seconds(hand), "1.00", "reference"])
-        rows.append([workload.name, "adjoint", format_seconds(ours), f"{ours / hand:.2f}",
-                     "yes" if _matches(gradient(*args), expected) else "NO"])
-        other = _autograd(workload)
-        if other is not None:
-            theirs = median_seconds(lambda: other(*args), budget=budget)
-            rows.append([workload.name, "autograd", format_seconds(theirs), f"{theirs / hand:.2f}",
-                         "yes" if _matches(tuple(other(*args)), expected) else "NO"])
+        rows += compared_rows(workload.name, workload.args, workload.by_hand(*workload.args), workload.by_hand,
+                              gradient, _autograd(workload), budget)
         compile_rows.append([workload.name, format_seconds(compile_latency(workload)),
                              format_seconds(cache_hit(workload))])
     rows += special_rows(budget)

@@ -13,8 +13,8 @@ dispatcher behind a test of each argument's class,
             ...
         <the generic dispatch>
 
-which saves a call, a tuple and a dict lookup (about 90 ns of the 260 ns a Python-float gradient
-costs by hand). Other argument types take the generic path.
+which saves a call, a tuple and a dict lookup: the sigmoid neuron's gradient went from about
+500 ns to about 350 ns (by hand: 255 ns). Other argument types take the generic path.
 """
 import ast
 import functools

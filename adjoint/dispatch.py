@@ -60,6 +60,15 @@ def make_dispatcher(transform, lock):
         return compiled
 
     cell[prefix + "specialize"].cell_contents = specialize
+    generic = function.__code__
+
+    def forget():
+        """Back to the generic code (the rules changed: the body written in may be out of date)."""
+        with lock:
+            function.__code__ = generic
+            inlined.clear()
+
+    function.__adjoint_forget__ = forget
     if transform.defaults and not transform.extra_params():
         function.__defaults__ = tuple(transform.defaults)
     function.__qualname__ = transform.__qualname__

@@ -61,6 +61,8 @@ def clear_caches():
         for per_fn in list(_transforms.values()):
             for transform in per_fn.values():
                 transform.compiled.clear()
+                if transform._dispatcher is not None:  # it may carry a derivative's body itself
+                    transform._dispatcher.__adjoint_forget__()
         _lowered.clear()
 
 

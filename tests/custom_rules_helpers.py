@@ -48,3 +48,12 @@ adjoint.defvjp(only_first, lambda g, ans, a, b: 2.0 * g * a, None)
 
 def stopped(x, y):
     return x * adjoint.stop_gradient(x * y) + y
+
+
+@adjoint.primitive
+def clipped(x):
+    return min(max(x, -1.0), 1.0)
+
+
+def uses_clipped(x):
+    return 3.0 * clipped(x)

@@ -55,3 +55,12 @@ def test_second_order_through_a_user_rule():
     d2 = adjoint.hessian(h.softmax_loss)(SCORES, TARGET)
     p = np.exp(SCORES) / np.sum(np.exp(SCORES))
     np.testing.assert_allclose(d2, np.diag(p) - np.outer(p, p), atol=1e-12)
+
+
+def test_a_rule_registered_again_replaces_the_derivative_already_running():
+    """The dispatcher carries the first derivative's body itself: a new rule must reach it too."""
+    adjoint.defvjp(h.clipped, lambda g, ans, x: g * 1.0)
+    d = adjoint.grad(h.uses_clipped)
+    assert d(0.5) == d(0.5) == 3.0  # (the second call runs the body written into the dispatcher)
+    adjoint.defvjp(h.clipped, lambda g, ans, x: g * (-1.0 < x < 1.0) * 2.0)
+    assert d(0.5) == 6.0 and d(2.0) == 0.0

@@ -84,13 +84,15 @@ def rule_template(maker, first, rule):
     namespace.update(getattr(maker, "__globals__", {}))
     namespace.update(_closure(maker))
     tree = _expression(maker) if names is not None and len(names) == len(expected) else None
-    if tree is None:  # not inlinable: generated code calls the rule
-        hint = getattr(maker, "__name__", "rule")
-        hint = hint if hint.isidentifier() else "rule"
-        call = gast.Call(gast.Name(hint, gast.Load(), None, None),
-                         [gast.Name(n, gast.Load(), None, None) for n in expected], [])
-        return Template(call, {hint: maker})
-    return Template(_renamed(tree, dict(zip(names, expected))), namespace)
+    hint = getattr(maker, "__name__", "rule")
+    hint = hint if hint.isidentifier() else "rule"
+    call = gast.Call(gast.Name(hint, gast.Load(), None, None),
+                     [gast.Name(n, gast.Load(), None, None) for n in expected], [])
+    called = Template(call, {hint: maker})  # generated code calls the rule
+    if tree is None:  # not an expression to inline
+        return called
+    # (an expression using what templates cannot say, `a < x < b` say, is called too)
+    return Template(_renamed(tree, dict(zip(names, expected))), namespace, fallback=called)
 
 
 def _positional_names(fn):

@@ -114,10 +114,11 @@ def template(text):
 class Template:
     """A rule expression written by a user: its tree and the names it can see (its module, closure)."""
 
-    __slots__ = ("tree", "namespace")
+    __slots__ = ("tree", "namespace", "fallback")
 
-    def __init__(self, tree, namespace):
+    def __init__(self, tree, namespace, fallback=None):
         self.tree, self.namespace = tree, namespace
+        self.fallback = fallback  # a call of the user's function, where the expression cannot be inlined
 
 
 class _TemplateConverter(ExpressionConverter):
@@ -145,7 +146,12 @@ class _TemplateConverter(ExpressionConverter):
 def instantiate(tree, env):
     """The IR expression for a parsed template (or a user's `Template`), its names bound by `env`."""
     if isinstance(tree, Template):
-        return _TemplateConverter(env, tree.namespace).operand(tree.tree)
+        try:
+            return _TemplateConverter(env, tree.namespace).operand(tree.tree)
+        except ValueError:
+            if tree.fallback is None:
+                raise
+            return instantiate(tree.fallback, env)
     return _TemplateConverter(env).operand(tree)
 
 

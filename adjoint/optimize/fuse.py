@@ -16,7 +16,7 @@ import operator
 import numpy as np
 
 from .. import runtime as rt
-from ..ir import Apply, Assign, Attribute, If, Loop, Pack, Return, Var, all_statements, statement_uses, walk
+from ..ir import Apply, Assign, Attribute, If, Loop, Pack, Return, Var, all_statements, children, statement_uses
 
 _EFFECTS = {rt.add_at, rt.list_append}  # change an argument in place
 
@@ -34,6 +34,9 @@ def _block(body, uses):
     pending = {}  # temporary -> its expression, until its one read further down this block
     results = {}  # a derivative read only where it is returned as it is: Python floats (see below)
     folded = set()
+    # expressions already tidied and known pure (by id, holding them): a chain of temporaries
+    # folds into one long expression, which must not be walked again at every link
+    settled = {}
     out = []
     for stmt in body:
         if isinstance(stmt, If):
@@ -45,19 +48,30 @@ def _block(body, uses):
         if isinstance(stmt, Return) and results:
             stmt = Return(_returned(stmt.value, results, folded), stmt.loc)
         if isinstance(stmt, Assign):
-            stmt = Assign(stmt.target, _peephole(stmt.expr), stmt.loc)
+            stmt = Assign(stmt.target, _peephole(stmt.expr, settled), stmt.loc)
         elif isinstance(stmt, Return):
-            stmt = Return(_peephole(stmt.value), stmt.loc)
-        if isinstance(stmt, Assign) and _foldable(stmt.target, stmt.expr, uses):
+            stmt = Return(_peephole(stmt.value, settled), stmt.loc)
+        if isinstance(stmt, Assign) and _foldable(stmt.target, stmt.expr, uses, settled):
             (pending if _temporary(stmt.target) else results)[stmt.target] = stmt.expr
+            settled[id(stmt.expr)] = stmt.expr
         out.append(stmt)
     # a temporary still pending is read elsewhere (inside a loop, by a merge): it keeps its line
     return [stmt for stmt in out if not (isinstance(stmt, Assign) and stmt.target in folded)]
 
 
-def _foldable(target, expr, uses):
-    return (isinstance(target, Var) and uses.get(target) == 1 and (_temporary(target) or target.prefix)
-            and isinstance(expr, Apply) and all(_pure(node.fn) for node in walk(expr) if isinstance(node, Apply)))
+def _foldable(target, expr, uses, settled):
+    if not (isinstance(target, Var) and uses.get(target) == 1 and (_temporary(target) or target.prefix)
+            and isinstance(expr, Apply)):
+        return False
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if settled.get(id(node)) is node:
+            continue
+        if isinstance(node, Apply) and not _pure(node.fn):
+            return False
+        stack.extend(children(node))
+    return True
 
 
 def _substituted(stmt, pending, folded):
@@ -95,15 +109,18 @@ def _returned(value, results, folded):
     return bare(value)
 
 
-def _peephole(expr):
+def _peephole(expr, settled):
     """What folding makes meet: `-(-a / b * c)` is `a / b * c` and `a + b * -k` is `a - b * k`, bit
     for bit (a sign change is exact), with fewer operations (a rule's `-g * ans / y`, then the `-`
     of `exp(-s)`'s rule); `as_grad(as_grad(g, x), x)` is `as_grad(g, x)`."""
+    if settled.get(id(expr)) is expr:
+        return expr
     if isinstance(expr, Pack):
-        return Pack(expr.kind, [_peephole(item) for item in expr.items])
+        return Pack(expr.kind, [_peephole(item, settled) for item in expr.items])
     if not isinstance(expr, Apply):
         return expr
-    expr = Apply(expr.fn, [_peephole(a) for a in expr.args], [(k, _peephole(v)) for k, v in expr.kwargs])
+    expr = Apply(expr.fn, [_peephole(a, settled) for a in expr.args],
+                 [(k, _peephole(v, settled)) for k, v in expr.kwargs])
     if expr.fn is operator.neg and not expr.kwargs:
         unsigned = _negated(expr.args[0])
         if unsigned is not None:

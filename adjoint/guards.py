@@ -5,11 +5,14 @@ derivative is stale once the function's code, a callee it inlined (a global or m
 rebound, or its `__code__` or defaults replaced) or a captured variable changes. Each such fact
 is one `Guard`; the dispatcher tests them all on each call (an identity test each, tens of
 nanoseconds) and recompiles when one fails. Globals holding numbers or arrays need no guard: the
-generated code reads them when it runs.
+generated code reads them when it runs. A global holding the user's objects, lists or dicts is
+guarded by its `Layout` (its structure, compared on each call: a layer appended to `MODEL.layers`
+changes the unrolled loop).
 
 The facts come from the code objects (the names they load), so they are a superset of what the
 compiler actually used: a guard too many costs a few nanoseconds, a guard too few a wrong gradient.
 """
+import numbers
 import types
 
 from .frontend import is_user_function
@@ -26,9 +29,38 @@ class Guard:
 
     def holds(self):
         try:
-            return self.read(self.holder) is self.value
+            now = self.read(self.holder)
         except ValueError:  # a cell emptied by `del`
             return False
+        return now is self.value or isinstance(self.value, tuple) and now == self.value
+
+
+class Layout:
+    """The structure of a global holding the user's objects, lists, tuples or dicts, as compiling
+    reads it (which attributes, how many items, which keys, which functions): calling it gives the
+    structure now. Numbers and arrays inside are read when the derivative runs, so they do not count."""
+
+    __slots__ = ("namespace", "name")
+
+    def __init__(self, namespace, name):
+        self.namespace, self.name = namespace, name
+
+    def __call__(self):
+        return _layout(self.namespace.get(self.name), 0)
+
+
+def _layout(value, depth):
+    if depth > 6:
+        return id(value)
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_layout(item, depth + 1) for item in value))
+    if isinstance(value, dict):
+        return (dict, tuple((key, _layout(item, depth + 1)) for key, item in value.items()))
+    if _is_object(value):
+        return (type(value), tuple((key, _layout(item, depth + 1)) for key, item in vars(value).items()))
+    if isinstance(value, numbers.Number) or hasattr(value, "__array__"):
+        return None  # (read when the derivative runs)
+    return id(value)  # a function, a module, a string: what compiling took as it was
 
 
 def all_hold(guards):
@@ -66,6 +98,9 @@ def _visit(fn, found, seen):
         elif isinstance(value, (types.FunctionType, type)):  # inlined, or called as a rule: fixed when compiled
             found.append(_entry(namespace, name, value))
             _visit(value, found, seen)
+        elif isinstance(value, (list, tuple, dict)) or _is_object(value):  # `model.layers`: its structure
+            layout = Layout(namespace, name)
+            found.append(Guard(layout, layout(), "{holder}() == {value}", lambda layout: layout()))
     for module in modules:  # `helpers.model(x)`: an attribute of an imported module of the user's
         if (module.__name__ or "").split(".")[0] in ("numpy", "math", "adjoint"):
             continue
@@ -92,3 +127,11 @@ def _loaded_names(code):
 def _is_user_function(value):
     """A function compiling reads as code (one with rules of its own is called, not read)."""
     return is_user_function(value) and rule_for(value) is None and not is_nondiff(value)
+
+
+def _is_object(value):
+    """An object of a class the user wrote (not a function, class or array)."""
+    cls = type(value)
+    return hasattr(value, "__dict__") and not isinstance(value, (type, types.FunctionType, types.ModuleType)) \
+        and getattr(cls, "__module__", "builtins") not in ("builtins",) \
+        and not (cls.__module__ or "").split(".")[0] in ("numpy", "adjoint") and not hasattr(value, "__array__")

@@ -184,6 +184,44 @@ def _module_function(tmp_path, name, source):
     return module.f
 
 
+class Stack:
+    def __init__(self, layers):
+        self.layers = layers
+
+
+MODEL = Stack([np.eye(2) * 0.5, np.eye(2) * 2.0])
+SETTINGS = {"scale": 2.0}
+
+
+def through_model(x):
+    for W in MODEL.layers:
+        x = np.tanh(W @ x)
+    return SETTINGS["scale"] * np.sum(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_derivative_in_hand_follows_the_structure_of_global_objects(mode):
+    """Compiling unrolls `for W in MODEL.layers`: a layer appended, or the list replaced, must show
+    in the next gradient; a number in a global dict is read when the derivative runs."""
+    gradient = adjoint.grad(through_model, mode=mode)
+    x = np.array([0.3, -0.2])
+    before = gradient(x)
+    layers = MODEL.layers
+    try:
+        MODEL.layers.append(np.eye(2) * 3.0)
+        assert not np.allclose(gradient(x), before)
+        adjoint.check_grad(through_model, x)
+        MODEL.layers = [np.eye(2)]
+        np.testing.assert_allclose(gradient(x), adjoint.grad(through_model, mode="forward")(x))
+        adjoint.check_grad(through_model, x)
+        SETTINGS["scale"] = 4.0
+        adjoint.check_grad(through_model, x)
+    finally:
+        MODEL.layers = layers[:2]
+        SETTINGS["scale"] = 2.0
+    np.testing.assert_allclose(gradient(x), before)
+
+
 def test_an_expression_nested_190_deep_compiles(tmp_path):
     depth = 190   # Python's parser allows about 200
     body = "math.sin(x + 0.5 * " * depth + "x" + ")" * depth

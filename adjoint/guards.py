@@ -130,8 +130,7 @@ def _is_user_function(value):
 
 
 def _is_object(value):
-    """An object of a class the user wrote (not a function, class or array)."""
-    cls = type(value)
-    return hasattr(value, "__dict__") and not isinstance(value, (type, types.FunctionType, types.ModuleType)) \
-        and getattr(cls, "__module__", "builtins") not in ("builtins",) \
-        and not (cls.__module__ or "").split(".")[0] in ("numpy", "adjoint") and not hasattr(value, "__array__")
+    """An object of a class the user wrote (not a function, class, module or array)."""
+    module = (getattr(type(value), "__module__", None) or "builtins").split(".")[0]
+    return hasattr(value, "__dict__") and module not in ("builtins", "numpy", "adjoint") \
+        and not isinstance(value, (type, types.FunctionType, types.ModuleType)) and not hasattr(value, "__array__")

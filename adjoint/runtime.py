@@ -203,14 +203,15 @@ def _is_basic_index(index):
 
 def _hits_each_element_once(index):
     """Does a fancy index name no element twice? Then `+=` adds each contribution, as np.add.at
-    does, and is many times faster. Known when an integer index array is strictly increasing and
-    the others have its length (`x[np.arange(n), labels]`)."""
+    does, and is many times faster. Known when an integer index array is strictly increasing from
+    0 or more and the others have its length (`x[np.arange(n), labels]`)."""
     items = index if isinstance(index, tuple) else (index,)
     arrays = [item for item in items if isinstance(item, np.ndarray)]
     if len(arrays) != len(items) or not all(a.ndim == 1 and a.dtype.kind in "iu" for a in arrays):
         return False
-    n = len(arrays[0])
-    return all(len(a) == n for a in arrays) and any(n < 2 or bool(np.all(a[1:] > a[:-1])) for a in arrays)
+    n = len(arrays[0])  # (an increasing array of negative and positive indices can name one twice)
+    return all(len(a) == n for a in arrays) and any(n < 2 or a[0] >= 0 and bool(np.all(a[1:] > a[:-1]))
+                                                     for a in arrays)
 
 
 def unconcatenate(g, xs, i, axis=0):

@@ -342,7 +342,8 @@ def test_a_product_read_by_nothing_later_is_added_into():
     ((np.arange(4), np.array([2, 0, 2, 1])), np.arange(1.0, 5.0), True),   # x[np.arange(n), labels]
     (np.array([0, 2, 3]), np.ones((3, 3)), True),
     (np.array([0, 2, 2]), np.ones((3, 3)), False),
-    ((np.array([1, 1]), np.array([0, 0])), np.array([1.0, 2.0]), False)])
+    ((np.array([1, 1]), np.array([0, 0])), np.array([1.0, 2.0]), False),
+    (np.array([-1, 0, 3]), np.ones((3, 3)), False)])   # -1 is row 3
 def test_a_fancy_scatter_adds_with_plus_equals_only_where_no_element_is_named_twice(index, g, once):
     assert rt._hits_each_element_once(index) is once
     expected = np.zeros((4, 3))

@@ -197,6 +197,8 @@ def add_at(total, g, x, index):
 
 
 def _is_basic_index(index):
+    if type(index) is slice or type(index) is int:
+        return True
     items = index if isinstance(index, tuple) else (index,)
     return all(item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)) for item in items)
 
@@ -314,10 +316,10 @@ def as_grad(g, x):
     if isinstance(x, (int, float)):
         return g if type(g) is float else float(g)
     dtype = _grad_dtype(x)
-    shape = np.shape(x)
     if isinstance(x, np.generic):  # a numpy scalar stays one
         return np.asarray(g, dtype=dtype).reshape(())[()]
-    if type(g) is np.ndarray and g.shape == shape and g.dtype == dtype and g.flags.writeable and g.base is None:
+    shape = _shape(x)
+    if type(g) is np.ndarray and g.shape == shape and g.dtype == dtype and g.base is None and g.flags.writeable:
         return g
     return np.array(np.broadcast_to(g, shape), dtype=dtype)
 

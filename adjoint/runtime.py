@@ -117,7 +117,9 @@ def matmul_vjp_right(g, a, b):
     """The gradient of `a @ b` with respect to `b`."""
     a_ndim, b_ndim = _ndim(a), _ndim(b)
     if a_ndim == 2 and b_ndim == 2:
-        return a.T @ g
+        # a few output columns (`X.T @ g` for X 500 x 3073, g 500 x 10): the product the other way
+        # round, transposed back, runs twice as fast with OpenBLAS (autograd's dot rule does that)
+        return (g.T @ a).T if 8 * _shape(g)[1] <= _shape(a)[1] else a.T @ g
     if a_ndim == 2 and b_ndim == 1:
         return g @ a
     if a_ndim == 0 or b_ndim == 0:

@@ -671,3 +671,19 @@ def test_an_output_known_to_be_scalar_is_not_computed_just_to_check_it():
     source = adjoint.source(adjoint.grad(mean_hinge), W, X)
     assert "expect_scalar" not in source and "np.sum" not in source
     adjoint.check_grad(mean_hinge, W, X)
+
+
+def tanh_of_product(A, B):
+    return np.sum(np.tanh(A @ B))
+
+
+def test_the_gradient_of_a_product_with_few_output_columns():
+    """`A.T @ g` is computed as `(g.T @ A).T` when B has few columns (runtime.matmul_vjp_right):
+    the same numbers, returned as a fresh writable array."""
+    rng = np.random.default_rng(3)
+    A, B = rng.standard_normal((6, 40)), rng.standard_normal((40, 3))
+    adjoint.check_grad(tanh_of_product, A, B, wrt=(0, 1))
+    grad_B = adjoint.grad(tanh_of_product, wrt=1)(A, B)
+    g = 1 - np.tanh(A @ B) ** 2
+    np.testing.assert_allclose(grad_B, A.T @ g, rtol=1e-12)
+    assert grad_B.flags.writeable and grad_B.base is None and grad_B.shape == B.shape

@@ -90,13 +90,13 @@ class AliasLowering:
                    if other != name and isinstance(held, Var) and mine & self.memory_of(held)]
         if any(leaf is held or holds(leaf, held) for leaf in self.foreign for held in mine):
             sharing.append(f"the caller of `{self.info.function_name}`")
+        symbol = _OPERATOR_TEXT.get(type(node.op), "op")
         for other in sharing:
             who = other if other.startswith("the caller") else f"`{other}`"
-            error = located(UnsupportedSyntax, f"adjoint does not support `{name} {_OPERATOR_TEXT.get(type(node.op), 'op')}= "
-                            f"...` on an array whose memory {who} also holds (Python changes it in place, so "
-                            f"{who} would see the change)", self.info.location(node),
-                            f"Write `{name} = {name} {_OPERATOR_TEXT.get(type(node.op), 'op')} ...` (a new array), "
-                            "or copy where the array is shared (`.copy()`).")
+            error = located(UnsupportedSyntax, f"adjoint does not support `{name} {symbol}= ...` on an array whose "
+                            f"memory {who} also holds (Python changes it in place, so {who} would see the change)",
+                            self.info.location(node), f"Write `{name} = {name} {symbol} ...` (a new array), or copy "
+                            "where the array is shared (`.copy()`).")
             held = self.env.get(other, current) if not other.startswith("the caller") else current
             self.body.append(Assign(None, Apply(rt.refuse_changed_view, (held, current, Const(error))),
                                     self.info.location(node)))

@@ -220,11 +220,16 @@ class Desugar:
         if (_is_call_to(iterable, "range") or _is_reversed_range(iterable)) and isinstance(target, gast.Name):
             return [], target.id, iterable, [], []
         counter = self.fresh("k")
-        if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _pair(target):
+        if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and not iterable.keywords \
+                and (_pair(target) or isinstance(target, gast.Name)):
             sequence, setup = self.hoist(iterable.args[0], "sequence", stmt.body)
-            index, item = target.elts
-            bind = [gast.Assign([index], _name(counter), None),
-                    gast.Assign([item], _subscript(sequence, counter), None)]
+            if isinstance(target, gast.Name):  # `for pair in enumerate(x)`: pair is the tuple
+                items = gast.Tuple([_name(counter), _subscript(sequence, counter)], gast.Load())
+                bind = [gast.Assign([target], items, None)]
+            else:
+                index, item = target.elts
+                bind = [gast.Assign([index], _name(counter), None),
+                        gast.Assign([item], _subscript(sequence, counter), None)]
             return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt), [sequence]
         if _is_call_to(iterable, "zip") and iterable.args and not iterable.keywords and (
                 isinstance(target, gast.Name) or

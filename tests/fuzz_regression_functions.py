@@ -267,3 +267,11 @@ def reduction_of_a_number_over_axis_0(x):
     back took `0 % ndim` with ndim 0 (ZeroDivisionError; found by the long fuzz run)."""
     s = np.sum(x)
     return (s / 2.0).max(axis=0) + np.prod(s * 2.0, axis=0) + np.min(s, axis=-1) + np.sum(s * x, axis=0)
+
+
+def enumerate_into_one_name(x):
+    """`for pair in enumerate(x)` binds the tuple (it took `enumerate(...)` for a sequence)."""
+    total = 0.0
+    for pair in enumerate(x):
+        total = total + pair[0] * np.sin(pair[1])
+    return total

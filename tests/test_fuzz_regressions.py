@@ -27,6 +27,7 @@ CASES = [
     (programs.element_read_before_it_changes, (RNG.uniform(-1, 1, 3),)),
     (programs.headers_sharing_a_name, (RNG.uniform(-1, 1, 3), 0.3, 0.2)),
     (programs.reduction_of_a_number_over_axis_0, (RNG.uniform(-1, 1, 3),)),
+    (programs.enumerate_into_one_name, (RNG.uniform(-1, 1, 4),)),
     (programs.zip_into_one_name, (RNG.uniform(-1, 1, 3), RNG.uniform(-1, 1, 3))),
     (programs.global_named_by_a_name_changed_in_a_loop, (RNG.uniform(-1, 1, (2, 3)), RNG.uniform(-1, 1, 3))),
 ]

@@ -22,17 +22,18 @@ from .rules import is_nondiff, rule_for
 class Guard:
     """`holder` still gives `value`; `test` is the Python test, with `{holder}` and `{value}` to fill in."""
 
-    __slots__ = ("holder", "value", "test", "read")
+    __slots__ = ("holder", "value", "test", "read", "equal")
 
-    def __init__(self, holder, value, test, read):
+    def __init__(self, holder, value, test, read, equal=False):
         self.holder, self.value, self.test, self.read = holder, value, test, read
+        self.equal = equal  # compared with `==` (a `Layout`), not `is`
 
     def holds(self):
         try:
             now = self.read(self.holder)
         except ValueError:  # a cell emptied by `del`
             return False
-        return now is self.value or isinstance(self.value, tuple) and now == self.value
+        return now == self.value if self.equal else now is self.value
 
 
 class Layout:
@@ -100,7 +101,7 @@ def _visit(fn, found, seen):
             _visit(value, found, seen)
         elif isinstance(value, (list, tuple, dict)) or _is_object(value):  # `model.layers`: its structure
             layout = Layout(namespace, name)
-            found.append(Guard(layout, layout(), "{holder}() == {value}", lambda layout: layout()))
+            found.append(Guard(layout, layout(), "{holder}() == {value}", lambda layout: layout(), equal=True))
     for module in modules:  # `helpers.model(x)`: an attribute of an imported module of the user's
         if (module.__name__ or "").split(".")[0] in ("numpy", "math", "adjoint"):
             continue

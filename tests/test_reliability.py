@@ -173,6 +173,17 @@ def test_changed_defaults_recompile():
     assert gradient(1.0) == 6.0
 
 
+def test_changed_defaults_holding_arrays_recompile():
+    """(Comparing the old defaults with the new by `==` raised: arrays have no single truth value.)"""
+    def f(x, w=np.array([1.0, 2.0])):
+        return np.sum(w * x)
+
+    gradient = adjoint.grad(f)
+    np.testing.assert_array_equal(gradient(np.ones(2)), [1.0, 2.0])
+    f.__defaults__ = (np.array([3.0, 4.0]),)
+    np.testing.assert_array_equal(gradient(np.ones(2)), [3.0, 4.0])
+
+
 # -- scale: deep nesting compiles (benchmarks/scale.py measures the times) -------------------
 
 def _module_function(tmp_path, name, source):

@@ -112,6 +112,21 @@ def is_user_function(fn):
     return isinstance(fn, types.FunctionType) and not (fn.__module__ or "").startswith(("numpy", "adjoint."))
 
 
+def is_user_class(cls):
+    """A class of the user's (not a builtin or numpy type)."""
+    module = getattr(cls, "__module__", "") or ""
+    return isinstance(cls, type) and module != "builtins" and not module.startswith("numpy")
+
+
+def is_structure(obj):
+    """An object whose structure a compiled derivative may take as fixed: the user's objects and
+    the lists, tuples and dicts that hold them (compiling reads their layout, guards.py checks it)."""
+    if isinstance(obj, (list, tuple, dict)):
+        return True
+    return is_user_class(type(obj)) and not isinstance(obj, type) and hasattr(obj, "__dict__") \
+        and not callable(getattr(obj, "__array__", None))
+
+
 _MISSING = object()
 
 

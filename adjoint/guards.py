@@ -15,7 +15,7 @@ compiler actually used: a guard too many costs a few nanoseconds, a guard too fe
 import numbers
 import types
 
-from .frontend import is_user_function
+from .frontend import is_structure, is_user_function
 from .rules import is_nondiff, rule_for
 
 
@@ -57,7 +57,7 @@ def _layout(value, depth):
         return (type(value), tuple(_layout(item, depth + 1) for item in value))
     if isinstance(value, dict):
         return (dict, tuple((key, _layout(item, depth + 1)) for key, item in value.items()))
-    if _is_object(value):
+    if is_structure(value):  # an object of the user's
         return (type(value), tuple((key, _layout(item, depth + 1)) for key, item in vars(value).items()))
     if isinstance(value, numbers.Number) or hasattr(value, "__array__"):
         return None  # (read when the derivative runs)
@@ -99,7 +99,7 @@ def _visit(fn, found, seen):
         elif isinstance(value, (types.FunctionType, type)):  # inlined, or called as a rule: fixed when compiled
             found.append(_entry(namespace, name, value))
             _visit(value, found, seen)
-        elif isinstance(value, (list, tuple, dict)) or _is_object(value):  # `model.layers`: its structure
+        elif is_structure(value):  # `model.layers`: what compiling read of it
             layout = Layout(namespace, name)
             found.append(Guard(layout, layout(), "{holder}() == {value}", lambda layout: layout(), equal=True))
     for module in modules:  # `helpers.model(x)`: an attribute of an imported module of the user's
@@ -129,9 +129,3 @@ def _is_user_function(value):
     """A function compiling reads as code (one with rules of its own is called, not read)."""
     return is_user_function(value) and rule_for(value) is None and not is_nondiff(value)
 
-
-def _is_object(value):
-    """An object of a class the user wrote (not a function, class, module or array)."""
-    module = (getattr(type(value), "__module__", None) or "builtins").split(".")[0]
-    return hasattr(value, "__dict__") and module not in ("builtins", "numpy", "adjoint") \
-        and not isinstance(value, (type, types.FunctionType, types.ModuleType)) and not hasattr(value, "__array__")

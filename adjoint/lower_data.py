@@ -23,7 +23,7 @@ from . import record
 from . import runtime as rt
 from .desugar import Desugar, desugar
 from .errors import UnsupportedSyntax, located
-from .frontend import is_user_function
+from .frontend import is_structure, is_user_class, is_user_function
 from .ir import Apply, Assign, Attribute, Const, Global, Method, Pack, Ref, Var, hashable
 from .rules.registry import RULES, structural, template
 from .syntax import BINARY, Static
@@ -115,14 +115,9 @@ def _replaced(pack, pairs):
     return make_dict(pairs)
 
 
-def _is_user_class(cls):
-    module = getattr(cls, "__module__", "") or ""
-    return isinstance(cls, type) and module != "builtins" and not module.startswith("numpy")
-
-
 def user_method(cls, name):
     """How `obj.name(...)` calls a function of the user's class `cls`: (function, passes self) or None."""
-    if not _is_user_class(cls):
+    if not is_user_class(cls):
         return None
     try:
         found = inspect.getattr_static(cls, name)
@@ -362,7 +357,7 @@ class DataLowering:
         """A read (`obj.attr`, `seq[i]`) out of an object known while compiling: read when the code runs
         (arrays change between calls), but with its structure known (which objects, how many items)."""
         obj = self.known_object(value)
-        if obj is _NONE or not _is_structure(obj):
+        if obj is _NONE or not is_structure(obj):
             return None
         try:
             found = getattr(obj, key) if isinstance(reader, Attribute) else obj[key]
@@ -375,7 +370,7 @@ class DataLowering:
         return self.structured(var, found, node)
 
     def structured(self, var, found, node):
-        if isinstance(found, (list, tuple)) and any(_is_structure(item) or isinstance(item, np.ndarray)
+        if isinstance(found, (list, tuple)) and any(is_structure(item) or isinstance(item, np.ndarray)
                                                     for item in found):
             self.shared["known"][var] = found
             return Pack("list" if isinstance(found, list) else "tuple",
@@ -383,7 +378,7 @@ class DataLowering:
         if isinstance(found, dict) and all(isinstance(k, (str, int)) for k in found):
             self.shared["known"][var] = found
             return make_dict([(k, self.read_known(var, operator.getitem, k, node)) for k in found])
-        if _is_structure(found) and not isinstance(found, (list, tuple, dict)):
+        if is_structure(found) and not isinstance(found, (list, tuple, dict)):
             self.shared["known"][var] = found
         return var
 
@@ -616,15 +611,6 @@ class DataLowering:
 
 
 _NONE = object()
-
-
-def _is_structure(obj):
-    """An object whose structure a compiled derivative may take as fixed: the user's objects and
-    the lists, tuples and dicts that hold them."""
-    if isinstance(obj, (list, tuple, dict)):
-        return True
-    return _is_user_class(type(obj)) and not isinstance(obj, type) and hasattr(obj, "__dict__") \
-        and not callable(getattr(obj, "__array__", None))
 
 
 class _Default:

@@ -208,7 +208,7 @@ def _forward_columns(jvp, args, index, scalar_output=False):
                               "use adjoint.jacobian or adjoint.jvp instead")
     in_shape = np.shape(x)
     if in_shape == () and columns:  # one pass: its column is the Jacobian, no need to copy it
-        result = columns[()] + 0.0 if columns[()].dtype.kind not in "fc" else columns[()]
+        result = _floating(columns[()])
     else:
         result = np.zeros(out_shape + in_shape, dtype=np.result_type(*columns.values(), float) if columns else float)
         for element, column in columns.items():
@@ -216,42 +216,41 @@ def _forward_columns(jvp, args, index, scalar_output=False):
     if isinstance(x, (int, float)) and out_shape == ():
         return float(result)
     if isinstance(x, np.ndarray):
-        result = result.astype(_float_dtype(x), copy=False)
+        result = result.astype(runtime._grad_dtype(x), copy=False)
     elif isinstance(x, np.generic) and out_shape == ():  # a numpy scalar in, as reverse mode gives
-        result = np.dtype(_float_dtype(np.asarray(x))).type(result)
+        result = runtime._grad_dtype(x).type(result)
     return result
 
 
-def _float_dtype(x):
-    return x.dtype if np.issubdtype(x.dtype, np.inexact) else np.dtype(float)
+def _floating(array):
+    """`array`, or a float copy of it if it holds integers or booleans."""
+    return array if array.dtype.kind in "fc" else array + 0.0
 
 
 def _reverse_rows(vjp, gradient, args, positions):
     """The Jacobians wrt the arguments at `positions`, one reverse pass per output element
     (each pass gives the row of every argument at once); `gradient` is the `Grad` transform used
     instead for outputs known to be scalars."""
-    rows = None
-    # arguments like these gave a scalar before: one pass with cotangent 1, if it still does
+    # arguments like these gave a scalar before: the gradient, if it still is one
     key = tuple((type(a), np.shape(a)) for a in args)
-    if key in vjp.scalar_outputs:  # the gradient, which needs neither the value nor a cotangent
+    if key in vjp.scalar_outputs:  # (it needs neither the value nor a cotangent)
         try:
             return list(gradient(*args))  # each shaped and typed like its argument, as below
         except NonScalarOutput:
             vjp.scalar_outputs.discard(key)
-    if rows is None:
-        value = vjp.fn(*args)
-        rows = {}
-        for element, cotangent in _basis(value):
-            _, grads = vjp(*args, cotangent)
-            rows[element] = [np.asarray(g) for g in grads]
-        if np.shape(value) == ():
-            vjp.scalar_outputs.add(key)
+    value = vjp.fn(*args)
+    rows = {}
+    for element, cotangent in _basis(value):
+        _, grads = vjp(*args, cotangent)
+        rows[element] = [np.asarray(g) for g in grads]
+    if np.shape(value) == ():
+        vjp.scalar_outputs.add(key)
     out_shape = np.shape(value)
     jacobians = []
     for k, position in enumerate(positions):
         x = args[position]
         if out_shape == ():
-            result = rows[()][k] + 0.0 if rows[()][k].dtype.kind not in "fc" else rows[()][k]
+            result = _floating(rows[()][k])
         else:
             result = np.zeros(out_shape + np.shape(x), dtype=np.result_type(*(r[k] for r in rows.values()), float))
             for element, row in rows.items():
@@ -259,7 +258,7 @@ def _reverse_rows(vjp, gradient, args, positions):
         if isinstance(x, (int, float)) and out_shape == ():
             result = float(result)
         elif isinstance(x, np.ndarray):
-            result = result.astype(_float_dtype(x), copy=False)
+            result = result.astype(runtime._grad_dtype(x), copy=False)
         jacobians.append(result)
     return jacobians
 

@@ -485,6 +485,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
 
 
 MAX_RECURSION = 100
+
+
 def _packs(value):
     if isinstance(value, Pack):
         yield value

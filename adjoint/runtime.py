@@ -179,10 +179,8 @@ def unindex(g, x, index):
     out = np.zeros(_shape(x), dtype=_sum_dtype(g, x))
     if _is_basic_index(index):
         out[index] = g
-    elif _hits_each_element_once(index):
-        out[index] += g
     else:
-        np.add.at(out, index, g)
+        _add_into(out, index, g)
     return out
 
 
@@ -191,11 +189,16 @@ def add_at(total, g, x, index):
     if isinstance(x, (tuple, list)) or not isinstance(total, np.ndarray) or total.shape != _shape(x) or not (
             type(g) is np.ndarray and g.dtype == total.dtype or np.result_type(total, g) == total.dtype):
         return total + unindex(g, x, index)
-    if _is_basic_index(index) or _hits_each_element_once(index):
-        total[index] += g
-    else:
-        np.add.at(total, index, g)
+    _add_into(total, index, g)
     return total
+
+
+def _add_into(out, index, g):
+    """`out[index] += g`, each element named by `index` getting every contribution meant for it."""
+    if _is_basic_index(index) or _hits_each_element_once(index):
+        out[index] += g
+    else:
+        np.add.at(out, index, g)
 
 
 def _is_basic_index(index):

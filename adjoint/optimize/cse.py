@@ -56,14 +56,14 @@ _BUILTIN = frozenset(RULES) | frozenset(NONDIFF) | {builtins.slice}
 _NOT_DETERMINED = frozenset([np.empty, np.empty_like])
 # helpers with a rule that change an argument in place (`add_at` adds into the total it is given,
 # see accumulate.py): effects, like calls without a rule
-_MUTATING = tuple(fn for fn in (getattr(rt, "add_at", None),) if fn is not None)
+_MUTATING = (rt.add_at,)
 
 # helpers that may return their first argument itself (so it may be returned)
 _PASS_THROUGH = (rt.unbroadcast, rt.broadcast_like, rt.cast_like, rt.as_grad, rt.stop_gradient, np.asarray,
                  operator.getitem) + _MUTATING
 
 # runtime helpers whose result is a new array
-_FRESH_HELPERS = tuple(getattr(rt, name) for name in ("unindex", "zeros_grad") if hasattr(rt, name))
+_FRESH_HELPERS = (rt.unindex, rt.zeros_grad)
 
 _FRESH = frozenset([operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv, operator.mod,
                     operator.pow, operator.neg, operator.matmul, operator.lt, operator.le, operator.gt,

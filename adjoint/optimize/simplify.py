@@ -37,18 +37,17 @@ def _number_is(expr, value):
     return isinstance(expr, Const) and expr.value is value
 
 
-def _number(expr, *values):
-    return (isinstance(expr, Const) and isinstance(expr.value, numbers.Number)
-            and not isinstance(expr.value, bool) and expr.value in values)
-
-
 def _plain_number(expr):
+    """A constant number (not a boolean, which numpy treats apart)."""
     return isinstance(expr, Const) and isinstance(expr.value, numbers.Number) and not isinstance(expr.value, bool)
 
 
+def _number(expr, *values):
+    return _plain_number(expr) and expr.value in values
+
+
 def _negative(expr):
-    return (isinstance(expr, Const) and isinstance(expr.value, numbers.Number)
-            and not isinstance(expr.value, bool) and expr.value < 0)
+    return _plain_number(expr) and expr.value < 0
 
 
 class Rewriter:

@@ -34,6 +34,16 @@ def test_the_first_specialisation_runs_inside_the_dispatcher():
     np.testing.assert_allclose(d(0.5, -1.0, 0.25), expected, rtol=1e-12)
 
 
+def test_the_dispatchers_own_names_are_constants_of_its_code_not_globals_or_cells():
+    d = adjoint.grad(neuron, wrt=(0, 1, 2))
+    d(0.5, -1.0, 0.25)
+    assert d.__closure__ is None  # (each cell would cost a nanosecond or so per call)
+    constants = d.__code__.co_consts
+    assert float in constants and neuron.__code__ in constants and math in constants
+    assert not any(name.startswith("_") and not name.endswith("__") for name in d.__code__.co_names)
+    assert not any(type(c) is str and c.startswith("\0") for c in constants)  # no placeholder left
+
+
 def test_other_argument_types_take_the_generic_path():
     d = adjoint.grad(square)
     assert d(3.0) == 6.0 and type(d(3.0)) is float

@@ -234,6 +234,21 @@ def test_simplification_drops_unbroadcast_where_shapes_provably_agree():
     assert text.count("unbroadcast(") == 2
 
 
+def reciprocals(x, y):
+    return 1.0 / x + np.sum(1 / y)
+
+
+def test_the_gradient_of_a_reciprocal_squares_it_instead_of_dividing_again():
+    primal, function = gradient_ir(reciprocals, wrt=(0, 1))
+    before = calls(function, operator.truediv)
+    simplified(function)
+    eliminate_dead_code(function)
+    # `1 / x` is needed anyway; its derivative `-(1 / x) / x` becomes `-(r * r)` for r = 1 / x
+    assert before == 4 and calls(function, operator.truediv) == 2
+    y = np.array([0.5, -2.0, 3.0])
+    assert_gradient(reciprocals, primal, function, (0.7, y), wrt=(0, 1))
+
+
 # -- accumulation without zero buffers -------------------------------------------------------------
 
 def fan_out(x):

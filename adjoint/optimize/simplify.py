@@ -144,6 +144,9 @@ class Rewriter:
         elif fn is operator.truediv:
             if _number(args[1], 1) and not self.is_boolean(args[0]):
                 return args[0]
+            squared = self.reciprocal_squared(*args)
+            if squared is not None:
+                return squared
         elif fn is operator.pow:
             if _number(args[1], 1) and not self.is_boolean(args[0]):
                 return args[0]
@@ -182,6 +185,19 @@ class Rewriter:
             if scalar(args[0]) == SCALAR:
                 return Const(None)
         return node
+
+    def reciprocal_squared(self, numerator, y):
+        """`r / y` (or `-r / y`) for `r = 1 / y` is `r * r`: the gradient of `1 / y` costs a product,
+        not a second division (slower for floats and arrays alike). Rounds like it, within an ulp."""
+        negated = self.defined_as(numerator)
+        sign = isinstance(negated, Apply) and negated.fn is operator.neg
+        r = negated.args[0] if sign else numerator
+        definition = self.defined_as(r)
+        if not (isinstance(r, Var) and isinstance(definition, Apply) and definition.fn is operator.truediv
+                and _number(definition.args[0], 1) and definition.args[1] == y and isinstance(y, Var)):
+            return None
+        square = Apply(operator.mul, (r, r))
+        return Apply(operator.neg, (square,)) if sign else square
 
     def factor_of(self, expr):
         """(c, y) if `expr` is `c * y` or `y * c` for a number c (not a boolean), else None."""

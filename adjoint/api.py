@@ -7,7 +7,7 @@ from . import codegen
 from .errors import InvalidArgument, NonScalarOutput, UnsupportedSyntax
 from .forward import forward
 from . import runtime
-from .ir import Apply, Return
+from .ir import Apply, Assign, Const, Return
 from .reverse import reverse
 from .structures import Flattened, needs_flattening
 from .transform import Transform, bind_arguments, check_differentiable, get_transform, lowered, normalize_wrt
@@ -58,10 +58,6 @@ class VJP(Structured, Transform):
 
     label = "vjp"
 
-    def __init__(self, fn, wrt):
-        super().__init__(fn, wrt)
-        self.scalar_outputs = set()  # (types, shapes) of arguments that gave a scalar: see _reverse_rows
-
     def extra_params(self):
         name = "cotangent"
         while name in self.params:
@@ -79,6 +75,7 @@ class JVP(Structured, Transform):
     """Forward mode: `(value, f'(x) . tangent)`, one tangent argument per `wrt` entry."""
 
     label = "jvp"
+    returns_gradients = False  # (what it returns is shaped like the function's output)
 
     def extra_params(self):
         names = []
@@ -94,9 +91,12 @@ class JVP(Structured, Transform):
 
     def flat_transform(self, flat_fn, flat_wrt):
         if len(flat_wrt) != 1:
-            raise InvalidArgument("adjoint.jvp differentiates with respect to an array or a number; for a dict "
-                                  "or an object, use adjoint.grad(f, wrt=..., mode='forward')")
-        return get_transform(JVP, flat_fn, wrt=flat_wrt[0])
+            public = {"jvp": "adjoint.jvp", "hvp": "adjoint.hvp"}.get(self.label, "adjoint.jacobian")
+            instead = ("use adjoint.grad(f, wrt=..., mode='forward')" if self.label == "jvp" else
+                       "pass its numbers as one array (np.concatenate) and differentiate with respect to that")
+            raise InvalidArgument(f"{public} differentiates with respect to an array or a number; for a dict "
+                                  f"or an object, {instead}")
+        return get_transform(type(self), flat_fn, wrt=flat_wrt[0])
 
 
 class TangentOnly(JVP):
@@ -127,6 +127,45 @@ class Column(TangentOnly):
         return function
 
 
+class Slope(Column):
+    """`f'(x)` for a number `x`: forward mode with the tangent 1.0 written into the code, where the
+    products with it fold away. A Jacobian's column for a scalar input, in one pass without a seed."""
+
+    label = "derivative"
+
+    def extra_params(self):
+        return ()
+
+    def derive(self, primal, fn):
+        function = super().derive(primal, fn)
+        seed = function.params.pop()
+        function.body.insert(0, Assign(seed, Const(1.0)))
+        return function
+
+
+def _non_scalar(shape):
+    return NonScalarOutput(f"grad needs a scalar output, but the function returns shape {shape}; "
+                           "use adjoint.jacobian or adjoint.jvp instead")
+
+
+def _scalar_slope(tangent):
+    """A `Slope`'s result as a gradient: a float, if the output was a scalar."""
+    if type(tangent) is float:
+        return tangent
+    if np.ndim(tangent):
+        raise _non_scalar(np.shape(tangent))
+    return float(tangent)
+
+
+def _as_column(tangent):
+    """A `Slope`'s result as the Jacobian gives it: a float, or an array of floats."""
+    if type(tangent) is float:
+        return tangent
+    if isinstance(tangent, np.ndarray) and tangent.ndim:
+        return _floating(tangent)
+    return float(tangent)
+
+
 class ForwardGrad:
     """A gradient computed in forward mode: one tangent pass per input element."""
 
@@ -135,6 +174,7 @@ class ForwardGrad:
         params = _params_of(fn)
         self.wrt, self.single = normalize_wrt(wrt, params, getattr(fn, "__qualname__", repr(fn)))
         self.jvps = [get_transform(JVP, fn, wrt=i) for i in self.wrt]
+        self.slopes = [get_transform(Slope, fn, wrt=i) for i in self.wrt]  # for numbers: no seed needed
         self.__name__ = f"grad_{getattr(fn, '__name__', 'f')}"
         self.flat = None  # for dicts, objects, recursion: see `structures.Flattened`
 
@@ -154,7 +194,9 @@ class ForwardGrad:
             return self.flat(*args)
 
     def plain(self, args):
-        grads = [_forward_columns(jvp, args, index, scalar_output=True) for jvp, index in zip(self.jvps, self.wrt)]
+        grads = [_scalar_slope(slope.dispatcher(*args)) if type(args[index]) in (float, int)
+                 else _forward_columns(jvp, args, index, scalar_output=True)
+                 for jvp, slope, index in zip(self.jvps, self.slopes, self.wrt)]
         return grads[0] if self.single else tuple(grads)
 
     @property
@@ -204,8 +246,7 @@ def _forward_columns(jvp, args, index, scalar_output=False):
         value = jvp.fn(*args)
     out_shape = np.shape(value)
     if scalar_output and out_shape != ():
-        raise NonScalarOutput(f"grad needs a scalar output, but the function returns shape {out_shape}; "
-                              "use adjoint.jacobian or adjoint.jvp instead")
+        raise _non_scalar(out_shape)
     in_shape = np.shape(x)
     if in_shape == () and columns:  # one pass: its column is the Jacobian, no need to copy it
         result = _floating(columns[()])
@@ -227,24 +268,14 @@ def _floating(array):
     return array if array.dtype.kind in "fc" else array + 0.0
 
 
-def _reverse_rows(vjp, gradient, args, positions):
+def _reverse_rows(vjp, args, positions):
     """The Jacobians wrt the arguments at `positions`, one reverse pass per output element
-    (each pass gives the row of every argument at once); `gradient` is the `Grad` transform used
-    instead for outputs known to be scalars."""
-    # arguments like these gave a scalar before: the gradient, if it still is one
-    key = tuple((type(a), np.shape(a)) for a in args)
-    if key in vjp.scalar_outputs:  # (it needs neither the value nor a cotangent)
-        try:
-            return list(gradient(*args))  # each shaped and typed like its argument, as below
-        except NonScalarOutput:
-            vjp.scalar_outputs.discard(key)
+    (each pass gives the row of every argument at once), and whether the output was a scalar."""
     value = vjp.fn(*args)
     rows = {}
     for element, cotangent in _basis(value):
         _, grads = vjp(*args, cotangent)
         rows[element] = [np.asarray(g) for g in grads]
-    if np.shape(value) == ():
-        vjp.scalar_outputs.add(key)
     out_shape = np.shape(value)
     jacobians = []
     for k, position in enumerate(positions):
@@ -260,7 +291,7 @@ def _reverse_rows(vjp, gradient, args, positions):
         elif isinstance(x, np.ndarray):
             result = result.astype(runtime._grad_dtype(x), copy=False)
         jacobians.append(result)
-    return jacobians
+    return jacobians, out_shape == ()
 
 
 class Jacobian:
@@ -275,6 +306,8 @@ class Jacobian:
         self.params = params
         self.wrt, self.single = normalize_wrt(wrt, params, getattr(fn, "__qualname__", repr(fn)))
         self.transforms = {}
+        self.modes = {}  # for mode="auto": (types, shapes) of the arguments -> the mode needing fewer passes
+        self.scalar_outputs = set()  # argument types that gave a scalar output: reverse mode runs `grad`
 
     def transform(self, cls, wrt):
         """`get_transform`, remembered: a Jacobian asks for the same ones on every call."""
@@ -287,19 +320,32 @@ class Jacobian:
         if self.mode != "auto":
             return self.mode
         n_in = sum(np.size(args[i]) for i in self.wrt)
-        n_out = np.size(self.fn(*args))
-        return "forward" if n_in <= n_out else "reverse"
+        if n_in <= 1:
+            return "forward"
+        key = tuple((type(a), np.shape(a)) for a in args)
+        mode = self.modes.get(key)
+        if mode is None:  # (the output's size, found by running the function once for these shapes)
+            mode = self.modes[key] = "forward" if n_in <= np.size(self.fn(*args)) else "reverse"
+        return mode
 
     def __call__(self, *args, **kwargs):
-        defaults = self.fn.defaults if isinstance(self.fn, Transform) else (self.fn.__defaults__ or ())
-        args = bind_arguments(f"jacobian of {getattr(self.fn, '__name__', 'f')}", self.params, defaults, (),
-                              args, kwargs)
-        mode = self.choose_mode(args)
-        if mode == "forward":
-            out = [_forward_columns(self.transform(Column, i), args, i) for i in self.wrt]
-        else:
-            wrt = tuple(self.wrt)
-            out = _reverse_rows(self.transform(VJP, wrt), self.transform(Grad, wrt), args, self.wrt)
+        if kwargs or len(args) != len(self.params):
+            defaults = self.fn.defaults if isinstance(self.fn, Transform) else (self.fn.__defaults__ or ())
+            args = bind_arguments(f"jacobian of {getattr(self.fn, '__name__', 'f')}", self.params, defaults, (),
+                                  args, kwargs)
+        if self.choose_mode(args) == "forward":
+            out = [_as_column(self.transform(Slope, i).dispatcher(*args)) if type(args[i]) in (float, int)
+                   else _forward_columns(self.transform(Column, i), args, i) for i in self.wrt]
+            return out[0] if self.single else tuple(out)
+        key = tuple(map(type, args))
+        if key in self.scalar_outputs:  # such arguments gave a scalar before: the gradient, if it still is one
+            try:  # (shaped and typed like each argument, as `_reverse_rows` gives them)
+                return self.transform(Grad, self.wrt[0] if self.single else self.wrt).dispatcher(*args)
+            except NonScalarOutput:
+                self.scalar_outputs.discard(key)
+        out, scalar_output = _reverse_rows(self.transform(VJP, self.wrt), args, self.wrt)
+        if scalar_output:
+            self.scalar_outputs.add(key)
         return out[0] if self.single else tuple(out)
 
 
@@ -372,6 +418,13 @@ def source(transform, *args):
     """
     if isinstance(transform, ForwardGrad):  # one tangent code per argument: show each
         return "\n".join(source(jvp, *(args + (args[i],) if args else ())) for jvp, i in zip(transform.jvps, transform.wrt))
+    if isinstance(transform, Jacobian):  # the code of each pass it ran (for `args`: runs it once first)
+        if args:
+            transform(*args)
+        if not transform.transforms:
+            raise InvalidArgument("this Jacobian has not run yet: call it once, or pass arguments to "
+                                  "adjoint.source as well (adjoint.source(jacobian, x))")
+        return "\n".join(source(used) for used in transform.transforms.values())
     transform = getattr(transform, "transform", transform)
     transform = getattr(transform, "__adjoint_transform__", transform)
     if not isinstance(transform, Transform):

@@ -271,10 +271,9 @@ class Flattened:
 
     def finish(self, result, specs):
         owner = self.owner
-        label = getattr(owner, "label", "grad")
-        if label == "jvp":
+        if not getattr(owner, "returns_gradients", True):  # forward mode: shaped like the output
             return result
-        with_value = label == "vjp" or getattr(owner, "with_value", False)
+        with_value = getattr(owner, "label", "grad") == "vjp" or getattr(owner, "with_value", False)
         value, flat_grads = result if with_value else (None, result)
         if not isinstance(flat_grads, tuple):
             flat_grads = (flat_grads,)

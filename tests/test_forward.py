@@ -148,6 +148,74 @@ def test_jacobian_modes_are_identical_and_shaped_out_by_in():
     np.testing.assert_allclose(forward[0], numerical_jacobian(matmul, [x, W], 0), atol=1e-7)
 
 
+def ramp_wave(a):
+    return np.sin(a * np.arange(5.0))
+
+
+def scaled_by_params(params, a):
+    return np.sin(a * params["w"]) + params["b"]
+
+
+def test_the_jacobian_of_a_number_is_one_pass_with_the_tangent_written_in():
+    J = adjoint.jacobian(ramp_wave)  # mode "auto": one input, so forward mode
+    for a in (0.3, 2):  # a float, then an int: each its own specialisation
+        np.testing.assert_allclose(J(a), np.arange(5.0) * np.cos(a * np.arange(5.0)), rtol=1e-14)
+        assert J(a).dtype == np.float64
+    text = adjoint.source(J)
+    assert "d_a" not in text and "1.0 *" not in text  # the seed folded away: no one-hot pass
+    np.testing.assert_allclose(adjoint.jacobian(ramp_wave, mode="reverse")(0.3), J(0.3), rtol=1e-14)
+    slope = adjoint.jacobian(half_cube)(2.0)
+    assert slope == 6.0 and type(slope) is float  # 3 a^2 / 2
+
+
+def half_cube(a):
+    return a ** 3 / 2.0
+
+
+def test_jacobians_wrt_a_number_next_to_a_dict_agree_in_both_modes():
+    # forward mode used to return the value, not the derivative, when another argument was a dict
+    params = {"w": np.array([0.0, 1.0, 2.0]), "b": np.ones(3)}
+    expected = params["w"] * np.cos(0.3 * params["w"])
+    for mode in ("forward", "reverse"):
+        np.testing.assert_allclose(adjoint.jacobian(scaled_by_params, wrt=1, mode=mode)(params, 0.3), expected,
+                                   rtol=1e-14)
+    total = adjoint.grad(summed_by_params, wrt=1, mode="forward")(params, 0.3)
+    assert total == pytest.approx(np.sum(expected), rel=1e-14)
+
+
+def summed_by_params(params, a):
+    return np.sum(scaled_by_params(params, a))
+
+
+def test_reverse_jacobian_of_a_scalar_output_is_the_gradient_even_when_shapes_change():
+    J = adjoint.jacobian(smooth, mode="reverse")
+    grad = adjoint.grad(smooth)
+    for x in (np.array([0.2, -0.4]), np.array([0.2, -0.4, 0.9]), np.array([1.5])):
+        np.testing.assert_allclose(J(x), grad(x), rtol=1e-14)
+    elementwise = adjoint.jacobian(tanh_of, mode="reverse")
+    assert elementwise(np.array(0.3)) == pytest.approx(1 - np.tanh(0.3) ** 2)  # a 0-d array: a scalar output
+    x = np.array([0.1, 0.5])  # the same argument types, an array output: the Jacobian, not a gradient
+    np.testing.assert_allclose(elementwise(x), np.diag(1 - np.tanh(x) ** 2), rtol=1e-14)
+
+
+def tanh_of(x):
+    return np.tanh(x)
+
+
+def test_forward_grad_of_a_number_refuses_an_array_output():
+    with pytest.raises(adjoint.NonScalarOutput, match="shape \\(5,\\)"):
+        adjoint.grad(ramp_wave, mode="forward")(0.3)
+
+
+def test_auto_mode_runs_the_function_once_per_argument_shapes_to_choose():
+    J = adjoint.jacobian(r3_to_r4)
+    x = np.array([0.3, -0.7, 1.1])
+    np.testing.assert_allclose(J(x), r3_to_r4_jacobian(x), rtol=1e-12)
+    assert J.modes == {((np.ndarray, (3,)),): "forward"}  # 3 inputs, 4 outputs
+    J(x + 1.0)
+    assert len(J.modes) == 1
+
+
 def test_vjp_on_matrix_multiply_figures():
     value, (dX, dW) = adjoint.vjp(matmul, wrt=(0, 1))(X_FIG, W_FIG, G_FIG)
     np.testing.assert_allclose(value, X_FIG @ W_FIG)

@@ -317,8 +317,6 @@ class Jacobian:
         return found
 
     def choose_mode(self, args):
-        if self.mode != "auto":
-            return self.mode
         n_in = sum(np.size(args[i]) for i in self.wrt)
         if n_in <= 1:
             return "forward"
@@ -333,10 +331,11 @@ class Jacobian:
             defaults = self.fn.defaults if isinstance(self.fn, Transform) else (self.fn.__defaults__ or ())
             args = bind_arguments(f"jacobian of {getattr(self.fn, '__name__', 'f')}", self.params, defaults, (),
                                   args, kwargs)
-        if self.choose_mode(args) == "forward":
-            out = [_as_column(self.transform(Slope, i).dispatcher(*args)) if type(args[i]) in (float, int)
-                   else _forward_columns(self.transform(Column, i), args, i) for i in self.wrt]
-            return out[0] if self.single else tuple(out)
+        mode = self.mode if self.mode != "auto" else self.choose_mode(args)
+        if mode == "forward":
+            if self.single:
+                return self.column(self.wrt[0], args)
+            return tuple(self.column(i, args) for i in self.wrt)
         key = tuple(map(type, args))
         if key in self.scalar_outputs:  # such arguments gave a scalar before: the gradient, if it still is one
             try:  # (shaped and typed like each argument, as `_reverse_rows` gives them)
@@ -347,6 +346,12 @@ class Jacobian:
         if scalar_output:
             self.scalar_outputs.add(key)
         return out[0] if self.single else tuple(out)
+
+    def column(self, i, args):
+        """The forward-mode Jacobian wrt argument `i`: a number's in one pass, an array's in one per element."""
+        if type(args[i]) in (float, int):
+            return _as_column(self.transform(Slope, i).dispatcher(*args))
+        return _forward_columns(self.transform(Column, i), args, i)
 
 
 def _decorator(cls, fn, **options):

@@ -318,7 +318,12 @@ def _sum_dtype(g, x):
 
 def as_grad(g, x):
     """The gradient handed to the user: the shape and float dtype of `x`, a fresh writable array."""
-    if isinstance(x, (int, float)):
+    if type(x) is np.ndarray and type(g) is np.ndarray:  # the usual case, tested first and cheaply
+        dtype = x.dtype
+        if g.dtype is dtype and dtype.kind in "fc" and g.shape == x.shape and g.base is None \
+                and g.flags.writeable:
+            return g
+    elif isinstance(x, (int, float)):
         return g if type(g) is float else float(g)
     dtype = _grad_dtype(x)
     if isinstance(x, np.generic):  # a numpy scalar stays one

@@ -23,6 +23,7 @@ import astor
 import numpy as np
 
 from . import frontend, naming, runtime
+from .lifetimes import release_dead_names
 from .ir import (INFIX, PREFIX, Apply, Assign, Attribute, Const, Global, If, Loop, Method, Pack, Ref, Return, Var,
                  all_statements, hashable, statement_defines, statement_expressions, variables, walk)
 
@@ -109,8 +110,9 @@ def identifier(hint):
 class Generator:
     """Turns one IR function into Python source text and the objects it needs bound."""
 
-    def __init__(self, function, name, fixed_params, reserved, visible, ssa=False):
+    def __init__(self, function, name, fixed_params, reserved, visible, ssa=False, arrays=()):
         self.function = function
+        self.arrays = arrays
         self.name_of_function = name
         self.ssa = ssa
         live = {node.name for stmt in all_statements(function.body) for expr in _expressions(stmt)
@@ -260,6 +262,9 @@ class Generator:
         """The function's source text."""
         self.plan_names()
         statements = self.block(self.function.body)
+        releasable = {self.var_names[v] for v in self.arrays if v in self.var_names} - set(self.params)
+        if releasable:
+            statements = release_dead_names(statements, releasable)
         args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in self.params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         definition = ast.FunctionDef(self.name_of_function, args, statements, [], None)
@@ -456,12 +461,13 @@ def _or(a, b):
     return a or b
 
 
-def generate(function, name, fixed_params, reserved, visible, ssa=False):
+def generate(function, name, fixed_params, reserved, visible, ssa=False, arrays=()):
     """(source text, {name: object} the source refers to).
 
-    The first `fixed_params` parameters keep their names (they are the user's).
+    The first `fixed_params` parameters keep their names (they are the user's); the values in
+    `arrays` (those that may be arrays) are deleted after their last use (see lifetimes.py).
     """
-    generator = Generator(function, name, fixed_params, reserved, visible, ssa)
+    generator = Generator(function, name, fixed_params, reserved, visible, ssa, arrays)
     text = generator.source()
     return text, {name: obj for name, obj in generator.injected.values()}
 

@@ -42,7 +42,7 @@ ADVICE = {
     "With": "Move the `with` block out of the differentiated function.",
     "AsyncWith": "Move the `async with` block out of the differentiated function.",
     "Raise": "Check inputs before calling the gradient instead of raising inside the function.",
-    "Delete": "Remove the `del`; unused values cost nothing in the generated code.",
+    "Delete": "Remove the `del`: the generated code ends each array's lifetime after its last use itself.",
     "Global": "Read globals without declaring them; pass values you update as arguments instead.",
     "Nonlocal": "Pass values you update as arguments and return the new values instead.",
     "ClassDef": "Define the class at module level.",
@@ -191,6 +191,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
                 self.operand(stmt.value)  # kept for its effect, e.g. print()
         elif isinstance(stmt, gast.Pass):
             pass
+        elif isinstance(stmt, gast.Delete):
+            self.delete(stmt)
         elif isinstance(stmt, gast.If):
             self.lower_if(stmt)
         elif isinstance(stmt, gast.While):
@@ -201,6 +203,20 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             self.define(stmt)
         else:
             self.unsupported(stmt, STATEMENT_NAMES.get(kind, f"the `{kind.lower()}` statement"))
+
+    def delete(self, stmt):
+        """`del x`: the name holds nothing after it, as in Python (so reading it later is refused).
+        Adjoint's own code ends lifetimes with it: a derivative of a derivative reads such code."""
+        for target in stmt.targets:
+            if not isinstance(target, gast.Name):
+                self.unsupported(stmt, "deleting an item or an attribute",
+                                 "Build the array or object you need without it instead.")
+            if self.shared["loop_depth"]:
+                self.unsupported(stmt, "`del` inside a loop", ADVICE["Delete"])
+            if target.id not in self.env:
+                self.unsupported(target, f"deleting `{target.id}`, which holds no value here",
+                                 f"Remove the `del`, or assign `{target.id}` before it.")
+            del self.env[target.id]
 
     def make_binary(self, op_node, left):
         return self.make(BINARY[type(op_node.op)], (left, self.operand(op_node.right)), (), op_node)

@@ -16,7 +16,7 @@ from .dispatch import make_dispatcher
 from .errors import InvalidArgument
 from .guards import all_hold, guards
 from .lower import lower
-from .optimize import fuse_temporaries, optimize, without_common_subexpressions
+from .optimize import fuse_temporaries, may_be_arrays, optimize, without_common_subexpressions
 from .record import record
 from .ir import Apply, Pack, Return, Var
 
@@ -224,7 +224,7 @@ class Transform:
         ensure_fresh_outputs(function, scalar_params)
         fuse_temporaries(function)
         text, bindings = codegen.generate(function, self.__name__, len(self.params), primal.reserved,
-                                          primal.visible)
+                                          primal.visible, arrays=may_be_arrays(function, scalar_params))
         return codegen.compile_function(text, self.__name__, bindings, fn.__globals__,
                                         f"{self.label} of {getattr(fn, '__qualname__', fn)}")
 

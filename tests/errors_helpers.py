@@ -20,9 +20,22 @@ def uses_with(x):
 
 
 def uses_del(x):
-    y = x * 2.0
-    del y  # <-
+    xs = [x, 2.0 * x]
+    del xs[0]  # <-
+    return xs[0]
+
+
+def deletes_in_a_loop(x):
+    for i in range(3):
+        y = x * i
+        del y  # <-
     return x
+
+
+def reads_after_del(x):
+    y = x * 2.0
+    del y
+    return y  # <-
 
 
 def uses_global(x):

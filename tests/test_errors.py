@@ -73,7 +73,9 @@ UNSUPPORTED = [
     # function, arguments, text under the caret, a word the advice must contain
     (h.uses_try, (1.0,), "try", "try"),
     (h.uses_with, (1.0,), "with", "with"),
-    (h.uses_del, (1.0,), "del", "del"),
+    (h.uses_del, (1.0,), "del", "without"),
+    (h.deletes_in_a_loop, (1.0,), "del", "lifetime"),
+    (h.reads_after_del, (1.0,), "y", "assign"),
     (h.uses_global, (1.0,), "global", "argument"),
     (h.uses_nonlocal, (1.0,), "nonlocal", "return"),
     (h.defines_class, (1.0,), "class", "module level"),

@@ -702,3 +702,89 @@ def test_the_gradient_of_a_product_with_few_output_columns():
     g = 1 - np.tanh(A @ B) ** 2
     np.testing.assert_allclose(grad_B, A.T @ g, rtol=1e-12)
     assert grad_B.flags.writeable and grad_B.base is None and grad_B.shape == B.shape
+
+
+# -- lifetimes: arrays deleted after their last use ----------------------------------------------
+
+
+def three_layer(W1, W2, W3, X):
+    h1 = np.tanh(X @ W1)
+    h2 = np.tanh(h1 @ W2)
+    return np.sum(np.tanh(h2 @ W3) ** 2)
+
+
+def three_layer_by_hand(W1, W2, W3, X):
+    h1 = np.tanh(X @ W1)
+    h2 = np.tanh(h1 @ W2)
+    h3 = np.tanh(h2 @ W3)
+    grad_pre3 = 2.0 * h3 * (1.0 - h3 ** 2)
+    grad_pre2 = (grad_pre3 @ W3.T) * (1.0 - h2 ** 2)
+    grad_pre1 = (grad_pre2 @ W2.T) * (1.0 - h1 ** 2)
+    return X.T @ grad_pre1, h1.T @ grad_pre2, h2.T @ grad_pre3
+
+
+def _three_layer_inputs():
+    rng = np.random.default_rng(3)
+    return tuple(rng.standard_normal((50, 50)) * 0.1 for _ in range(3)) + (rng.standard_normal((400, 50)),)
+
+
+def _peak_bytes(fn, args):
+    import tracemalloc
+    fn(*args)
+    tracemalloc.start()
+    try:
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_arrays_are_deleted_after_their_last_use_so_the_peak_memory_is_below_the_hand_written():
+    args = _three_layer_inputs()
+    d = adjoint.grad(three_layer, wrt=(0, 1, 2))
+    for got, expected in zip(d(*args), three_layer_by_hand(*args)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    text = adjoint.source(d)
+    lines = text.splitlines()
+    deleted = [(i, name.strip()) for i, line in enumerate(lines) if line.strip().startswith("del ")
+               for name in line.strip()[4:].split(",")]
+    assert len(deleted) >= 4, text
+    for i, name in deleted:  # not read again before it is assigned anew, and never a parameter
+        later = next((line for line in lines[i + 1:] if re.search(rf"\b{name}\b", line)), "")
+        assert later == "" or later.strip().startswith(f"{name} = "), (name, text)
+        assert name not in ("W1", "W2", "W3", "X")
+    # by hand, every activation and gradient lives to the return: 1.44 MB here, adjoint 0.96 MB
+    # (without ending lifetimes, 1.32 MB)
+    assert _peak_bytes(d, args) < 0.8 * _peak_bytes(three_layer_by_hand, args)
+
+
+def test_numbers_and_tapes_are_left_to_the_return():
+    assert "del " not in adjoint.source(adjoint.grad(math_neuron, wrt=(0, 1, 2)), 1.0, 2.0, 3.0)
+    looped = adjoint.source(adjoint.grad(decaying_sum), np.array([0.5, 1.5]))
+    deletes = [line for line in looped.splitlines() if line.strip().startswith("del ")]
+    assert "tape_x.pop()" in looped and deletes and not any("tape" in line for line in deletes)
+
+
+def math_neuron(w, x, b):
+    return 1.0 / (1.0 + math.exp(-(w * x + b)))
+
+
+def decaying_sum(x):
+    total = 0.0
+    for i in range(3):
+        total = total + np.sum(np.sin(x) * x) * 0.5
+        x = x * 0.9
+    return total
+
+
+def deletes_a_name(x):
+    y = np.sin(x)
+    z = y * x
+    del y
+    return np.sum(z)
+
+
+def test_a_del_of_the_users_is_read_like_python():
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(adjoint.grad(deletes_a_name)(x), np.cos(x) * x + np.sin(x), rtol=1e-14)
+    assert adjoint.hessian(deletes_a_name)(x).shape == (3, 3)  # the derivative's own `del`s read again

@@ -197,3 +197,11 @@ def _dropped(index):
 
 def _is_const(expr, value):
     return isinstance(expr, Const) and expr.value is value
+
+
+def may_be_arrays(function, scalar_params):
+    """The values of `function` that may be arrays: not known to be scalars, not built as a list or
+    tuple (a tape is empty once the backward sweep has read it)."""
+    shapes = ShapeClasses(function, set(scalar_params))
+    return {var for var, shape_class in shapes.classes.items()
+            if shape_class != SCALAR and not isinstance(shapes.definitions.get(var), Pack)}

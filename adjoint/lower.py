@@ -35,7 +35,7 @@ STATEMENT_NAMES = {
 
 # What to do instead, by syntax node type; a call site may give more specific advice.
 ADVICE = {
-    "Match": "Branches are not supported yet; use np.where(condition, a, b) for elementwise choices.",
+    "Match": "Write the cases as `if`/`elif`/`else`, which are supported.",
     "AsyncFor": "Differentiate an ordinary function; write the computation with numpy operations.",
     "Try": "Remove the try/except from the differentiated function; handle errors in the caller.",
     "TryStar": "Remove the try/except from the differentiated function; handle errors in the caller.",

@@ -345,10 +345,3 @@ def scales_a_shared_array_in_a_loop(x, n):
         x *= 0.5  # <-
     return np.sum(y * x)
 
-
-def uses_match(x):
-    match x:  # <-
-        case 0.0:
-            return x
-        case _:
-            return 2.0 * x

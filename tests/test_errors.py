@@ -3,6 +3,7 @@ culprit, and says what to do instead; every one is an adjoint.AdjointError."""
 import inspect
 import linecache
 import re
+import sys
 import traceback
 
 import numpy as np
@@ -74,7 +75,6 @@ UNSUPPORTED = [
     (h.uses_try, (1.0,), "try", "try"),
     (h.uses_with, (1.0,), "with", "with"),
     (h.uses_del, (1.0,), "del", "without"),
-    (h.uses_match, (1.0,), "match", "elif"),
     (h.deletes_in_a_loop, (1.0,), "del", "lifetime"),
     (h.reads_after_del, (1.0,), "y", "assign"),
     (h.uses_global, (1.0,), "global", "argument"),
@@ -98,6 +98,9 @@ UNSUPPORTED = [
     (h.Indented.odd_docstring, (0.1,), "try", "try"),
     (h.calls_broken_helper, (1.0,), "with", "with"),
 ]
+if sys.version_info >= (3, 10):
+    from errors_match_helper import uses_match
+    UNSUPPORTED.append((uses_match, (1.0,), "match", "elif"))
 
 
 # refused by earlier releases, differentiated now (tests/test_programs.py has many more)

@@ -421,8 +421,9 @@ def source(transform, *args):
 
     Without `args`: the specialisation used last, or the generic one if it has not run yet.
     """
-    if isinstance(transform, ForwardGrad):  # one tangent code per argument: show each
-        return "\n".join(source(jvp, *(args + (args[i],) if args else ())) for jvp, i in zip(transform.jvps, transform.wrt))
+    if isinstance(transform, ForwardGrad):  # one pass per argument: show each
+        return "\n".join(_forward_pass_source(jvp, slope, i, args)
+                         for jvp, slope, i in zip(transform.jvps, transform.slopes, transform.wrt))
     if isinstance(transform, Jacobian):  # the code of each pass it ran (for `args`: runs it once first)
         if args:
             transform(*args)
@@ -439,6 +440,13 @@ def source(transform, *args):
     else:
         key = transform.last_key
     return transform.python_function(key).__adjoint_source__
+
+
+def _forward_pass_source(jvp, slope, index, args):
+    """The code a forward-mode gradient runs for argument `index`: a `Slope` for a number, else a `JVP`."""
+    if args:
+        return source(slope, *args) if type(args[index]) in (float, int) else source(jvp, *args, args[index])
+    return source(jvp if slope.last_key is None else slope)
 
 
 def ssa(fn):

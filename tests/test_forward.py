@@ -202,6 +202,13 @@ def tanh_of(x):
     return np.tanh(x)
 
 
+def test_forward_grad_of_a_number_runs_the_slope_and_shows_it():
+    d = adjoint.grad(half_cube, mode="forward")
+    assert d(2.0) == 6.0 and type(d(2.0)) is float
+    text = adjoint.source(d)
+    assert text == adjoint.source(d, 2.0) and "def derivative_half_cube(a)" in text and "d_a" not in text
+
+
 def test_forward_grad_of_a_number_refuses_an_array_output():
     with pytest.raises(adjoint.NonScalarOutput, match="shape \\(5,\\)"):
         adjoint.grad(ramp_wave, mode="forward")(0.3)

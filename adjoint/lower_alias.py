@@ -10,6 +10,7 @@ another name holds, depend on shapes and types: those are checked when the deriv
 (`runtime.refuse_changed_view`).
 """
 import gast
+import numpy as np
 
 from . import runtime as rt
 from .errors import UnsupportedSyntax, located
@@ -83,6 +84,12 @@ class AliasLowering:
         """`x op= e` changes an array in place but rebinds a number; adjoint rebinds, which is the
         same unless another name holds the array (or a view of it), or the caller does: that is
         asked when the code runs, when it is known whether `x` is an array."""
+        symbol = _OPERATOR_TEXT.get(type(node.op), "op")
+        outside = _object_of(current)
+        if isinstance(outside, (np.ndarray, list)):  # a global's or a captured array: Python changes it
+            self.unsupported(node, f"`{name} {symbol}= ...` on an array the function reads from outside "
+                             "(Python would change it in place, for every later call)",
+                             f"Write `{name} = {name} {symbol} ...` (a new array).")
         if not isinstance(current, Var):
             return
         mine = self.memory_of(current)
@@ -90,7 +97,6 @@ class AliasLowering:
                    if other != name and isinstance(held, Var) and mine & self.memory_of(held)]
         if any(leaf is held or holds(leaf, held) for leaf in self.foreign for held in mine):
             sharing.append(f"the caller of `{self.info.function_name}`")
-        symbol = _OPERATOR_TEXT.get(type(node.op), "op")
         for other in sharing:
             who = other if other.startswith("the caller") else f"`{other}`"
             error = located(UnsupportedSyntax, f"adjoint does not support `{name} {symbol}= ...` on an array whose "
@@ -149,3 +155,12 @@ def with_replaced(value, old, new):
     if isinstance(value, Pack) and holds(value, old):
         return Pack(value.kind, [with_replaced(item, old, new) for item in value.items])
     return value
+
+
+def _object_of(value):
+    """The object a value read from outside the function stands for (None for the function's own)."""
+    if isinstance(value, Global):
+        return value.value
+    if isinstance(value, Ref):
+        return value.obj
+    return value.value if isinstance(value, Const) else None

@@ -345,3 +345,13 @@ def scales_a_shared_array_in_a_loop(x, n):
         x *= 0.5  # <-
     return np.sum(y * x)
 
+
+
+
+GLOBAL_ARRAY = np.array([1.0, 2.0])
+
+
+def changes_a_global_through_a_name(x):
+    y = GLOBAL_ARRAY
+    y += x  # <-
+    return np.sum(y)

@@ -75,6 +75,7 @@ UNSUPPORTED = [
     (h.uses_try, (1.0,), "try", "try"),
     (h.uses_with, (1.0,), "with", "with"),
     (h.uses_del, (1.0,), "del", "without"),
+    (h.changes_a_global_through_a_name, (np.ones(2),), "y += x", "new array"),
     (h.deletes_in_a_loop, (1.0,), "del", "lifetime"),
     (h.reads_after_del, (1.0,), "y", "assign"),
     (h.uses_global, (1.0,), "global", "argument"),

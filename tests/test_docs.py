@@ -1,5 +1,7 @@
-"""The docs cannot rot: every Python block in README.md and docs/*.md runs, and every block of
-generated code (marked `<!-- generated: EXPR -->`) is exactly what adjoint generates today.
+"""The docs cannot rot: every Python block in README.md and docs/*.md runs, every block of
+generated code (marked `<!-- generated: EXPR -->`) is exactly what adjoint generates today, and
+the output shown under a block (a `text` block right after it) is what it prints today, unless
+marked `<!-- output varies -->` (timings). The script's path in an error reads as `example.py`.
 After a change to the generated code, `ADJOINT_UPDATE_DOCS=1 python -m pytest tests/test_docs.py`
 rewrites those blocks; read the diff before committing it."""
 import glob
@@ -11,7 +13,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
-BLOCK = re.compile(r"(?:<!-- generated: (?P<expr>.+?) -->\n)?```python\n(?P<code>.*?)```", re.S)
+BLOCK = re.compile(r"(?:<!-- generated: (?P<expr>.+?) -->\n)?```python\n(?P<code>.*?)```"
+                   r"(?:\n\n(?P<varies><!-- output varies -->\n)?```text\n(?P<output>.*?)```)?", re.S)
 
 
 def script_for(page):
@@ -22,13 +25,32 @@ def script_for(page):
              "    if os.environ.get('ADJOINT_UPDATE_DOCS'):",
              "        UPDATES[expression] = got.strip() + '\\n'",
              "        return",
-             "    assert got.strip() == expected.strip(), f'{expression} now gives:\\n{got}'", ""]
-    for match in BLOCK.finditer(open(page).read()):
+             "    assert got.strip() == expected.strip(), f'{expression} now gives:\\n{got}'",
+             "import io, sys",
+             "_SHOWN = []",
+             "def _capture():",
+             "    _SHOWN.append(sys.stdout)",
+             "    sys.stdout = io.StringIO()",
+             "def _printed(expected, line):",
+             "    got, sys.stdout = sys.stdout.getvalue(), _SHOWN.pop()",
+             "    got = _located(got.replace(__file__, 'example.py'))",
+             "    assert got.strip() == _located(expected).strip(), f'the block before line {line} now prints:\\n{got}'",
+             "def _located(text):  # `example.py\", line N`: the docs' line, not the script's",
+             "    import re",
+             "    return re.sub(r'(example\\.py\"?, line )\\d+', r'\\1N', text)", ""]
+    text = open(page).read()
+    for match in BLOCK.finditer(text):
         if match.group("expr"):
             expr = match.group("expr")
             lines.append(f"_same({expr!r}, {expr}, {match.group('code')!r})")
-        else:
-            lines.append(match.group("code"))
+            continue
+        shown = match.group("output") is not None and not match.group("varies")
+        if shown:  # the output printed under the block is what the block prints today
+            lines.append("_capture()")
+        lines.append(match.group("code"))
+        if shown:
+            line = text.count("\n", 0, match.start("output"))
+            lines.append(f"_printed({match.group('output')!r}, {line})")
     return "\n".join(lines)
 
 

@@ -21,9 +21,9 @@ def release_dead_names(statements, releasable):
     binds = [_names_bound(stmt) for stmt in statements]
     live, dying = set(), [[] for _ in statements]
     for index in range(len(statements) - 1, -1, -1):  # backwards: what is read after each statement
-        for name in sorted(reads[index] & releasable - live):
-            dying[index].append(name)
-        live = (live - binds[index]) | reads[index]
+        dying[index] = sorted(name for name in reads[index] if name in releasable and name not in live)
+        live -= binds[index]  # (in place: the statements of a long function cost O(n), not O(n^2))
+        live |= reads[index]
     out, bound = [], set()
     last = statements[-2] if len(statements) > 1 and isinstance(statements[-1], ast.Return) else None
     for stmt, names, bound_here in zip(statements, dying, binds):
@@ -32,7 +32,7 @@ def release_dead_names(statements, releasable):
         released = [name for name in names if name in bound]
         if released and not isinstance(stmt, ast.Return) and stmt is not last:  # (returning ends them all)
             out.append(ast.Delete([ast.Name(name, ast.Del()) for name in released]))
-            bound -= set(released)
+            bound.difference_update(released)
     return out
 
 

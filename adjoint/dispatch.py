@@ -27,6 +27,7 @@ import warnings
 from . import codegen, frontend
 
 _serial = itertools.count(1)
+_LONGEST_INLINED = 400  # lines of generated code written into the dispatcher at most
 
 
 def make_dispatcher(transform, lock):
@@ -135,6 +136,8 @@ class _Template:
         text = getattr(compiled, "__adjoint_source__", None)
         if text is None or len(key) != len(self.params) or compiled.__globals__ is not function.__globals__:
             return
+        if text.count("\n") > _LONGEST_INLINED:  # the saved call is nothing next to the body: keep the
+            return                                # compile time (parsing and compiling it again) instead
         try:
             definition = ast.parse(text).body[0]
             body = "".join("        " + line + "\n" for stmt in definition.body

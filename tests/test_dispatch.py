@@ -1,6 +1,7 @@
 """The dispatcher users call: after the first call it carries that specialisation's body itself
 (adjoint/dispatch.py); every other argument type, and a changed function, still take the generic path."""
 import math
+import types
 
 import numpy as np
 
@@ -42,6 +43,17 @@ def test_the_dispatchers_own_names_are_constants_of_its_code_not_globals_or_cell
     assert float in constants and neuron.__code__ in constants and math in constants
     assert not any(name.startswith("_") and not name.endswith("__") for name in d.__code__.co_names)
     assert not any(type(c) is str and c.startswith("\0") for c in constants)  # no placeholder left
+
+
+def test_a_long_derivative_is_called_not_written_into_the_dispatcher(monkeypatch):
+    from adjoint import dispatch
+    monkeypatch.setattr(dispatch, "_LONGEST_INLINED", 3)  # the neuron's derivative counts as long now
+    fresh = types.FunctionType(neuron.__code__, neuron.__globals__, "neuron")  # nothing compiled for it yet
+    d = adjoint.grad(fresh, wrt=(0, 1, 2))
+    expected = adjoint.grad(neuron, wrt=(0, 1, 2), mode="forward")(0.5, -1.0, 0.25)
+    for _ in range(2):
+        np.testing.assert_allclose(d(0.5, -1.0, 0.25), expected, rtol=1e-12)
+    assert "t1" not in d.__code__.co_varnames  # (parsing and compiling it twice would cost compile time)
 
 
 def test_other_argument_types_take_the_generic_path():

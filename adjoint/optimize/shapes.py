@@ -52,7 +52,7 @@ class ShapeClasses:
 
     def merge(self, target, values):
         if target.of is not None:
-            self.classes[target] = self.of(target.of)
+            self.classes[target] = self.of_derivative(target, values)
             return
         # a path where the name is unbound never reads it: its shape does not matter
         classes = {self.of(value) for value in values if not isinstance(value, Unbound)}
@@ -78,7 +78,7 @@ class ShapeClasses:
             changed = False
             for phi in loop.carried:
                 header, now = phi.target, self.of(phi.values[1])
-                if header.of is not None or now == self.classes[header] and now is not _PENDING:
+                if self.follows_primal(header) or now == self.classes[header] and now is not _PENDING:
                     continue
                 if header in guessing and now is not None and now is not _PENDING:
                     self.classes[header] = now
@@ -94,10 +94,22 @@ class ShapeClasses:
     def assign(self, target, expr):
         self.definitions[target] = expr
         if target.of is not None:
-            self.classes[target] = self.of(target.of)
+            self.classes[target] = self.of_derivative(target, [expr])
         else:
             cls = self.of(expr)
             self.classes[target] = target if cls is None else cls
+
+    def follows_primal(self, var):
+        """A derivative of a value known here has that value's shape."""
+        return var.of is not None and var.of in self.classes
+
+    def of_derivative(self, target, values):
+        """A derivative has its primal's shape; where the primal is known nowhere (dead code removed
+        it), a derivative whose values are all scalars is one (a loop checks that it stays one)."""
+        if not self.follows_primal(target) \
+                and all(self.of(value) == SCALAR for value in values if not isinstance(value, Unbound)):
+            return SCALAR
+        return self.of(target.of)
 
     def of(self, expr):
         """The class of an expression, or None if nothing is known."""

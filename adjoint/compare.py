@@ -1,5 +1,6 @@
 """Forward vs reverse mode on the user's own function and inputs."""
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -69,6 +70,18 @@ def _median_time(call, budget=0.2, repeats=5):
             call()
         times.append((time.perf_counter() - start) / number)
     return float(np.median(times))
+
+
+def peak_bytes(call):
+    """The most memory `call()` holds at once, as numpy and Python report it to tracemalloc (after
+    a first call, so compiling does not count)."""
+    call()
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def compare(fn, *args, wrt=0, budget=0.2):

@@ -1,12 +1,12 @@
 """Gradient time per workload: adjoint against a hand-written gradient of the same code, measured in
 the same run (and autograd where it is installed), plus compile latency and cache-hit time."""
 import time
-import tracemalloc
 import types
 
 import numpy as np
 
 import adjoint
+from adjoint.compare import peak_bytes
 
 from .timing import format_seconds, interleaved_medians, markdown_table, median_seconds
 from .workloads import ARRAYS, LOOPS, SPECIAL
@@ -76,20 +76,9 @@ def special_rows(budget):
     return rows
 
 
-def peak_bytes(fn, args):
-    """The most memory one call holds at once, as numpy and Python report it to tracemalloc."""
-    fn(*args)
-    tracemalloc.start()
-    try:
-        fn(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def memory_row(workload, gradient):
     systems = [workload.by_hand, gradient] + [f for f in [_autograd(workload)] if f is not None]
-    peaks = [peak_bytes(fn, workload.args) for fn in systems]
+    peaks = [peak_bytes(lambda fn=fn: fn(*workload.args)) for fn in systems]
     return [workload.name] + [f"{peak / 1e6:.2f} MB" for peak in peaks] + [""] * (3 - len(peaks))
 
 

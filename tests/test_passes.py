@@ -15,6 +15,7 @@ import adjoint
 from adjoint import codegen
 from adjoint import runtime as rt
 from adjoint.check import numerical_grad
+from adjoint.compare import peak_bytes
 from adjoint.forward import forward
 from adjoint.ir import (Apply, Assign, Const, Function, Loop, Pack, Return, Var, all_statements,
                         statement_expressions, statement_uses, walk)
@@ -728,17 +729,6 @@ def _three_layer_inputs():
     return tuple(rng.standard_normal((50, 50)) * 0.1 for _ in range(3)) + (rng.standard_normal((400, 50)),)
 
 
-def _peak_bytes(fn, args):
-    import tracemalloc
-    fn(*args)
-    tracemalloc.start()
-    try:
-        fn(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_arrays_are_deleted_after_their_last_use_so_the_peak_memory_is_below_the_hand_written():
     args = _three_layer_inputs()
     d = adjoint.grad(three_layer, wrt=(0, 1, 2))
@@ -755,7 +745,7 @@ def test_arrays_are_deleted_after_their_last_use_so_the_peak_memory_is_below_the
         assert name not in ("W1", "W2", "W3", "X")
     # by hand, every activation and gradient lives to the return: 1.44 MB here, adjoint 0.96 MB
     # (without ending lifetimes, 1.32 MB)
-    assert _peak_bytes(d, args) < 0.8 * _peak_bytes(three_layer_by_hand, args)
+    assert peak_bytes(lambda: d(*args)) < 0.8 * peak_bytes(lambda: three_layer_by_hand(*args))
 
 
 def test_numbers_and_tapes_are_left_to_the_return():

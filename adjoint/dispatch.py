@@ -109,27 +109,13 @@ class _Template:
         """The function `source` defines, each name of `constants` it reads a constant of its code."""
         filename = f"<adjoint dispatch of {self.name} #{next(_serial)}>"
         frontend.register_source(filename, source)
-        tree = ast.parse(source, filename)
-        placeholders = {}  # a unique string the compiler leaves alone -> the object it stands for
-
-        def constant(node):
-            if isinstance(node, ast.Name) and node.id in constants:
-                mark = f"\0adjoint constant {len(placeholders)}"
-                placeholders[mark] = constants[node.id]
-                return ast.copy_location(ast.Constant(mark), node)
-            for field, value in ast.iter_fields(node):
-                if isinstance(value, list):
-                    setattr(node, field, [constant(item) if isinstance(item, ast.AST) else item for item in value])
-                elif isinstance(value, ast.AST):
-                    setattr(node, field, constant(value))
-            return node
-
-        constant(tree)
+        marked = _Placeholders(constants)
+        tree = marked.visit(ast.parse(source, filename))
         with warnings.catch_warnings():  # `x.__class__ is '<mark>'`: no literal once substituted
             warnings.simplefilter("ignore", SyntaxWarning)
             code = compile(tree, filename, "exec")
         code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-        return types.FunctionType(_substituted(code, placeholders), self.namespace, code.co_name)
+        return types.FunctionType(_substituted(code, marked.objects), self.namespace, code.co_name)
 
     def inline(self, function, key, compiled):
         """Write `compiled`'s body into `function` for arguments of the classes `key`."""
@@ -162,6 +148,21 @@ class _Template:
                          if not isinstance(value, types.ModuleType))
         fast_path = f"    if {' and '.join(tests)}:\n{unpack}{body}"
         function.__code__ = self.compile(self.source(fast_path), constants).__code__
+
+
+class _Placeholders(ast.NodeTransformer):
+    """Each read of a name in `constants` becomes a unique string constant the compiler leaves
+    alone; `objects` maps it to the object `_substituted` puts in its place."""
+
+    def __init__(self, constants):
+        self.constants, self.objects = constants, {}
+
+    def visit_Name(self, node):
+        if node.id not in self.constants:
+            return node
+        mark = f"\0adjoint constant {len(self.objects)}"
+        self.objects[mark] = self.constants[node.id]
+        return ast.copy_location(ast.Constant(mark), node)
 
 
 def _substituted(code, placeholders):

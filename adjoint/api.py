@@ -148,13 +148,16 @@ def _non_scalar(shape):
                            "use adjoint.jacobian or adjoint.jvp instead")
 
 
+def _one_pass(x):
+    """A Python number: its derivative is one `Slope` pass, no tangent needed."""
+    return type(x) in (float, int)
+
+
 def _scalar_slope(tangent):
     """A `Slope`'s result as a gradient: a float, if the output was a scalar."""
-    if type(tangent) is float:
-        return tangent
-    if np.ndim(tangent):
+    if type(tangent) is not float and np.ndim(tangent):
         raise _non_scalar(np.shape(tangent))
-    return float(tangent)
+    return _as_column(tangent)
 
 
 def _as_column(tangent):
@@ -194,7 +197,7 @@ class ForwardGrad:
             return self.flat(*args)
 
     def plain(self, args):
-        grads = [_scalar_slope(slope.dispatcher(*args)) if type(args[index]) in (float, int)
+        grads = [_scalar_slope(slope.dispatcher(*args)) if _one_pass(args[index])
                  else _forward_columns(jvp, args, index, scalar_output=True)
                  for jvp, slope, index in zip(self.jvps, self.slopes, self.wrt)]
         return grads[0] if self.single else tuple(grads)
@@ -349,7 +352,7 @@ class Jacobian:
 
     def column(self, i, args):
         """The forward-mode Jacobian wrt argument `i`: a number's in one pass, an array's in one per element."""
-        if type(args[i]) in (float, int):
+        if _one_pass(args[i]):
             return _as_column(self.transform(Slope, i).dispatcher(*args))
         return _forward_columns(self.transform(Column, i), args, i)
 
@@ -445,7 +448,7 @@ def source(transform, *args):
 def _forward_pass_source(jvp, slope, index, args):
     """The code a forward-mode gradient runs for argument `index`: a `Slope` for a number, else a `JVP`."""
     if args:
-        return source(slope, *args) if type(args[index]) in (float, int) else source(jvp, *args, args[index])
+        return source(slope, *args) if _one_pass(args[index]) else source(jvp, *args, args[index])
     return source(jvp if slope.last_key is None else slope)
 
 

@@ -318,18 +318,17 @@ def _sum_dtype(g, x):
 
 def as_grad(g, x):
     """The gradient handed to the user: the shape and float dtype of `x`, a fresh writable array."""
-    if type(x) is np.ndarray and type(g) is np.ndarray:  # the usual case, tested first and cheaply
-        dtype = x.dtype
-        if g.dtype is dtype and dtype.kind in "fc" and g.shape == x.shape and g.base is None \
-                and g.flags.writeable:
-            return g
+    if type(x) is np.ndarray:  # the usual case first, without the helpers' tests
+        dtype, shape = (x.dtype if x.dtype.kind in "fc" else _FLOAT), x.shape
     elif isinstance(x, (int, float)):
         return g if type(g) is float else float(g)
-    dtype = _grad_dtype(x)
-    if isinstance(x, np.generic):  # a numpy scalar stays one
-        return np.asarray(g, dtype=dtype).reshape(())[()]
-    shape = _shape(x)
-    if type(g) is np.ndarray and g.shape == shape and g.dtype == dtype and g.base is None and g.flags.writeable:
+    else:
+        dtype = _grad_dtype(x)
+        if isinstance(x, np.generic):  # a numpy scalar stays one
+            return np.asarray(g, dtype=dtype).reshape(())[()]
+        shape = _shape(x)
+    if type(g) is np.ndarray and g.shape == shape and (g.dtype is dtype or g.dtype == dtype) and g.base is None \
+            and g.flags.writeable:
         return g
     return np.array(np.broadcast_to(g, shape), dtype=dtype)
 

@@ -134,8 +134,9 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         self.fn = fn
         self.parent = parent    # the lowering that inlined this one
         self.outer = outer      # for a nested function: the lowering of the function that defined it
-        self.shared = parent.shared if parent is not None else {"views": {}, "known": {}, "lists": set(),
-                                                                 "merged": {}, "loop_changes": [], "loop_depth": 0}
+        self.shared = parent.shared if parent is not None else {
+            "views": {}, "known": {}, "outside": set(), "lists": set(), "merged": {}, "loop_changes": [],
+            "loop_depth": 0}
         self.foreign = ()       # values the caller passed in (an inlined callee must not change them)
         self.root_globals = root_globals  # the globals the generated code will run with
         self.info = info
@@ -263,6 +264,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
     # -- expressions ---------------------------------------------------------
 
     def make(self, fn, args, kwargs, node):
+        self.refuse_change_in_place(fn, kwargs, node)
         folded = self.fold_constant(fn, args, kwargs)
         if folded is not None:
             return folded
@@ -272,6 +274,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         self.body.append(Assign(var, Apply(fn, args, kwargs), self.info.location(node)))
         if view_producing(fn, args):
             self.shared["views"][var] = args[0]  # (the array it looks into)
+        self.note_read_from_outside(var, fn, args)
         if fn is rt.new_list or fn is rt.list_append:
             self.shared["lists"].add(var)
             # a list "may be" what it holds, and an item read back may be the list's any item: the

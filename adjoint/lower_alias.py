@@ -8,18 +8,66 @@ changed array (`may_be` follows the merges, and the lists that hold values), an 
 passed to an inlined helper. A view read after its array changed, and `x op= e` on an array
 another name holds, depend on shapes and types: those are checked when the derivative runs
 (`runtime.refuse_changed_view`).
+
+Memory from outside the function (a global, a captured value, and whatever is read out of one
+without a copy: `MODEL.W`, `LAYERS[0]`, a view of either) is marked where it is read; changing it in
+place is refused, since Python would change the global for every later call. So are calls that
+change an argument in place (`a.fill(v)`, `np.copyto`, `out=`), which the SSA form would not see.
 """
+import operator
+import random
+
 import gast
 import numpy as np
 
 from . import runtime as rt
 from .errors import UnsupportedSyntax, located
-from .ir import Apply, Assign, Const, Global, Pack, Ref, Var
+from .frontend import is_structure
+from .ir import Apply, Assign, Attribute, Const, Global, Method, Pack, Ref, Var, hashable
+from .lower_data import view_producing
+from .rules.table import display_name
 from .syntax import Static
 
 _OPERATOR_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.FloorDiv: "//", gast.Mod: "%",
                   gast.Pow: "**", gast.MatMult: "@", gast.BitAnd: "&", gast.BitOr: "|", gast.BitXor: "^",
                   gast.LShift: "<<", gast.RShift: ">>"}
+
+
+# Calls that change an argument in place, and what to write instead. The SSA form cannot see such a
+# change (a later read would get the value from before it), so they are refused: a silently wrong
+# derivative is the alternative. Lists and dicts built in the function have their own lowering
+# (`xs.append`, `d.update`); these names reach here only on other objects (a global list, an array).
+_IN_PLACE_OPERATORS = [("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/"), ("floordiv", "//"),
+                       ("mod", "%"), ("pow", "**"), ("matmul", "@"), ("and", "&"), ("or", "|"), ("xor", "^"),
+                       ("lshift", "<<"), ("rshift", ">>")]
+_ARRAY_ADVICE = "an item assignment (`a[i] = v`, which adjoint follows) or a function that returns a new array"
+_METHODS_CHANGING_IN_PLACE = {
+    "fill": "`a = np.full_like(a, v)`",
+    "sort": "`a = np.sort(a)` (or `xs = sorted(xs)`)",
+    "partition": "`a = np.partition(a, k)`",
+    "put": _ARRAY_ADVICE,
+    "itemset": _ARRAY_ADVICE,
+    "resize": "`a = np.resize(a, shape)`",
+    "__setitem__": _ARRAY_ADVICE,
+    "__delitem__": "a new list or array without the item",
+    **dict.fromkeys(["append", "extend", "insert", "remove", "pop", "clear", "reverse"],
+                    "a list built in the function (`xs = list(...)`), then change that"),
+    **dict.fromkeys(["update", "setdefault", "popitem"], "a new dict (`d = {**d, key: v}`)"),
+    **{f"__i{name}__": f"`a = a {symbol} b`" for name, symbol in _IN_PLACE_OPERATORS},
+}
+_FUNCTIONS_CHANGING_IN_PLACE = {
+    np.copyto: "`a = np.where(mask, b, a)`",
+    np.put: _ARRAY_ADVICE,
+    np.place: "`a = np.where(mask, values, a)`",
+    np.putmask: "`a = np.where(mask, values, a)`",
+    np.fill_diagonal: "`a[np.diag_indices(n)] = v` (an item assignment, which adjoint follows)",
+    np.put_along_axis: _ARRAY_ADVICE,
+    np.random.shuffle: "`a = np.random.permutation(a)`",
+    random.shuffle: "`xs = random.sample(xs, len(xs))`",
+    operator.setitem: _ARRAY_ADVICE,
+    operator.delitem: "a new list or array without the item",
+    **{getattr(operator, f"i{name}"): f"`a = a {symbol} b`" for name, symbol in _IN_PLACE_OPERATORS},
+}
 
 
 class AliasLowering:
@@ -33,10 +81,11 @@ class AliasLowering:
                 self.env[name] = replaced
 
     def check_local(self, name, value, node):
-        """Refuse to change a value the function was given by its caller, when inlined."""
-        if isinstance(value, (Global, Ref, Static)):
-            what = "a module global" if isinstance(value, Global) else "a value the function reads from outside"
-            self.unsupported(node, f"changing `{name}` in place: it is {what}",
+        """Refuse to change in place what is not the function's own: a global, something read out of
+        one, a variable of the enclosing function, or (when inlined) what the caller passed."""
+        origin = self.outside_origin(value)
+        if origin is not None:
+            self.unsupported(node, f"changing `{name}` in place: it is {origin}",
                              f"Change a copy: `{name} = {name}.copy()` first.")
         if name not in self.env:
             self.unsupported(node, f"changing `{name}`, a variable of the enclosing function",
@@ -46,6 +95,48 @@ class AliasLowering:
                              f"`{self.info.function_name}`",
                              f"Change a copy (`{name} = {name}.copy()`) and return it; the caller then "
                              "assigns the result.")
+
+    def outside_origin(self, value):
+        """How `value` may be memory from outside the function (a phrase), or None if it is its own."""
+        if isinstance(value, Global):
+            return "a module global"
+        if isinstance(value, (Ref, Static, Const)):
+            return "a value the function reads from outside"
+        if isinstance(value, Pack) and value in self.shared["outside"] \
+                or isinstance(value, Var) and self.may_be(value) & self.shared["outside"]:
+            return "read out of a global or a captured object, which Python would change too"
+        return None
+
+    def note_read_from_outside(self, var, fn, args):
+        """Mark `var = fn(*args)` if it reads out of (or views) an object from outside, which changing
+        `var` in place would change. Marks pass on to views and reads of `var` (`MODEL.W[0]`)."""
+        if not args or not (isinstance(fn, Attribute) or view_producing(fn, args)):
+            return
+        source = args[0]
+        if isinstance(source, Var) and self.may_be(source) & self.shared["outside"] \
+                or isinstance(self.known_object(source), (np.ndarray, list, dict)) \
+                or is_structure(self.known_object(source)):
+            self.shared["outside"].add(var)
+
+    def refuse_change_in_place(self, fn, kwargs, node):
+        """Refuse a call that changes one of its arguments in place (`a.fill(0)`, `np.copyto`,
+        `out=`, `np.add.at`): the derivative would go on reading the value from before."""
+        if isinstance(fn, Method):
+            advice = _METHODS_CHANGING_IN_PLACE.get(fn.name)
+            what = f"`.{fn.name}(...)`, which changes the array or list it is called on"
+        elif hashable(fn) and fn in _FUNCTIONS_CHANGING_IN_PLACE:
+            advice, what = _FUNCTIONS_CHANGING_IN_PLACE[fn], f"`{display_name(fn)}`, which changes its argument"
+        elif getattr(fn, "__name__", None) == "at" and isinstance(getattr(fn, "__self__", None), np.ufunc):
+            advice, what = _ARRAY_ADVICE, f"`np.{fn.__self__.__name__}.at`, which changes its argument"
+        else:
+            advice = what = None
+        if advice is not None:
+            self.unsupported(node, f"{what} in place (the derivative would read the value from before the "
+                             "change)", f"Write {advice} instead.")
+        for key, value in kwargs:
+            if key == "out" and not (isinstance(value, Const) and value.value is None):
+                self.unsupported(node, "`out=`, which writes the result into an existing array in place",
+                                 "Assign the result to a name instead (`y = np.f(x)`).")
 
     def check_merged_aliases(self, name, current, node):
         """Refuse an in-place change another name may see only at run time: one whose value came
@@ -85,13 +176,20 @@ class AliasLowering:
         same unless another name holds the array (or a view of it), or the caller does: that is
         asked when the code runs, when it is known whether `x` is an array."""
         symbol = _OPERATOR_TEXT.get(type(node.op), "op")
-        outside = _object_of(current)
-        if isinstance(outside, (np.ndarray, list)):  # a global's or a captured array: Python changes it
+        advice = f"Write `{name} = {name} {symbol} ...` (a new array)."
+        if isinstance(self.known_object(current), (np.ndarray, list)):  # a global's or a captured array
             self.unsupported(node, f"`{name} {symbol}= ...` on an array the function reads from outside "
-                             "(Python would change it in place, for every later call)",
-                             f"Write `{name} = {name} {symbol} ...` (a new array).")
+                             "(Python would change it in place, for every later call)", advice)
         if not isinstance(current, Var):
             return
+        if self.may_be(current) & self.shared["outside"]:  # read out of one: an array or a number?
+            which = "an array" if current in self.shared["outside"] \
+                else "a value that may be (through a branch or a loop) an array"
+            error = located(UnsupportedSyntax, f"adjoint does not support `{name} {symbol}= ...` on {which} "
+                            "read out of a global or a captured object (Python would change that object in "
+                            "place, for every later call)", self.info.location(node), advice)
+            self.body.append(Assign(None, Apply(rt.refuse_outside_change, (current, Const(error))),
+                                    self.info.location(node)))
         mine = self.memory_of(current)
         sharing = [other for other, held in self.env.items()
                    if other != name and isinstance(held, Var) and mine & self.memory_of(held)]
@@ -155,12 +253,3 @@ def with_replaced(value, old, new):
     if isinstance(value, Pack) and holds(value, old):
         return Pack(value.kind, [with_replaced(item, old, new) for item in value.items])
     return value
-
-
-def _object_of(value):
-    """The object a value read from outside the function stands for (None for the function's own)."""
-    if isinstance(value, Global):
-        return value.value
-    if isinstance(value, Ref):
-        return value.obj
-    return value.value if isinstance(value, Const) else None

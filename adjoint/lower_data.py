@@ -209,10 +209,6 @@ class DataLowering:
                 items[index.value] = value
                 return Pack("list", items)
             current = self.materialize(current, node)
-        elif isinstance(current, (Global, Ref)) or isinstance(current, Const):
-            what = "a module global" if isinstance(current, Global) else "a constant the function reads"
-            self.unsupported(node, f"changing `{name}` in place: it is {what}",
-                             f"Change a copy: `{name} = {name}.copy()` first.")
         elif isinstance(current, Var) and self.may_be(current) & self.shared["views"].keys():
             self.unsupported(node, f"assignment into `{name}`, which may be a view of another array "
                              "(an element, a slice, a transpose or a reshape of it)",
@@ -246,6 +242,9 @@ class DataLowering:
         if not isinstance(value, (Pack, Var)):
             return None
         name = node.func.value.id if isinstance(node.func.value, gast.Name) else None
+        if name is None and self.outside_origin(value) is not None:
+            self.unsupported(node, f"`.{method}` on a list that is {self.outside_origin(value)}",
+                             "Change a list built in the function (`xs = list(...)`) instead.")
         if name is None:
             self.unsupported(node, f"changing a list that has no name (`.{method}`)",
                              "Give the list a name first: `xs = ...`, then `xs.append(v)`.")
@@ -270,6 +269,8 @@ class DataLowering:
             popped = items.pop(position)
             self.rebind(value, Pack("list", items))
             return popped
+        if isinstance(value, Var) and value not in self.shared["lists"]:  # an array, perhaps: `a.sort()`
+            self.refuse_change_in_place(Method(method), (), node)
         self.unsupported(node, f"`.{method}` on a list built inside the function" if method != "extend" else
                          "`.extend` with a list built at run time",
                          _LIST_ADVICE + " Other changes in place are not supported.")
@@ -370,14 +371,21 @@ class DataLowering:
         return self.structured(var, found, node)
 
     def structured(self, var, found, node):
+        """`var`, read out of an object from outside, as a compile-time list, tuple or dict where it
+        holds arrays or objects; those stand for the outside object itself (changing one in place
+        would change it: `AliasLowering.outside_origin`)."""
+        pack = None
         if isinstance(found, (list, tuple)) and any(is_structure(item) or isinstance(item, np.ndarray)
                                                     for item in found):
             self.shared["known"][var] = found
-            return Pack("list" if isinstance(found, list) else "tuple",
+            pack = Pack("list" if isinstance(found, list) else "tuple",
                         [self.read_known(var, operator.getitem, i, node) for i in range(len(found))])
-        if isinstance(found, dict) and all(isinstance(k, (str, int)) for k in found):
+        elif isinstance(found, dict) and all(isinstance(k, (str, int)) for k in found):
             self.shared["known"][var] = found
-            return make_dict([(k, self.read_known(var, operator.getitem, k, node)) for k in found])
+            pack = make_dict([(k, self.read_known(var, operator.getitem, k, node)) for k in found])
+        if pack is not None:
+            self.shared["outside"].add(pack)
+            return pack
         if is_structure(found) and not isinstance(found, (list, tuple, dict)):
             self.shared["known"][var] = found
         return var

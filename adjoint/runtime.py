@@ -275,6 +275,13 @@ def refuse_changed_view(view, array, error):
         raise error.with_traceback(None)
 
 
+def refuse_outside_change(value, error):
+    """Refuse `x op= e` on an array or list read out of a global or captured object, which Python
+    would change in place (a number is rebound: nothing outside changes)."""
+    if isinstance(value, (np.ndarray, list)):
+        raise error.with_traceback(None)
+
+
 class Shape:
     """What a loop records of an array whose shape and dtype are all the backward sweep reads."""
 

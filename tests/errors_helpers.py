@@ -346,12 +346,120 @@ def scales_a_shared_array_in_a_loop(x, n):
     return np.sum(y * x)
 
 
-
-
-GLOBAL_ARRAY = np.array([1.0, 2.0])
-
-
 def changes_a_global_through_a_name(x):
     y = GLOBAL_ARRAY
     y += x  # <-
     return np.sum(y)
+
+
+# -- changes to memory from outside the function, through something read out of it ----------------
+
+class Model:
+    def __init__(self):
+        self.W, self.rows, self.params, self.scale = np.ones(2), [np.ones(2), np.ones(2)], {"b": np.ones(2)}, 2.0
+
+    def changes_its_weights(self, x):
+        W = self.W
+        W += x  # <-
+        return np.sum(W * x)
+
+
+MODEL = Model()
+SCALES = np.array([1.0, 2.0])
+
+
+def adds_into_an_attribute_of_a_global(x):
+    y = MODEL.W
+    y += x  # <-
+    return np.sum(y * x)
+
+
+def writes_into_an_attribute_of_a_global(x):
+    y = MODEL.W
+    y[0] = 5.0  # <-
+    return np.sum(y * x)
+
+
+def changes_a_global_list_in_a_loop(x):
+    for row in MODEL.rows:
+        row += x  # <-
+    return np.sum(MODEL.rows[0] * x)
+
+
+def writes_into_a_global_dict_through_a_name(x):
+    params = MODEL.params
+    params["b"] = x  # <-
+    return np.sum(MODEL.params["b"] * x)
+
+
+def appends_to_a_global_list(x):
+    MODEL.rows.append(x)  # <-
+    return np.sum(MODEL.rows[-1] * x)
+
+
+def adds_into_a_view_of_a_global(x):
+    head = MODEL.rows[0][:1]
+    head *= 2.0  # <-
+    return np.sum(MODEL.rows[0] * x)
+
+
+def adds_into_a_global_that_a_loop_carries(x):
+    h = MODEL.W
+    for _ in range(2):
+        h += x  # <-
+    return np.sum(h * x)
+
+
+def scales_numbers_read_out_of_globals(x):
+    s = MODEL.scale
+    s *= 1.5
+    t = SCALES[1]
+    t += 1.0
+    w = MODEL.W.copy()
+    w += x
+    return np.sum(w * x) * s * t
+
+
+# -- calls that change an argument in place ---------------------------------------------------
+
+def fills(x):
+    a = x * 1.0
+    a.fill(2.0)  # <-
+    return np.sum(a * x)
+
+
+def sorts_an_array_in_place(x):
+    a = x * 1.0
+    a.sort()  # <-
+    return np.sum(a * x)
+
+
+def copies_into(x):
+    a = x * 1.0
+    np.copyto(a, 2.0)  # <-
+    return np.sum(a * x)
+
+
+def writes_out(x):
+    a = x * 1.0
+    np.multiply(a, 2.0, out=a)  # <-
+    return np.sum(a * x)
+
+
+def adds_at(x):
+    a = x * 1.0
+    np.add.at(a, [0, 0], 1.0)  # <-
+    return np.sum(a * x)
+
+
+def calls_setitem(x):
+    a = x * 1.0
+    a.__setitem__(0, 5.0)  # <-
+    return np.sum(a * x)
+
+
+def puts(x):
+    a = np.zeros(2)
+    np.put(a, [0], [5.0])  # <-
+    return np.sum(a * x)
+

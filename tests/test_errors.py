@@ -98,6 +98,24 @@ UNSUPPORTED = [
     (h.odd_docstring, (1.0,), "with", "with"),
     (h.Indented.odd_docstring, (0.1,), "try", "try"),
     (h.calls_broken_helper, (1.0,), "with", "with"),
+    # memory from outside the function, changed through something read out of it: Python changes
+    # the global (for later calls too), a derivative cannot
+    (h.MODEL.changes_its_weights, (np.ones(2),), "W += x", "new array"),
+    (h.adds_into_an_attribute_of_a_global, (np.ones(2),), "y += x", "new array"),
+    (h.writes_into_an_attribute_of_a_global, (np.ones(2),), "y[0]", "copy"),
+    (h.changes_a_global_list_in_a_loop, (np.ones(2),), "row += x", "new array"),
+    (h.writes_into_a_global_dict_through_a_name, (np.ones(2),), "params[\"b\"]", "copy"),
+    (h.appends_to_a_global_list, (np.ones(2),), "MODEL.rows.append(x)", "list built in the function"),
+    (h.adds_into_a_view_of_a_global, (np.ones(2),), "head *= 2.0", "new array"),
+    (h.adds_into_a_global_that_a_loop_carries, (np.ones(2),), "h += x", "new array"),
+    # calls that change an argument in place, which the SSA form would not see
+    (h.fills, (np.ones(2),), "a.fill(2.0)", "np.full_like"),
+    (h.sorts_an_array_in_place, (np.ones(2),), "a.sort()", "np.sort"),
+    (h.copies_into, (np.ones(2),), "np.copyto", "np.where"),
+    (h.writes_out, (np.ones(2),), "np.multiply", "assign the result"),
+    (h.adds_at, (np.ones(2),), "np.add.at", "item assignment"),
+    (h.calls_setitem, (np.ones(2),), "a.__setitem__", "item assignment"),
+    (h.puts, (np.ones(2),), "np.put", "item assignment"),
 ]
 if sys.version_info >= (3, 10):
     from errors_match_helper import uses_match
@@ -132,6 +150,15 @@ def test_unsupported_syntax(fn, args, snippet, advice):
     # an error inside an inlined helper points into the helper
     where = h.helper_with_if if fn is h.calls_broken_helper else fn
     assert_located(error, where, snippet, advice)
+    assert np.array_equal(h.MODEL.W, np.ones(2)) and len(h.MODEL.rows) == 2  # nothing outside changed
+
+
+def test_numbers_read_out_of_globals_are_rebound_and_arrays_copied_first_are_changed():
+    x = np.array([0.5, -1.0])
+    gradient = adjoint.grad(h.scales_numbers_read_out_of_globals)(x)
+    assert np.allclose(gradient, (1.0 + 2.0 * x) * 3.0 * 3.0)  # d/dx sum((1 + x) * x) * s * t, s = t = 3
+    assert adjoint.check_grad(h.scales_numbers_read_out_of_globals, x) < 1e-6
+    assert np.array_equal(h.MODEL.W, np.ones(2)) and h.MODEL.scale == 2.0 and h.SCALES[1] == 2.0
 
 
 @pytest.mark.parametrize("fn, args", [(h.uses_with, (1.0,)), (h.no_rule_c, (2.5,)), (h.sorts_list, (1.0,))])

@@ -41,7 +41,7 @@ class Comparison:
         lines = [f"{self.name}: R^{self.in_size} -> R^{self.out_size}",
                  f"{'mode':<9} {'passes':>7} {'time per call':>15}"]
         for m in self.modes.values():
-            lines.append(f"{m.mode:<9} {m.passes:>7} {_format_time(m.seconds):>15}")
+            lines.append(f"{m.mode:<9} {m.passes:>7} {format_seconds(m.seconds):>15}")
         lines.append(f"largest difference between the modes: {self.mode_difference:.3g}")
         lines.append(f"largest difference from finite differences: {self.fd_error:.3g}")
         lines.append(f"faster here: {self.faster} mode")
@@ -50,26 +50,29 @@ class Comparison:
     __repr__ = __str__
 
 
-def _format_time(seconds):
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
+def format_seconds(seconds):
+    """`seconds` in the unit that reads best (`2.3 ms`, `410 ns`)."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
+    return f"{seconds * 1e9:.3g} ns"
 
 
-def _median_time(call, budget=0.2, repeats=5):
-    call()  # compile and warm up
+def median_seconds(call, repeats=7, budget=0.3):
+    """Median time of one `call()` (after a first call, which may compile), each of `repeats`
+    samples running enough calls to fill its share of `budget` seconds."""
+    call()
     start = time.perf_counter()
     call()
     once = max(time.perf_counter() - start, 1e-7)
     number = max(1, int(budget / repeats / once))
-    times = []
+    samples = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(number):
             call()
-        times.append((time.perf_counter() - start) / number)
-    return float(np.median(times))
+        samples.append((time.perf_counter() - start) / number)
+    return float(np.median(samples))
 
 
 def peak_bytes(call):
@@ -92,7 +95,7 @@ def compare(fn, *args, wrt=0, budget=0.2):
     for mode in ("forward", "reverse"):
         jacobian = Jacobian(fn, wrt, mode)
         result = jacobian(*args)
-        seconds = _median_time(lambda: jacobian(*args), budget)
+        seconds = median_seconds(lambda: jacobian(*args), repeats=5, budget=budget)
         positions = jacobian.wrt
         in_size = sum(int(np.size(args[i])) for i in positions)
         out_size = int(np.size(fn(*args)))

@@ -6,9 +6,9 @@ import types
 import numpy as np
 
 import adjoint
-from adjoint.compare import peak_bytes
+from adjoint.compare import format_seconds, median_seconds, peak_bytes
 
-from .timing import format_seconds, interleaved_medians, markdown_table, median_seconds
+from .timing import interleaved_medians, markdown_table
 from .workloads import ARRAYS, LOOPS, SPECIAL
 
 

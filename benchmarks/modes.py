@@ -7,7 +7,9 @@ import numpy as np
 
 import adjoint
 
-from .timing import format_seconds, markdown_table, median_seconds
+from adjoint.compare import format_seconds, median_seconds
+
+from .timing import markdown_table
 
 
 def layer(x, A):

@@ -12,7 +12,9 @@ import tracemalloc
 
 import adjoint
 
-from .timing import markdown_table, median_seconds
+from adjoint.compare import median_seconds
+
+from .timing import markdown_table
 
 LENGTHS = (100, 1000, 5000)
 

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .errors import GradientMismatch, InvalidArgument
+from .structures import _has_leaf, rebuild, top_spec
 
 
 def numerical_jacobian(f, args, index, eps=1e-6):
@@ -62,25 +63,58 @@ def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse"
         if mode not in ("reverse", "forward"):
             raise InvalidArgument(f"check_grad: unknown mode {mode!r}")
         analytic = api.grad(f, wrt=tuple(indices), mode=mode)(*args)
-        for position, wrt_item, got in zip(positions, indices, analytic):
-            expected = expected_by_position.get(position)
-            if expected is None:
-                expected = expected_by_position[position] = numerical_grad(f, list(args), position, eps)
-            got = np.asarray(got, dtype=np.float64)
-            if got.shape != expected.shape:
-                raise GradientMismatch(f"gradient wrt {wrt_item!r} has shape {got.shape}, "
-                                       f"but the argument has shape {expected.shape}")
-            error = np.abs(got - expected)
-            # NaN on either side is a mismatch: comparisons with NaN are False, so test it explicitly
-            error = np.where(np.isnan(got) != np.isnan(expected), np.inf, error)
-            excess = error - (atol + rtol * np.abs(expected))
-            excess = np.where(np.isnan(excess), np.inf, excess)
-            if excess.size and np.max(excess) > 0:
-                at = np.unravel_index(np.argmax(excess), excess.shape) if excess.shape else ()
-                element = f"[{', '.join(map(str, at))}]" if at else ""
-                raise GradientMismatch(
-                    f"{mode}-mode gradient of {getattr(f, '__qualname__', f)} wrt {wrt_item!r}{element} is "
-                    f"{float(got[at]):.10g}, but central finite differences give {float(expected[at]):.10g} "
-                    f"(error {error[at]:.3g} > {atol:g} + {rtol:g} * |expected|)")
-            worst = max(worst, float(np.max(error)) if error.size else 0.0)
+        for position, wrt_item, gradient in zip(positions, indices, analytic):
+            if position not in expected_by_position:
+                expected_by_position[position] = _finite_differences(f, args, position, eps)
+            spec, expected = expected_by_position[position]
+            for (path, got), wanted in zip(_gradient_leaves(spec, gradient), expected):
+                worst = max(worst, _compare(got, wanted, f"{mode}-mode gradient of {getattr(f, '__qualname__', f)} "
+                                            f"wrt {wrt_item!r}{path}", rtol, atol))
     return worst
+
+
+def _finite_differences(f, args, position, eps):
+    """(spec, [finite differences of each leaf]) for the argument at `position`: one leaf for an
+    array or a number, one per array or number in a dict, list, tuple or object."""
+    spec, leaves = top_spec(args[position], False)
+    if spec[0] == "asis":
+        return spec, [numerical_grad(f, list(args), position, eps)]
+
+    def of_leaves(*values):
+        return f(*args[:position], rebuild(spec, iter(values), gradient=False), *args[position + 1:])
+    return spec, [numerical_grad(of_leaves, list(leaves), i, eps) for i in range(len(leaves))]
+
+
+def _gradient_leaves(spec, gradient, path=""):
+    """(path, gradient) of each leaf of `spec`, from the structure `grad` returned (objects as dicts)."""
+    kind = spec[0]
+    if kind in ("asis", "leaf"):
+        yield path, gradient
+    elif kind in ("dict", "object"):
+        for key, item in spec[-1]:
+            if _has_leaf(item):
+                where = f"{path}[{key!r}]" if kind == "dict" else f"{path}.{key}"
+                yield from _gradient_leaves(item, gradient[key], where)
+    elif kind in ("list", "tuple"):
+        for i, item in enumerate(spec[1]):
+            if _has_leaf(item):
+                yield from _gradient_leaves(item, gradient[i], f"{path}[{i}]")
+
+
+def _compare(got, expected, what, rtol, atol):
+    """The largest error of `got` against finite differences; GradientMismatch naming the worst
+    element if it is beyond `atol + rtol * |expected|`."""
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != expected.shape:
+        raise GradientMismatch(f"{what} has shape {got.shape}, but the argument has shape {expected.shape}")
+    error = np.abs(got - expected)
+    # NaN on either side is a mismatch: comparisons with NaN are False, so test it explicitly
+    error = np.where(np.isnan(got) != np.isnan(expected), np.inf, error)
+    excess = error - (atol + rtol * np.abs(expected))
+    excess = np.where(np.isnan(excess), np.inf, excess)
+    if excess.size and np.max(excess) > 0:
+        at = np.unravel_index(np.argmax(excess), excess.shape) if excess.shape else ()
+        element = f"[{', '.join(map(str, at))}]" if at else ""
+        raise GradientMismatch(f"{what}{element} is {float(got[at]):.10g}, but central finite differences give "
+                               f"{float(expected[at]):.10g} (error {error[at]:.3g} > {atol:g} + {rtol:g} * |expected|)")
+    return float(np.max(error)) if error.size else 0.0

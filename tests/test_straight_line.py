@@ -172,3 +172,41 @@ def test_check_grad_rejects_nan():
 
 def test_check_grad_float32_scalars_default_step():
     adjoint.check_grad(float32_pair, np.float32(1.3), np.float32(-0.4), wrt=(0, 1), modes=("reverse",))
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+
+def structured_loss(params, layers, x):
+    h = np.tanh(x @ params["W"] + params["b"])
+    for layer in layers:
+        h = np.tanh(h @ layer.W + layer.b)
+    return np.sum(h ** 2) * params["scale"]
+
+
+def bisected_root(p):
+    """sqrt(p["a"]) found by bisection: piecewise constant in `a`, so its derivative is 0 almost
+    everywhere, while finite differences see the root move."""
+    x = 1.0
+    for i in range(40):
+        if x * x > p["a"]:
+            x = x - 0.5 ** (i + 1)
+        else:
+            x = x + 0.5 ** (i + 1)
+    return x * p["a"] + np.sum(p["b"] ** 2)
+
+
+def test_check_grad_takes_dicts_lists_and_objects():
+    rng = np.random.default_rng(3)
+    params = {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=4), "scale": 1.5, "name": "first"}
+    layers = [Affine(rng.normal(size=(4, 4)), rng.normal(size=4)), Affine(rng.normal(size=(4, 2)), 0.1)]
+    x = rng.normal(size=(5, 3))
+    assert adjoint.check_grad(structured_loss, params, layers, x, wrt=(0, 1)) < 1e-7
+
+
+def test_check_grad_names_the_leaf_of_a_structure_that_disagrees():
+    params = {"a": 2.0, "b": np.array([1.0, -2.0])}
+    with pytest.raises(adjoint.GradientMismatch, match=r"wrt 0\['a'\] is 1\.41421"):
+        adjoint.check_grad(bisected_root, params, modes=("reverse",))

@@ -135,8 +135,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         self.parent = parent    # the lowering that inlined this one
         self.outer = outer      # for a nested function: the lowering of the function that defined it
         self.shared = parent.shared if parent is not None else {
-            "views": {}, "known": {}, "outside": set(), "lists": set(), "merged": {}, "loop_changes": [],
-            "loop_depth": 0}
+            "views": {}, "known": {}, "outside": set(), "lists": set(), "appended_to": {}, "merged": {},
+            "loop_changes": [], "loop_depth": 0}
         self.foreign = ()       # values the caller passed in (an inlined callee must not change them)
         self.root_globals = root_globals  # the globals the generated code will run with
         self.info = info
@@ -277,6 +277,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         self.note_read_from_outside(var, fn, args)
         if fn is rt.new_list or fn is rt.list_append:
             self.shared["lists"].add(var)
+            self.shared["appended_to"][var] = args[0] if fn is rt.list_append else None
             # a list "may be" what it holds, and an item read back may be the list's any item: the
             # checks of changes in place (AliasLowering.may_be) then see `xs.append(x); a = xs[-1]`
             self.shared["merged"][var] = tuple(v for a in args for v in (a.items if isinstance(a, Pack) else (a,)))

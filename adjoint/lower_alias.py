@@ -90,7 +90,8 @@ class AliasLowering:
         if name not in self.env:
             self.unsupported(node, f"changing `{name}`, a variable of the enclosing function",
                              "Return the new value from the inner function instead.")
-        if any(leaf is held or holds(leaf, held) for leaf in self.foreign for held in [value, *self.may_be(value)]):
+        mine = self.list_objects(value) if value in self.shared["lists"] else [value, *self.may_be(value)]
+        if any(leaf is held or holds(leaf, held) for leaf in self.foreign for held in mine):
             self.unsupported(node, f"changing `{name}` in place, which the caller passed to "
                              f"`{self.info.function_name}`",
                              f"Change a copy (`{name} = {name}.copy()`) and return it; the caller then "
@@ -227,6 +228,17 @@ class AliasLowering:
                 if isinstance(base, Var) and base not in found:
                     found.append(base)
                     stack.append(base)
+        return found
+
+    def list_objects(self, var):
+        """The list objects the run-time list `var` may be: `append` keeps the object, a branch or a
+        loop merges them; unlike `may_be`, not the values the lists hold."""
+        appended_to, merged, found, stack = self.shared["appended_to"], self.shared["merged"], set(), [var]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, Var) and value not in found:
+                found.add(value)
+                stack.extend([appended_to[value]] if value in appended_to else merged.get(value, ()))
         return found
 
     def may_be(self, var):

@@ -207,6 +207,22 @@ def comprehension_over_tuple(a, b):
     return sum(v * w for v, w in pairs) + values[2]
 
 
+@case([0.5, -1.0, 2.0])
+def filtered_comprehension_over_a_list_argument(xs):
+    # the filtered comprehension appends the caller's items to a list of its own: not a change of
+    # the caller's list (refused once as one)
+    return sum([v ** 2 for v in xs]) + sum(v for v in xs if v > 0)
+
+
+@case([1.0, 2.0, 3.0])
+def appends_items_of_a_list_argument(xs):
+    out = []
+    for v in xs:
+        out.append(v * 2.0)
+    out.append(xs[0])
+    return sum(out) * out[-1]
+
+
 @case(0.7, 1.3, wrt=(0, 1))
 def tuples_and_lists(x, y):
     t = (x, y * 2)

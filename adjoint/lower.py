@@ -514,9 +514,6 @@ def _packs(value):
             yield from _packs(item)
 
 
-_LIST_MUTATORS = {"append", "pop", "extend", "insert", "remove", "clear", "sort", "reverse"}
-
-
 def _is_static(value):
     return isinstance(value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
                               types.MethodType, np.ufunc)) or callable(value) and not isinstance(value, np.ndarray)

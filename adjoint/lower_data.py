@@ -44,6 +44,12 @@ structural(rt.list_append, "xs, v",
            vjp=dict(xs="g[:-1]", v="g[-1]"),
            jvp=dict(xs="list_append(dxs, zeros_grad(v))", v="list_append(zeros_grad(xs), dv)"))
 RULES[rt.list_append].joint_jvp = template("list_append(dxs, dv)")
+structural(rt.list_last, "xs", vjp=dict(xs="last_cotangent(g, xs)"), jvp=dict(xs="list_last(dxs)"))
+structural(rt.list_without_last, "xs", vjp=dict(xs="without_last_cotangent(g, xs)"),
+           jvp=dict(xs="list_without_last(dxs)"))
+structural(rt.last_cotangent, "v, xs: const", vjp=dict(v="list_last(g)"), jvp=dict(v="last_cotangent(dv, xs)"))
+structural(rt.without_last_cotangent, "v, xs: const", vjp=dict(v="g[:-1]"),
+           jvp=dict(v="without_last_cotangent(dv, xs)"))
 structural(rt.stack_list, "xs, axis=0", vjp=dict(xs="list_cotangent(g, axis)"),
            jvp=dict(xs="stack_list(dxs, axis)"))
 structural(rt.list_cotangent, "v, axis=0", vjp=dict(v="np.moveaxis(g, 0, axis)"),
@@ -228,7 +234,7 @@ class DataLowering:
     def list_method(self, value, method, args, kwargs, node):
         """`xs.append(v)` and friends; None if `value` is not a list this handles."""
         generated = self.info.filename.startswith("<adjoint")
-        if generated and method in _LIST_MUTATORS:
+        if generated and method in _LIST_MUTATORS and method not in ("append", "pop"):
             self.unsupported(node, f"changing a list in place (`.{method}`)",
                              "This is a derivative whose loop records values in a list: adjoint cannot "
                              "differentiate it again (derivatives of derivatives work for code without "
@@ -268,6 +274,15 @@ class DataLowering:
             items = list(value.items)
             popped = items.pop(position)
             self.rebind(value, Pack("list", items))
+            return popped
+        if method == "pop" and isinstance(value, Var) and value in self.shared["lists"] \
+                and (not args or len(args) == 1 and isinstance(args[0], Const) and args[0].value == -1):
+            popped = self.make(rt.list_last, (value,), (), node)
+            new = self.make(rt.list_without_last, (value,), (), node)
+            self.shared["merged"][popped] = (value,)  # (an item read back: see `make`)
+            self.shared["lists"].add(new)
+            self.shared["appended_to"][new] = value
+            self.rebind(value, new)
             return popped
         if isinstance(value, Var) and value not in self.shared["lists"]:  # an array, perhaps: `a.sort()`
             self.refuse_change_in_place(Method(method), (), node)

@@ -443,6 +443,35 @@ def list_append(xs, v):
     return ListValue(items)
 
 
+def list_last(xs):
+    """`xs[-1]`, what `xs.pop()` returns."""
+    if not len(xs):
+        raise IndexError("pop from empty list")
+    return xs[-1]
+
+
+def list_without_last(xs):
+    """The list `xs` after `xs.pop()`, as a new version: for the newest version of a list built with
+    `append`, one that shares the storage (popping in a loop costs O(1))."""
+    if type(xs) is ListValue:
+        return ListValue(xs._items, xs._n - 1)
+    return ListValue(list(xs)[:-1])
+
+
+def last_cotangent(g, xs):
+    """The derivative of `list_last(xs)` wrt `xs`: `g` in the last row of a stack of zeros."""
+    out = np.zeros((len(xs),) + np.shape(g), np.result_type(g, float))
+    out[-1] = g
+    return out
+
+
+def without_last_cotangent(g, xs):
+    """The derivative of `list_without_last(xs)` wrt `xs`: `g`'s rows, then a row of zeros."""
+    out = np.zeros((len(xs),) + np.shape(xs[-1]), np.result_type(g, float))
+    out[:-1] = g
+    return out
+
+
 def stack_list(xs, axis=0):
     """`np.stack(xs, axis)` of a list built at run time."""
     return np.stack(list(xs), axis)

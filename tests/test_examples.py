@@ -116,7 +116,7 @@ def check_newton_cg(out):
 
 def check_jacobians(out):
     assert "statistics: R^200 -> R^3" in out and "curve: R^3 -> R^200" in out
-    passes = find_all(r"(forward|reverse) +(\d+) +[\d.]+ [mun]?s", out)
+    passes = find_all(r"(forward|reverse) +(\d+) +[\d.]+ [mµun]?s", out)
     assert passes == [("forward", 200.0), ("reverse", 3.0), ("forward", 3.0), ("reverse", 200.0)], passes
     for (difference,) in find_all(r"largest difference between the modes: " + NUMBER, out):
         assert difference < 1e-12

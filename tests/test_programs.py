@@ -207,6 +207,18 @@ def comprehension_over_tuple(a, b):
     return sum(v * w for v, w in pairs) + values[2]
 
 
+@case(0.7, 4)
+def pops_a_list_built_in_a_loop(x, n):
+    stack = []
+    for i in range(n):
+        stack.append(x * (i + 1.0))
+    total = 0.0
+    while len(stack) > 1:
+        top = stack.pop()
+        total = total + top * stack[-1]
+    return total + stack.pop()
+
+
 @case([0.5, -1.0, 2.0])
 def filtered_comprehension_over_a_list_argument(xs):
     # the filtered comprehension appends the caller's items to a list of its own: not a change of

@@ -294,6 +294,11 @@ if hasattr(rt, "list_append"):  # lists built at run time (lower_data.py)
         rt.list_append: [case("stack_list(list_append(new_list([x]), y))", signed(2), signed(2))],
         rt.stack_list: [case("stack_list(new_list([x, y]), 1)", signed(2), signed(2))],
         rt.list_cotangent: [case("list_cotangent(x, 1)", signed(2, 3))],
+        rt.list_last: [case("list_last(list_append(new_list([x]), y))", signed(2), signed(2))],
+        rt.list_without_last: [case("stack_list(list_without_last(new_list([x, y, x * y])))", signed(2), signed(2))],
+        rt.last_cotangent: [case("last_cotangent(x, new_list([y, y]))", signed(2), signed(2), wrt=0)],
+        rt.without_last_cotangent: [case("without_last_cotangent(x, new_list([y, y, y]))", signed(2, 2), signed(2),
+                                         wrt=0)],
     })
 if hasattr(rt, "item_cotangent"):  # `x[index] = v` into an integer array stores no derivative (lower_data.py)
     CASES.update({

@@ -161,9 +161,12 @@ def _scalar_slope(tangent):
 
 
 def _as_column(tangent):
-    """A `Slope`'s result as the Jacobian gives it: a float, or an array of floats."""
+    """A `Slope`'s result as the Jacobian gives it: a float, or an array of floats (a tuple of
+    those for a function returning a tuple)."""
     if type(tangent) is float:
         return tangent
+    if isinstance(tangent, tuple):
+        return tuple(_as_column(t) for t in tangent)
     if isinstance(tangent, np.ndarray) and tangent.ndim:
         return _floating(tangent)
     return float(tangent)
@@ -244,9 +247,19 @@ def _forward_columns(jvp, args, index, scalar_output=False):
             value = column = jvp(*args, tangent)  # (the value's shape is the column's)
         else:
             value, column = jvp(*args, tangent)
-        columns[element] = np.asarray(column)
+        columns[element] = column
     if value is None:  # an empty input: no pass ran, the function itself gives the output's shape
         value = jvp.fn(*args)
+    return _assembled(value, columns, x, scalar_output)
+
+
+def _assembled(value, columns, x, scalar_output):
+    """The Jacobian wrt `x` from its `columns` (one per element of `x`), shaped and typed for the
+    output `value`; a tuple of Jacobians for a tuple output."""
+    if isinstance(value, tuple):
+        return tuple(_assembled(part, {element: column[k] for element, column in columns.items()}, x, scalar_output)
+                     for k, part in enumerate(value))
+    columns = {element: np.asarray(column) for element, column in columns.items()}
     out_shape = np.shape(value)
     if scalar_output and out_shape != ():
         raise _non_scalar(out_shape)
@@ -275,6 +288,9 @@ def _reverse_rows(vjp, args, positions):
     """The Jacobians wrt the arguments at `positions`, one reverse pass per output element
     (each pass gives the row of every argument at once), and whether the output was a scalar."""
     value = vjp.fn(*args)
+    if isinstance(value, tuple):
+        raise InvalidArgument(f"the Jacobian of {getattr(vjp.fn, '__qualname__', 'f')}, which returns a tuple, is "
+                              "computed in forward mode only: pass mode='forward' (or 'auto')")
     rows = {}
     for element, cotangent in _basis(value):
         _, grads = vjp(*args, cotangent)
@@ -326,7 +342,9 @@ class Jacobian:
         key = tuple((type(a), np.shape(a)) for a in args)
         mode = self.modes.get(key)
         if mode is None:  # (the output's size, found by running the function once for these shapes)
-            mode = self.modes[key] = "forward" if n_in <= np.size(self.fn(*args)) else "reverse"
+            out = self.fn(*args)
+            mode = "forward" if isinstance(out, tuple) or n_in <= np.size(out) else "reverse"
+            self.modes[key] = mode
         return mode
 
     def __call__(self, *args, **kwargs):
@@ -338,7 +356,10 @@ class Jacobian:
         if mode == "forward":
             if self.single:
                 return self.column(self.wrt[0], args)
-            return tuple(self.column(i, args) for i in self.wrt)
+            columns = [self.column(i, args) for i in self.wrt]
+            if isinstance(columns[0], tuple):  # a tuple output (a gradient wrt several arguments, say):
+                return tuple(zip(*columns))    # one tuple per output, `hessian(f, wrt=(0, 1))[i][j]`
+            return tuple(columns)
         key = tuple(map(type, args))
         if key in self.scalar_outputs:  # such arguments gave a scalar before: the gradient, if it still is one
             try:  # (shaped and typed like each argument, as `_reverse_rows` gives them)

@@ -258,6 +258,43 @@ def test_hvp_equals_hessian_times_vector():
     np.testing.assert_allclose(H, H.T, atol=1e-12)
 
 
+def mixed(x, y):
+    return np.sum(x * x) * y + np.sin(y)
+
+
+def pair_of_outputs(x, y):
+    return x * y, np.sum(x) * y * y
+
+
+def test_hessian_wrt_several_arguments_is_a_tuple_of_blocks():
+    """`hessian(f, wrt=(0, 1))[i][j]` is the block d2f / d arg_i d arg_j (the Jacobian of a
+    gradient wrt two arguments: a function returning a tuple)."""
+    x, y = np.array([1.0, 2.0]), 2.0
+    (xx, xy), (yx, yy) = adjoint.hessian(mixed, wrt=(0, 1))(x, y)
+    np.testing.assert_allclose(xx, 2 * y * np.eye(2), rtol=0, atol=1e-14)  # by hand
+    np.testing.assert_allclose(xy, 2 * x, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(yx, 2 * x, rtol=0, atol=1e-14)
+    assert yy == pytest.approx(-np.sin(y), abs=1e-14) and isinstance(yy, float)
+
+
+@pytest.mark.parametrize("mode", ["forward", "auto"])
+def test_jacobian_of_a_tuple_output_is_one_per_output(mode):
+    x, y = np.array([1.0, -2.0, 0.5]), 1.5
+    (ax, ay), (bx, by) = adjoint.jacobian(pair_of_outputs, wrt=(0, 1), mode=mode)(x, y)
+    np.testing.assert_allclose(ax, y * np.eye(3), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(ay, x, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(bx, np.full(3, y * y), rtol=0, atol=1e-14)
+    assert by == pytest.approx(2 * np.sum(x) * y, abs=1e-14)
+    first, second = adjoint.jacobian(pair_of_outputs, mode=mode)(x, y)
+    np.testing.assert_allclose(first, ax)
+    np.testing.assert_allclose(second, bx)
+
+
+def test_jacobian_of_a_tuple_output_in_reverse_mode_says_to_use_forward():
+    with pytest.raises(adjoint.InvalidArgument, match="mode='forward'"):
+        adjoint.jacobian(pair_of_outputs, mode="reverse")(np.ones(2), 1.0)
+
+
 def test_second_derivative_by_composition():
     d2 = adjoint.grad(adjoint.grad(cubic))
     assert d2(0.7) == pytest.approx(6 * 0.7 - math.sin(0.7), rel=1e-12)

@@ -21,6 +21,8 @@ class Structured:
     def compile(self, key):
         if any(needs_flattening(t) for t in key[:len(self.params)]):
             return Flattened(self, key, static_ints=False)
+        if self.inner is not None and getattr(self.inner.python_function(key[:len(self.params)]), "static_ints", False):
+            return Flattened(self, key, static_ints=True)  # what it differentiates is specialised on its ints
         try:
             return super().compile(key)
         except UnsupportedSyntax as error:
@@ -31,6 +33,11 @@ class Structured:
     def flat_transform(self, flat_fn, flat_wrt):
         """This transform of the flattened function, with respect to the flattened `wrt`."""
         raise NotImplementedError
+
+    def flat_wrt(self, flat_wrt):
+        """The flattened `wrt` as a transform takes it: one index stays one (so that a derivative of
+        this one, see `structures.flat_version`, differentiates a number, not a 1-tuple)."""
+        return flat_wrt[0] if self.single and len(flat_wrt) == 1 else tuple(flat_wrt)
 
 
 class Grad(Structured, Transform):
@@ -50,7 +57,7 @@ class Grad(Structured, Transform):
                        expect_scalar=where)
 
     def flat_transform(self, flat_fn, flat_wrt):
-        return get_transform(Grad, flat_fn, wrt=tuple(flat_wrt), with_value=self.with_value)
+        return get_transform(Grad, flat_fn, wrt=self.flat_wrt(flat_wrt), with_value=self.with_value)
 
 
 class VJP(Structured, Transform):
@@ -68,7 +75,7 @@ class VJP(Structured, Transform):
         return reverse(primal, self.wrt, seed="cotangent", with_value=True, single=self.single)
 
     def flat_transform(self, flat_fn, flat_wrt):
-        return get_transform(VJP, flat_fn, wrt=tuple(flat_wrt))
+        return get_transform(VJP, flat_fn, wrt=self.flat_wrt(flat_wrt))
 
 
 class JVP(Structured, Transform):

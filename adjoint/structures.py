@@ -210,6 +210,33 @@ def flat_function(fn, params, specs):
     return namespace[fn_name]
 
 
+def flat_version(owner, specs):
+    """(`owner`'s transform of the flattened function, the flattened function). A derivative of a
+    derivative (`owner.inner`) is the same chain of transforms over the flattened function."""
+    params = list(owner.params)
+    starts = list(itertools.accumulate([0] + [_count(spec) for spec in specs]))
+    flat_wrt = []
+    for index in owner.wrt:
+        if specs[index][0] == "static":
+            raise InvalidArgument(f"cannot differentiate with respect to `{params[index]}`: it is an int "
+                                  "argument of a recursive function, on whose value the derivative is "
+                                  "specialised")
+        flat_wrt += range(starts[index], starts[index + 1])
+    if not flat_wrt:
+        raise InvalidArgument(f"the arguments adjoint is asked to differentiate with respect to "
+                              f"({', '.join(params[i] for i in owner.wrt)}) hold no arrays or numbers")
+    inner = getattr(owner, "inner", None)
+    if inner is None:
+        flat = target = flat_function(getattr(owner, "fn", None), params, specs)
+    else:
+        extra = specs[len(inner.params):]
+        if any(spec[0] != "asis" for spec in extra):
+            raise InvalidArgument(f"the {', '.join(params[len(inner.params):])} of a derivative of a recursive "
+                                  "function must be arrays or floats")
+        target, flat = flat_version(inner, specs[:len(inner.params)])
+    return owner.flat_transform(target, flat_wrt), flat
+
+
 class Flattened:
     """The compiled derivative for arguments with structure (installed in place of a specialisation)."""
 
@@ -248,26 +275,11 @@ class Flattened:
         return self.plain(*args)
 
     def make(self, specs):
-        owner = self.owner
-        fn = getattr(owner, "fn", None)
-        params = list(owner.params)
-        starts = list(itertools.accumulate([0] + [_count(spec) for spec in specs]))
-        flat_wrt = []
-        for index in owner.wrt:
-            if specs[index][0] == "static":
-                raise InvalidArgument(f"cannot differentiate with respect to `{params[index]}`: it is an int "
-                                      "argument of a recursive function, on whose value the derivative is "
-                                      "specialised")
-            flat_wrt += range(starts[index], starts[index + 1])
-        if not flat_wrt:
-            raise InvalidArgument(f"the arguments adjoint is asked to differentiate with respect to "
-                                  f"({', '.join(params[i] for i in owner.wrt)}) hold no arrays or numbers")
-        flat = flat_function(fn, params, specs)
-        transform = owner.flat_transform(flat, flat_wrt)
+        transform, flat = flat_version(self.owner, specs)
         call = getattr(transform, "dispatcher", transform)
         self.flat_fn = flat  # keeps the generated function (a weak key of the transform cache) alive
         self.__dict__.setdefault("_alive", []).append((flat, transform))
-        return call, starts
+        return call, list(itertools.accumulate([0] + [_count(spec) for spec in specs]))
 
     def finish(self, result, specs):
         owner = self.owner

@@ -590,6 +590,16 @@ def test_recursion_specialises_on_each_int_value():
         adjoint.grad(power_with_int_argument, wrt=1)(1.3, 3)
 
 
+@pytest.mark.parametrize("n", [3, 5])
+def test_second_derivatives_of_a_recursion_specialised_on_an_int(n):
+    expected = n * (n - 1) * 1.3 ** (n - 2)  # by hand
+    assert adjoint.grad(adjoint.grad(power_with_int_argument))(1.3, n) == pytest.approx(expected, rel=1e-12)
+    assert adjoint.hessian(power_with_int_argument)(1.3, n) == pytest.approx(expected, rel=1e-12)
+    assert adjoint.hvp(power_with_int_argument)(1.3, n, 2.0) == pytest.approx(2.0 * expected, rel=1e-12)
+    assert adjoint.grad(adjoint.grad(power_with_int_argument), mode="forward")(1.3, n) == \
+        pytest.approx(expected, rel=1e-12)
+
+
 def halves(x):
     return x if x < 1.0 else halves(x * 0.5) + 1.0   # the depth depends on a float
 

@@ -90,8 +90,7 @@ class AliasLowering:
         if name not in self.env:
             self.unsupported(node, f"changing `{name}`, a variable of the enclosing function",
                              "Return the new value from the inner function instead.")
-        mine = self.list_objects(value) if value in self.shared["lists"] else [value, *self.may_be(value)]
-        if any(leaf is held or holds(leaf, held) for leaf in self.foreign for held in mine):
+        if any(leaf is held or holds(leaf, held) for leaf in self.foreign for held in [value, *self.objects(value)]):
             self.unsupported(node, f"changing `{name}` in place, which the caller passed to "
                              f"`{self.info.function_name}`",
                              f"Change a copy (`{name} = {name}.copy()`) and return it; the caller then "
@@ -104,7 +103,7 @@ class AliasLowering:
         if isinstance(value, (Ref, Static, Const)):
             return "a value the function reads from outside"
         if isinstance(value, Pack) and value in self.shared["outside"] \
-                or isinstance(value, Var) and self.may_be(value) & self.shared["outside"]:
+                or isinstance(value, Var) and self.objects(value) & self.shared["outside"]:
             return "read out of a global or a captured object, which Python would change too"
         return None
 
@@ -229,6 +228,11 @@ class AliasLowering:
                     found.append(base)
                     stack.append(base)
         return found
+
+    def objects(self, value):
+        """What changing `value` in place changes: the values it may be (`may_be`), but for a list
+        built at run time only the list itself, not the values it holds."""
+        return self.list_objects(value) if value in self.shared["lists"] else self.may_be(value)
 
     def list_objects(self, var):
         """The list objects the run-time list `var` may be: `append` keeps the object, a branch or a

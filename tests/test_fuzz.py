@@ -3,8 +3,10 @@
 Each example is a random module (`tests/fuzz/programs.py`: helpers and a main function `f` with
 arithmetic, numpy and math calls, branches, loops, `break`/`continue`/early `return`, calls between
 helpers) written to a file, imported, and run at random inputs. Reverse mode, forward mode and central
-finite differences must agree on the gradient wrt every float argument, and the reverse-mode
-derivative must compute the function's value (`tests/fuzz/harness.py`). Examples near a switching
+finite differences must agree on the gradient wrt every float argument, the reverse-mode
+derivative must compute the function's value, and `hvp` (forward mode over the reverse-mode
+derivative, with its recorded loops) must agree with finite differences of the gradient
+(`tests/fuzz/harness.py`). Examples near a switching
 point (a branch, `max`, `abs`, `where` or a loop's trip count that changes within 1e-4 of the inputs,
 detected by finite differences with two step sizes disagreeing) and programs adjoint refuses with
 `UnsupportedSyntax` say nothing and are skipped.

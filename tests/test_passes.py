@@ -16,6 +16,7 @@ from adjoint import codegen
 from adjoint import runtime as rt
 from adjoint.check import numerical_grad
 from adjoint.compare import peak_bytes
+from adjoint.runtime.core import _hits_each_element_once as hits_each_element_once
 from adjoint.forward import forward
 from adjoint.ir import (Apply, Assign, Const, Function, Loop, Pack, Return, Var, all_statements,
                         statement_expressions, statement_uses, walk)
@@ -361,7 +362,7 @@ def test_a_product_read_by_nothing_later_is_added_into():
     ((np.array([1, 1]), np.array([0, 0])), np.array([1.0, 2.0]), False),
     (np.array([-1, 0, 3]), np.ones((3, 3)), False)])   # -1 is row 3
 def test_a_fancy_scatter_adds_with_plus_equals_only_where_no_element_is_named_twice(index, g, once):
-    assert rt._hits_each_element_once(index) is once
+    assert hits_each_element_once(index) is once
     expected = np.zeros((4, 3))
     np.add.at(expected, index, g)
     np.testing.assert_array_equal(rt.unindex(g, np.zeros((4, 3)), index), expected)

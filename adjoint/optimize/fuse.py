@@ -164,6 +164,7 @@ def _pure(fn):
     if fn in _EFFECTS or not callable(fn):
         return False
     module = getattr(fn, "__module__", None) or ""
-    if isinstance(fn, np.ufunc) or module in ("math", "_operator", "operator", "builtins", rt.__name__):
+    if isinstance(fn, np.ufunc) or module in ("math", "_operator", "operator", "builtins") \
+            or module.startswith(rt.__name__ + "."):
         return fn not in (builtins.print, builtins.input, builtins.next)
     return module.startswith("numpy") and not module.startswith("numpy.random")

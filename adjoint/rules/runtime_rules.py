@@ -44,7 +44,7 @@ structural(rt.as_grad, "v, x: const",
 unary(rt.log_or_zero, "1 / x")
 nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only, rt.refuse_changed_view)
 
-# -- helpers of the numpy surface (runtime.py, last section) ---------------------------
+# -- helpers of the numpy surface (runtime/numpy_surface.py) -----------------------------
 # Most are linear in `v`: the vjp of one is the function it is the gradient of.
 structural(rt.mT, "v", vjp=dict(v="mT(g)"), jvp=dict(v="mT(dv)"))
 unary(rt.sinc_slope, "np.where(x == 0, -np.pi ** 2 / 3, (-np.pi * np.sin(np.pi * x) - 2 * ans) / np.where(x == 0, 1.0, x))")

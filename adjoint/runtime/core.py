@@ -1,0 +1,363 @@
+"""The helpers of the derivative rules every program uses: broadcasting and reductions, products,
+indexing, and the gradient's type and shape."""
+import math
+
+import numpy as np
+
+from ..errors import NonScalarOutput
+
+def _weak(g, x):
+    """A Python number `g` as an array of `x`'s float dtype (so a float32 gradient seeded with
+    1.0 stays float32); anything else unchanged."""
+    if type(g) in (float, int, bool) and isinstance(x, (np.ndarray, np.generic, Shape)):
+        return np.asarray(g, dtype=_grad_dtype(x))
+    return g
+
+
+def _shape(x):
+    try:
+        return x.shape
+    except AttributeError:  # a Python number (or a list)
+        return np.shape(x)
+
+
+def _ndim(x):
+    try:
+        return x.ndim
+    except AttributeError:
+        return np.ndim(x)
+
+
+def unbroadcast(g, x):
+    """Sum the gradient `g` down to the shape of `x`, undoing numpy broadcasting."""
+    shape = _shape(x)
+    g_shape = _shape(g)
+    if g_shape == shape:
+        return g
+    extra = len(g_shape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+        g_shape = g_shape[extra:]
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and i < len(g_shape) and g_shape[i] != 1)
+    if stretched:
+        g = np.sum(g, axis=stretched, keepdims=True)
+    if _shape(g) != shape:
+        g = np.broadcast_to(_weak(g, x), shape)
+    return g
+
+
+def broadcast_like(t, ans):
+    """Broadcast the tangent `t` to the shape of the value `ans` it belongs to."""
+    shape = np.shape(ans)
+    if np.shape(t) == shape:
+        return t
+    return np.broadcast_to(_weak(t, ans), shape)
+
+
+def _expand_reduced(g, x, axis, keepdims):
+    ndim = _ndim(x)
+    if axis is not None and not keepdims and ndim > 0:  # (numpy reduces a 0-d value over axis 0 too)
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        g = np.expand_dims(g, tuple(a % ndim for a in axes))
+    return g
+
+
+def repeat_to(g, x, axis=None, keepdims=False):
+    """Spread the gradient of a reduction over `axis` back over the reduced axes of `x`."""
+    return np.broadcast_to(_expand_reduced(_weak(g, x), x, axis, keepdims), _shape(x))
+
+
+def select_extremum(g, x, ans, axis=None, keepdims=False):
+    """Gradient of `max`/`min` along `axis`: the winners share it equally."""
+    g = _expand_reduced(_weak(g, x), x, axis, keepdims)
+    winners = x == _expand_reduced(ans, x, axis, keepdims)
+    return g * winners / np.sum(winners, axis=axis, keepdims=True, dtype=_grad_dtype(x))
+
+
+def _as_matrix_args(g, a, b):
+    """Promote 1-d matmul operands to 2-d the way `np.matmul` does, with `g` to match."""
+    a2 = _new_axis(a, 0) if _ndim(a) == 1 else a
+    b2 = _new_axis(b, 1) if _ndim(b) == 1 else b
+    g2 = g
+    if _ndim(a) == 1:
+        g2 = np.expand_dims(g2, -2)
+    if _ndim(b) == 1:
+        g2 = np.expand_dims(g2, -1)
+    return g2, a2, b2
+
+
+def _new_axis(x, position):
+    """`np.expand_dims`, for a `Shape` (a recorded operand of which only the shape was kept) too."""
+    if isinstance(x, Shape):
+        return Shape(x.shape[:position] + (1,) + x.shape[position:], x.dtype)
+    return np.expand_dims(x, position)
+
+
+def matmul_vjp_left(g, a, b):
+    """The gradient of `a @ b` with respect to `a`, for any ranks numpy accepts."""
+    a_ndim, b_ndim = _ndim(a), _ndim(b)
+    if a_ndim == 2 and b_ndim == 2:  # the common cases first: no reshaping, no checks
+        return g @ b.T
+    if a_ndim == 2 and b_ndim == 1:
+        return np.multiply.outer(g, b)
+    if a_ndim == 0 or b_ndim == 0:
+        return unbroadcast(g * b, a)
+    if a_ndim == 1 and b_ndim == 1:
+        return g * b
+    g2, _, b2 = _as_matrix_args(g, a, b)
+    a2 = a if a_ndim > 1 else Shape((1,) + _shape(a), None)
+    return np.reshape(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2), _shape(a))
+
+
+def matmul_vjp_right(g, a, b):
+    """The gradient of `a @ b` with respect to `b`."""
+    a_ndim, b_ndim = _ndim(a), _ndim(b)
+    if a_ndim == 2 and b_ndim == 2:
+        # a few output columns (`X.T @ g` for X 500 x 3073, g 500 x 10): the product the other way
+        # round, transposed back, runs twice as fast with OpenBLAS (autograd's dot rule does that)
+        return (g.T @ a).T if 8 * _shape(g)[1] <= _shape(a)[1] else a.T @ g
+    if a_ndim == 2 and b_ndim == 1:
+        return g @ a
+    if a_ndim == 0 or b_ndim == 0:
+        return unbroadcast(g * a, b)
+    if a_ndim == 1 and b_ndim == 1:
+        return g * a
+    g2, a2, _ = _as_matrix_args(g, a, b)
+    b2 = b if b_ndim > 1 else Shape(_shape(b) + (1,), None)
+    return np.reshape(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2), _shape(b))
+
+
+def dot_vjp_left(g, a, b):
+    """The gradient of `np.dot(a, b)` with respect to `a` (`np.dot` is `a @ b` unless both are 2-d or more
+    and `b` has 3 dimensions or more: then it sums over a's last and b's second-to-last axis)."""
+    if _ndim(a) <= 1 or _ndim(b) <= 2:
+        return matmul_vjp_left(g, a, b)
+    na, nb = _ndim(a), _ndim(b)
+    return np.tensordot(g, b, axes=(list(range(na - 1, na + nb - 2)), [i for i in range(nb) if i != nb - 2]))
+
+
+def dot_vjp_right(g, a, b):
+    """The gradient of `np.dot(a, b)` with respect to `b`."""
+    if _ndim(a) <= 1 or _ndim(b) <= 2:
+        return matmul_vjp_right(g, a, b)
+    na, nb = _ndim(a), _ndim(b)
+    return np.moveaxis(np.tensordot(a, g, axes=(list(range(na - 1)), list(range(na - 1)))), 0, nb - 2)
+
+
+def prod_others(x, axis=None):
+    """For each element of `x`, the product of the other elements along `axis` (all of them if None):
+    the gradient of `np.prod`, also where `x` has zeros."""
+    if np.all(np.not_equal(x, 0)):
+        return np.prod(x, axis=axis, keepdims=True) / x
+    x = np.asarray(x)
+    ndim = x.ndim
+    axes = tuple(range(ndim)) if axis is None else tuple(a % ndim for a in np.atleast_1d(axis))
+    ends = tuple(range(ndim - len(axes), ndim))
+    moved = np.moveaxis(x, axes, ends)
+    rows = moved.reshape(moved.shape[:ndim - len(axes)] + (int(np.prod([x.shape[a] for a in axes])),))
+    ones = np.ones_like(rows[..., :1])
+    before = np.cumprod(np.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.flip(rows, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    return np.moveaxis((before * after).reshape(moved.shape), ends, axes)
+
+
+def untranspose(g, axes=None):
+    """Undo `np.transpose(x, axes)` on the gradient."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort([a % np.ndim(g) for a in axes]))
+
+
+def unindex(g, x, index):
+    """The gradient of `x[index]`: `g` scattered into zeros shaped like `x`."""
+    if isinstance(x, (tuple, list)):  # a call's tuple of results (np.split, np.linalg.eigh)
+        return _item_cotangents(g, x, index)
+    out = np.zeros(_shape(x), dtype=_sum_dtype(g, x))
+    if _is_basic_index(index):
+        out[index] = g
+    else:
+        _add_into(out, index, g)
+    return out
+
+
+def add_at(total, g, x, index):
+    """`total + unindex(g, x, index)`, for a `total` nobody else holds (see optimize/accumulate.py)."""
+    if isinstance(x, (tuple, list)) or not isinstance(total, np.ndarray) or total.shape != _shape(x) or not (
+            type(g) is np.ndarray and g.dtype == total.dtype or np.result_type(total, g) == total.dtype):
+        return total + unindex(g, x, index)
+    _add_into(total, index, g)
+    return total
+
+
+def _add_into(out, index, g):
+    """`out[index] += g`, each element named by `index` getting every contribution meant for it."""
+    if _is_basic_index(index) or _hits_each_element_once(index):
+        out[index] += g
+    else:
+        np.add.at(out, index, g)
+
+
+def _is_basic_index(index):
+    if type(index) is slice or type(index) is int:
+        return True
+    items = index if isinstance(index, tuple) else (index,)
+    return all(item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)) for item in items)
+
+
+def _hits_each_element_once(index):
+    """Does a fancy index name no element twice? Then `+=` adds each contribution, as np.add.at
+    does, and is many times faster. Known when an integer index array is strictly increasing from
+    0 or more and the others have its length (`x[np.arange(n), labels]`)."""
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [item for item in items if isinstance(item, np.ndarray)]
+    if len(arrays) != len(items) or not all(a.ndim == 1 and a.dtype.kind in "iu" for a in arrays):
+        return False
+    n = len(arrays[0])  # (an increasing array of negative and positive indices can name one twice)
+    return all(len(a) == n for a in arrays) and any(n < 2 or a[0] >= 0 and bool(np.all(a[1:] > a[:-1]))
+                                                     for a in arrays)
+
+
+def unconcatenate(g, xs, i, axis=0):
+    """The part of the gradient of `np.concatenate(xs, axis)` that belongs to `xs[i]`."""
+    if axis is None:  # the inputs were flattened
+        start = sum(np.size(x) for x in xs[:i])
+        return np.reshape(g[start:start + np.size(xs[i])], np.shape(xs[i]))
+    axis = axis % np.ndim(g)
+    start = sum(np.shape(x)[axis] for x in xs[:i])
+    stop = start + np.shape(xs[i])[axis]
+    return g[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def unstack(g, i, axis=0):
+    """The part of the gradient of `np.stack(xs, axis)` that belongs to `xs[i]`."""
+    return np.take(g, i, axis=axis)
+
+
+def log_or_zero(x):
+    """`log(x)` where x != 0 and 0 where x == 0: the factor in d(x**y)/dy, which is 0 at x = 0."""
+    if type(x) in (float, int, bool):  # a Python number stays one
+        return math.log(x) if x > 0 else 0.0 if x == 0 else math.nan
+    if np.ndim(x) == 0:
+        return np.log(x) if x != 0 else 0.0 * x
+    return np.log(np.where(x == 0, 1, x))
+
+
+def cast_like(v, ref):
+    """`v` with the dtype of `ref` (a no-op for Python numbers)."""
+    dtype = getattr(ref, "dtype", None)
+    if dtype is None or getattr(v, "dtype", None) == dtype:
+        return v
+    return np.asarray(v).astype(dtype)
+
+
+def stop_gradient(x):
+    """`x` itself, but no derivative flows through it: adjoint treats the result as a constant."""
+    return x
+
+
+def expect_scalar(value, where):
+    """Refuse a non-scalar output where `grad` needs a scalar."""
+    if np.ndim(value) != 0:
+        raise NonScalarOutput(
+            f"grad needs a scalar output, but {where} returns a value of shape {np.shape(value)}.\n"
+            "Reduce it to a scalar (e.g. np.sum), or use adjoint.vjp or adjoint.jacobian for non-scalar outputs.")
+
+
+def refuse_changed_view(view, array, error):
+    """Refuse an in-place change of `array` while `view` looks into it: Python's view would change
+    too, which the derivative (whose updates are copies) cannot follow. Whether a value is a view
+    depends on its shape (`x[0]` is one of a matrix, not of a vector), so it is asked at run time."""
+    if isinstance(view, np.ndarray) and isinstance(array, np.ndarray) and np.may_share_memory(view, array):
+        raise error.with_traceback(None)
+
+
+def refuse_outside_change(value, error):
+    """Refuse `x op= e` on an array or list read out of a global or captured object, which Python
+    would change in place (a number is rebound: nothing outside changes)."""
+    if isinstance(value, (np.ndarray, list)):
+        raise error.with_traceback(None)
+
+
+class Shape:
+    """What a loop records of an array whose shape and dtype are all the backward sweep reads."""
+
+    __slots__ = ("shape", "dtype", "ndim")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype, self.ndim = shape, dtype, len(shape)
+
+
+def shape_only(x):
+    """`x` without its data, for code that reads only its shape and dtype (`Shape` for an array)."""
+    if type(x) is np.ndarray and x.ndim > 0:
+        return Shape(x.shape, x.dtype)
+    return x
+
+
+def zeros_grad(x):
+    """The gradient of an input nothing depends on: zeros of its shape and float dtype."""
+    if isinstance(x, (int, float)) or x is None:  # None: a name not assigned on the path taken
+        return 0.0
+    if isinstance(x, (tuple, list)):  # a call's tuple of results
+        return Cotangents(zeros_grad(item) for item in x)
+    return np.zeros(_shape(x), dtype=_grad_dtype(x))
+
+
+def _grad_dtype(x):
+    dtype = x.dtype if isinstance(x, (np.ndarray, np.generic, Shape)) else np.result_type(x)
+    return dtype if dtype.kind in "fc" else _FLOAT  # (a float or complex dtype: np.inexact)
+
+
+_FLOAT = np.dtype(float)
+
+
+def _sum_dtype(g, x):
+    """The dtype of the gradient `g` of `x` once added into zeros: `np.result_type(g, x's, 1.0)`."""
+    dtype = _grad_dtype(x)
+    if type(g) is np.ndarray and g.dtype == dtype or type(g) is float and dtype.kind == "f":
+        return dtype
+    return np.result_type(g, dtype, 1.0)
+
+
+def as_grad(g, x):
+    """The gradient handed to the user: the shape and float dtype of `x`, a fresh writable array."""
+    if type(x) is np.ndarray:  # the usual case first, without the helpers' tests
+        dtype, shape = (x.dtype if x.dtype.kind in "fc" else _FLOAT), x.shape
+    elif isinstance(x, (int, float)):
+        return g if type(g) is float else float(g)
+    else:
+        dtype = _grad_dtype(x)
+        if isinstance(x, np.generic):  # a numpy scalar stays one
+            return np.asarray(g, dtype=dtype).reshape(())[()]
+        shape = _shape(x)
+    if type(g) is np.ndarray and g.shape == shape and (g.dtype is dtype or g.dtype == dtype) and g.base is None \
+            and g.flags.writeable:
+        return g
+    return np.array(np.broadcast_to(g, shape), dtype=dtype)
+
+
+class Cotangents(tuple):
+    """The adjoint of a tuple or list a call returns (np.split, np.linalg.eigh): one adjoint per item.
+    Adjoints add item by item, where tuples would concatenate."""
+
+    __slots__ = ()
+    __array_ufunc__ = None  # `array + cotangents` comes to __radd__
+
+    def __add__(self, other):
+        return Cotangents(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return Cotangents(-a for a in self)
+
+
+def _item_cotangents(g, xs, index):
+    """`unindex` of a tuple or list value: `g` for the items `index` picks, zeros for the others."""
+    parts = [zeros_grad(x) for x in xs]
+    if isinstance(index, slice):
+        for k, part in zip(range(len(parts))[index], g):
+            parts[k] = part
+    else:
+        parts[index] = g
+    return Cotangents(parts)

@@ -1,0 +1,160 @@
+"""Whole programs: in-place updates and lists, as lowering emits them (see lower_data.py)."""
+import numpy as np
+
+from .core import _shape
+
+def setitem(x, index, v):
+    """`x` after `x[index] = v`, as a new value: the functional form of an in-place update.
+
+    The copy keeps `x` itself (a caller's array, a value the backward sweep reads) unchanged.
+    """
+    if isinstance(x, (ListValue, list)):
+        items = list(x)
+        items[index] = v
+        return ListValue(items)
+    out = np.array(x, copy=True)
+    out[index] = v
+    return out
+
+
+class ListValue:
+    """A list built with `append` inside differentiated code.
+
+    Each version is a value of its own: appending gives a new version that shares the storage
+    (appending in a loop costs O(1)), while an older version, recorded for the backward sweep
+    say, still holds only its own items. It reads like a list: `len`, indexing, slicing,
+    iteration, `sum`, `np.stack`, `np.array`. Its derivatives are arrays stacked along a new first
+    axis, so its items should have one shape.
+    """
+
+    __slots__ = ("_items", "_n")
+
+    def __init__(self, items, n=None):
+        self._items = items
+        self._n = len(items) if n is None else n
+
+    def __len__(self):
+        return self._n
+
+    def __iter__(self):
+        items = self._items
+        return (items[i] for i in range(self._n))
+
+    def tolist(self):
+        return self._items[:self._n]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ListValue(self.tolist()[index])
+        try:
+            i = index.__index__()
+        except (AttributeError, TypeError):
+            return np.asarray(self)[index]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("list index out of range")
+        return self._items[i]
+
+    @property
+    def shape(self):
+        return (self._n,) + (_shape(self._items[0]) if self._n else ())
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def dtype(self):
+        return np.result_type(*self.tolist()) if self._n else np.dtype(float)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.array(self.tolist(), dtype=dtype)
+
+    def __add__(self, other):
+        return ListValue(self.tolist() + list(other))
+
+    def __radd__(self, other):
+        return ListValue(list(other) + self.tolist())
+
+    def __eq__(self, other):
+        return isinstance(other, (list, ListValue)) and self.tolist() == list(other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return repr(self.tolist())
+
+
+def new_list(items):
+    """A list made at run time from `items` (what `xs = []` becomes before a loop appends to it)."""
+    return ListValue(list(items))
+
+
+def list_append(xs, v):
+    """The list `xs` with `v` appended, as a new version (see `ListValue`)."""
+    if type(xs) is ListValue:
+        if len(xs._items) == xs._n:  # the newest version: share the storage
+            xs._items.append(v)
+            return ListValue(xs._items, xs._n + 1)
+        items = xs.tolist()
+    else:
+        items = list(xs)
+    items.append(v)
+    return ListValue(items)
+
+
+def list_last(xs):
+    """`xs[-1]`, what `xs.pop()` returns."""
+    if not len(xs):
+        raise IndexError("pop from empty list")
+    return xs[-1]
+
+
+def list_without_last(xs):
+    """The list `xs` after `xs.pop()`, as a new version: for the newest version of a list built with
+    `append`, one that shares the storage (popping in a loop costs O(1))."""
+    if type(xs) is ListValue:
+        return ListValue(xs._items, xs._n - 1)
+    return ListValue(list(xs)[:-1])
+
+
+def last_cotangent(g, xs):
+    """The derivative of `list_last(xs)` wrt `xs`: `g` in the last row of a stack of zeros."""
+    out = np.zeros((len(xs),) + np.shape(g), np.result_type(g, float))
+    out[-1] = g
+    return out
+
+
+def without_last_cotangent(g, xs):
+    """The derivative of `list_without_last(xs)` wrt `xs`: `g`'s rows, then a row of zeros."""
+    out = np.zeros((len(xs),) + np.shape(xs[-1]), np.result_type(g, float))
+    out[:-1] = g
+    return out
+
+
+def stack_list(xs, axis=0):
+    """`np.stack(xs, axis)` of a list built at run time."""
+    return np.stack(list(xs), axis)
+
+
+def list_cotangent(g, axis=0):
+    """The derivative of `stack_list(xs, axis)` wrt `xs`: the items stacked along the first axis."""
+    return np.moveaxis(g, axis, 0) if axis != 0 else g
+
+
+def _integral(x):
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and dtype.kind in "biu"
+
+
+def item_cotangent(g, index, x):
+    """The cotangent of `v` in `x[index] = v`: `g[index]`, or zeros if `x` holds integers (`v` was truncated)."""
+    if _integral(x):
+        return np.zeros(np.shape(g[index]))
+    return g[index]
+
+
+def item_tangent(dv, x):
+    """The tangent that `x[index] = v` stores: `dv`, or zeros if `x` holds integers."""
+    return 0.0 * dv if _integral(x) else dv

@@ -275,3 +275,11 @@ def enumerate_into_one_name(x):
     for pair in enumerate(x):
         total = total + pair[0] * np.sin(pair[1])
     return total
+
+
+def product_of_a_row_that_becomes_zero(x0):
+    """On the first trip `x0 * 0.0` makes every factor of `np.prod(x0 * C3)` zero; the second
+    derivative of np.prod divided by them (hvp gave nan for 0; found by the hvp fuzz check)."""
+    for i in range(3):
+        x0 = np.multiply((x0 * (0.1 * i)) ** 3, np.sin(x0) + np.prod(x0 * np.array([0.4, -0.3, 0.7])))
+    return x0 + x0

@@ -89,3 +89,10 @@ def test_names_that_may_share_an_array_after_a_loop_are_refused(f):
     with pytest.raises(adjoint.UnsupportedSyntax, match="same array") as refused:
         adjoint.grad(f)(np.array([-0.5, 0.7, -1.3]), 2)
     assert "fuzz_regression_functions.py\", line" in str(refused.value) and ".copy()" in str(refused.value)
+
+
+def test_second_derivative_through_a_product_of_zeros_is_not_nan():
+    x = 0.03546487410077015
+    gradient = adjoint.grad(programs.product_of_a_row_that_becomes_zero)
+    by_differences = (gradient(x + 1e-6) - gradient(x - 1e-6)) / 2e-6
+    assert adjoint.hvp(programs.product_of_a_row_that_becomes_zero)(x, 1.0) == pytest.approx(by_differences, abs=1e-9)

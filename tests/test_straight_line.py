@@ -143,6 +143,48 @@ def test_prod_others_with_zeros(axis):
     assert rt.prod_others(2.5) == 1.0
 
 
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 2)])
+@pytest.mark.parametrize("zeros", [0, 1, 2, 3])
+def test_prod_others_tangent_with_zeros(axis, zeros):
+    """The tangent of prod_others against its definition, sum over k != i of w[k] * prod(x without
+    i and k), by brute force; one, two and three zeros in a row included (the quotient rule gave nan)."""
+    rng = np.random.default_rng(zeros)
+    x = rng.uniform(0.5, 1.5, (2, 3, 4))
+    x.flat[[5, 17, 20][:zeros]] = 0.0
+    w = rng.normal(size=x.shape)
+    expected = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        for k in np.ndindex(x.shape):
+            if i == k:
+                continue
+            y = x.copy()
+            y[i] = y[k] = 1.0
+            product = np.broadcast_to(np.prod(y, axis=axis, keepdims=True), x.shape)
+            # k counts only if it is in i's row along `axis`: its product then leaves k out
+            row = np.zeros(x.shape, bool)
+            row[k] = True
+            if np.broadcast_to(np.any(row, axis=axis, keepdims=True), x.shape)[i]:
+                expected[i] += w[k] * product[i]
+    np.testing.assert_allclose(rt.prod_others_tangent(x, w, axis), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("zeros", [[1], [1, 3]])
+def test_hessian_of_a_product_with_zeros_is_finite_and_right(zeros):
+    x = np.array([0.7, 1.3, -0.4, 1.1])
+    x[zeros] = 0.0
+    H = adjoint.hessian(product_of)(x)
+    expected = np.zeros((4, 4))
+    for i in range(4):
+        for j in range(4):
+            if i != j:
+                expected[i, j] = np.prod(np.delete(x, [i, j]))
+    np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-15)
+
+
+def product_of(x):
+    return np.prod(x)
+
+
 def test_log_or_zero_keeps_python_floats():
     assert type(rt.log_or_zero(2.0)) is float and rt.log_or_zero(0.0) == 0.0 and math.isnan(rt.log_or_zero(-1.0))
     np.testing.assert_allclose(rt.log_or_zero(np.array([0.0, 1.0, np.e])), [0.0, 0.0, 1.0])

@@ -28,9 +28,10 @@ structural(rt.dot_vjp_left, out="like:a", params="v, a: const, b",
 structural(rt.dot_vjp_right, out="like:b", params="v, a, b: const",
            vjp=dict(v="np.dot(a, g)", a="dot_vjp_left(v, a, g)"),
            jvp=dict(v="dot_vjp_right(dv, a, b)", a="dot_vjp_right(v, da, b)"))
-structural(rt.prod_others, out="like:x", params="x, axis=None",  # divides by x: exact where x has no zeros
-           vjp=dict(x="(np.sum(g * ans, axis, keepdims=True) - g * ans) / x"),
-           jvp=dict(x="ans * (np.sum(dx / x, axis, keepdims=True) - dx / x)"))
+structural(rt.prod_others, out="like:x", params="x, axis=None",
+           vjp=dict(x="prod_others_tangent(x, g, axis)"), jvp=dict(x="prod_others_tangent(x, dx, axis)"))
+structural(rt.prod_others_tangent, out="like:x", params="x, w, axis=None",  # linear in w; no rule for x (3rd order)
+           vjp=dict(w="prod_others_tangent(x, g, axis)"), jvp=dict(w="prod_others_tangent(x, dw, axis)"))
 structural(rt.untranspose, "v, axes=None",
            vjp=dict(v="np.transpose(g, axes)"), jvp=dict(v="untranspose(dv, axes)"))
 structural(rt.add_at, out="like:total", params="total, v, x: const, index: const",

@@ -149,16 +149,47 @@ def prod_others(x, axis=None):
     the gradient of `np.prod`, also where `x` has zeros."""
     if np.all(np.not_equal(x, 0)):
         return np.prod(x, axis=axis, keepdims=True) / x
+    rows, restore = _as_rows(np.asarray(x), axis)
+    return restore(_prod_others_of_rows(rows))
+
+
+def prod_others_tangent(x, w, axis=None):
+    """`prod_others(x, axis)` moved along the tangent `w`: the sum over k != i of `w[k]` times the
+    product of the elements other than i and k. It is symmetric in i and k, so with a cotangent
+    for `w` it is also the cotangent of `x`. Exact where `x` has zeros (one pass per element of a
+    row there; the quotient rule would give nan)."""
     x = np.asarray(x)
+    w = np.broadcast_to(w, x.shape)
+    if np.all(np.not_equal(x, 0)):
+        return prod_others(x, axis) * (np.sum(w / x, axis, keepdims=True) - w / x)
+    rows, restore = _as_rows(x, axis)
+    weights, _ = _as_rows(w, axis)
+    out = np.zeros(rows.shape, np.result_type(rows, weights, float))
+    for k in range(rows.shape[-1]):
+        without_k = rows.astype(out.dtype)
+        without_k[..., k] = 1
+        others = _prod_others_of_rows(without_k)
+        others[..., k] = 0
+        out += weights[..., k:k + 1] * others
+    return restore(out)
+
+
+def _as_rows(x, axis):
+    """`x` with the elements along `axis` (all if None) as the last axis, and the inverse reshape."""
     ndim = x.ndim
     axes = tuple(range(ndim)) if axis is None else tuple(a % ndim for a in np.atleast_1d(axis))
     ends = tuple(range(ndim - len(axes), ndim))
     moved = np.moveaxis(x, axes, ends)
     rows = moved.reshape(moved.shape[:ndim - len(axes)] + (int(np.prod([x.shape[a] for a in axes])),))
+    return rows, lambda r: np.moveaxis(r.reshape(moved.shape), ends, axes)
+
+
+def _prod_others_of_rows(rows):
+    """Products of the other elements of each row, by prefix and suffix products (no division)."""
     ones = np.ones_like(rows[..., :1])
     before = np.cumprod(np.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
     after = np.flip(np.cumprod(np.concatenate([ones, np.flip(rows, -1)[..., :-1]], axis=-1), axis=-1), -1)
-    return np.moveaxis((before * after).reshape(moved.shape), ends, axes)
+    return before * after
 
 
 def untranspose(g, axes=None):

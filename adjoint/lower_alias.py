@@ -182,7 +182,7 @@ class AliasLowering:
                              "(Python would change it in place, for every later call)", advice)
         if not isinstance(current, Var):
             return
-        if self.may_be(current) & self.shared["outside"]:  # read out of one: an array or a number?
+        if self.objects(current) & self.shared["outside"]:  # read out of one: an array or a number?
             which = "an array" if current in self.shared["outside"] \
                 else "a value that may be (through a branch or a loop) an array"
             error = located(UnsupportedSyntax, f"adjoint does not support `{name} {symbol}= ...` on {which} "

@@ -35,10 +35,14 @@ structural(rt.setitem, "x, index: const, v", out="like:x",
            jvp=dict(x="setitem(dx, index, 0.0)", v="setitem(zeros_grad(ans), index, item_tangent(dv, x))"))
 RULES[rt.setitem].joint_jvp = template("setitem(dx, index, item_tangent(dv, x))")  # one copy, not two and a sum
 structural(rt.item_cotangent, "v, index: const, x: const", out="unknown",
-           vjp=dict(v="unindex(item_tangent(g, x), v, index)"), jvp=dict(v="item_cotangent(dv, index, x)"))
+           vjp=dict(v="unindex(kept_writes(item_tangent(g, x), index, x), v, index)"),
+           jvp=dict(v="item_cotangent(dv, index, x)"))
+structural(rt.kept_writes, "v, index: const, x: const", out="like:v",
+           vjp=dict(v="kept_writes(g, index, x)"), jvp=dict(v="kept_writes(dv, index, x)"))
 structural(rt.item_tangent, "v, x: const", out="like:v",
            vjp=dict(v="item_tangent(g, x)"), jvp=dict(v="item_tangent(dv, x)"))
-record._SHAPE_ONLY.setdefault(rt.item_cotangent, {2})  # reads only the dtype of `x` (record.py's table)
+record._SHAPE_ONLY.setdefault(rt.item_cotangent, {2})  # read only the shape and dtype of `x` (record.py's table)
+record._SHAPE_ONLY.setdefault(rt.kept_writes, {2})
 structural(rt.new_list, "xs: seq", vjp=dict(xs="g[i]"), jvp=dict(xs="new_list(dxs)"))
 structural(rt.list_append, "xs, v",
            vjp=dict(xs="g[:-1]", v="g[-1]"),

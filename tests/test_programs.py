@@ -146,6 +146,20 @@ def fancy_index_update(A):
     return np.sum(B ** 3)
 
 
+@case(X3, np.array([0.5, 0.7]), wrt=(0, 1))
+def fancy_update_that_names_an_element_twice(x, v):
+    y = x * 1.0
+    y[np.array([0, 0])] += v        # y[0] = x[0] + v[1]: the second write replaces the first
+    return np.sum(y * y)
+
+
+@case(M, np.array([[1.0, -2.0, 0.5], [0.3, 0.4, 0.9]]), wrt=(0, 1))
+def fancy_assignment_of_a_row_twice(A, V):
+    B = A * A
+    B[[1, 1]] = V                   # only V[1] stays in B
+    return np.sum(B ** 3 * A)
+
+
 # -- 2. lists, comprehensions, tuples ------------------------------------------------------------
 
 @case(0.4, 5)

@@ -1,7 +1,7 @@
 """Whole programs: in-place updates and lists, as lowering emits them (see lower_data.py)."""
 import numpy as np
 
-from .core import _shape
+from .core import _hits_each_element_once, _is_basic_index, _shape
 
 def setitem(x, index, v):
     """`x` after `x[index] = v`, as a new value: the functional form of an in-place update.
@@ -152,7 +152,20 @@ def item_cotangent(g, index, x):
     """The cotangent of `v` in `x[index] = v`: `g[index]`, or zeros if `x` holds integers (`v` was truncated)."""
     if _integral(x):
         return np.zeros(np.shape(g[index]))
-    return g[index]
+    return kept_writes(g[index], index, x)
+
+
+def kept_writes(v, index, x):
+    """`v`, shaped like `x[index]`, with zeros where `x[index] = v` wrote an element twice and a later
+    write replaced this one: only the write that stays in `x` has a derivative."""
+    if _is_basic_index(index) or _hits_each_element_once(index):
+        return v
+    shape = np.shape(v)
+    order = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)
+    writer = np.full(_shape(x), -1, dtype=np.intp)
+    writer[index] = order  # numpy writes in the order it wrote `v`, so the last writer stays
+    kept = writer[index] == order
+    return v if kept.all() else np.where(kept, v, 0.0)
 
 
 def item_tangent(dv, x):

@@ -394,6 +394,11 @@ class Generator:
                 definitions[stmt.target] = stmt.expr
             else:
                 return None
+        in_test = Counter(v for expr in [cond] + [e for stmt in all_statements(test) for e in _expressions(stmt)]
+                          for v in variables(expr))
+        everywhere = self.use_counts()
+        if any(everywhere[var] > in_test[var] for var in definitions):
+            return None  # read after the test too: its statement must stay
         uses = Counter(v for expr in list(definitions.values()) + [cond] for v in variables(expr))
         inlined = self.inline(definitions, cond, uses)
         return None if inlined is None else self.expr(inlined)

@@ -356,6 +356,21 @@ def while_counter(x, n):
     return x
 
 
+def while_test_repeated_in_body(x):
+    y = x                           # the body recomputes the test's `y * 2.0` (a CSE candidate)
+    while y * 2.0 < 5.0:
+        y = y * 2.0
+    return y * x
+
+
+def while_counter_test_repeated(x):
+    i, k, s = 0, 2, x
+    while i + k <= 6:               # `i + k` again in the body: the update must stay
+        s = s * x
+        i = i + k
+    return s
+
+
 def while_zero_trips(x):
     y = x
     while y > 100.0:
@@ -911,6 +926,9 @@ CASES = [
     Case("while_active_none", while_active, (12.0,)),
     Case("while_counter", while_counter, (0.3, 4)),
     Case("while_counter_zero", while_counter, (0.3, 0)),
+    Case("while_test_repeated_in_body", while_test_repeated_in_body, (0.3,)),
+    Case("while_test_repeated_in_body_none", while_test_repeated_in_body, (3.0,)),
+    Case("while_counter_test_repeated", while_counter_test_repeated, (0.7,)),
     Case("while_zero_trips", while_zero_trips, (1.5,)),
     Case("while_zero_trips_runs", while_zero_trips, (350.0,)),
     Case("newton_sqrt", newton_sqrt, (2.0,)),

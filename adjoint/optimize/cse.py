@@ -8,9 +8,9 @@ in scope already computed is replaced by that statement's variable.
 
 Scopes follow the structured regions. A value is available where it dominates:
 later in its own region and in regions nested there. A branch's values are not
-available in the other branch or after the `if`; a loop's values (its `test`
-block's and its body's) only later in the same trip, never after the loop or
-in the backward loop that mirrors it (the recording pass decides how the
+available in the other branch or after the `if`; a loop's body's values only
+later in the same trip, never after the loop or in the backward loop that
+mirrors it, and its `test` block's only in the test (see `loop_test`) (the recording pass decides how the
 backward sweep gets forward values, and it should see them as they were).
 Loop-carried values are variables like any other: their key is the header
 variable, which differs from the value that enters the loop.
@@ -322,15 +322,22 @@ class _Numbering:
                    for phi in stmt.carried]
         if effects:  # a trip runs after the effects of the trips before it
             self.epoch += 1
-        mark = len(self.added)
-        test = self.block(stmt.test)  # the test runs before the body on every trip
-        cond = None if stmt.cond is None else self.rewrite(stmt.cond)
-        body = self.block(stmt.body)
-        self.leave(mark)
+        test, cond = self.loop_test(stmt)
+        body = self.region(stmt.body)
         if effects:
             self.epoch += 1
         return stmt.replace(bounds=bounds, carried=carried, test=test, cond=cond, body=body,
                             exits=list(stmt.exits))
+
+    def loop_test(self, stmt):
+        """The loop's test block and condition. Their values are not available in the body: the
+        derivative passes take the test as not differentiable, and code generation moves a test's
+        statements into the `while` line, where the body could not read them."""
+        mark = len(self.added)
+        test = self.block(stmt.test)
+        cond = None if stmt.cond is None else self.rewrite(stmt.cond)
+        self.leave(mark)
+        return test, cond
 
     def region(self, statements):
         mark = len(self.added)
@@ -496,9 +503,7 @@ class _Hoisting(_Numbering):
                 effects = self.contains_effect(stmt)
                 if effects:
                     self.epoch += 1
-                mark = len(self.added)
-                test, body = self.block(stmt.test), self.block(stmt.body)
-                self.leave(mark)
+                test, body = self.region(stmt.test), self.region(stmt.body)
                 if effects:
                     self.epoch += 1
                 out.append(stmt if self.counting else stmt.replace(test=test, body=body))

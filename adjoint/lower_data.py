@@ -23,7 +23,7 @@ from . import record
 from . import runtime as rt
 from .desugar import Desugar, desugar
 from .errors import UnsupportedSyntax, located
-from .frontend import is_structure, is_user_class, is_user_function
+from .frontend import closure_values, is_structure, is_user_class, is_user_function
 from .ir import Apply, Assign, Attribute, Const, Global, Method, Pack, Ref, Var, hashable
 from .rules.registry import RULES, structural, template
 from .syntax import BINARY, Static
@@ -472,7 +472,11 @@ class DataLowering:
     def construct(self, cls, args, kwargs, node):
         """`Cls(...)` of the user's class with an `__init__` of its own: an object known while compiling."""
         init = inspect.getattr_static(cls, "__init__", None)
-        if not is_user_function(init) or inspect.getattr_static(cls, "__new__", object.__new__) is not object.__new__:
+        if inspect.getattr_static(cls, "__new__", object.__new__) is not object.__new__ or not is_user_class(cls):
+            return None
+        if init is object.__init__ and not args and not kwargs and hasattr(cls, "__dict__"):
+            return make_object(cls, [])  # a class without a constructor of its own
+        if not is_user_function(init):
             return None
         try:
             inspect.getsourcelines(init)
@@ -482,6 +486,8 @@ class DataLowering:
 
     def visit_Call(self, node):
         """Calls with `*args` / `**kwargs` unpacking of tuples, lists and dicts built in the function."""
+        if isinstance(node.func, gast.Attribute) and self.is_super(node.func.value):
+            return self.super_call(node)
         if not any(isinstance(a, gast.Starred) for a in node.args) and all(k.arg is not None for k in node.keywords):
             return super().visit_Call(node)
         args, kwargs = [], []
@@ -508,6 +514,54 @@ class DataLowering:
             if not isinstance(owner, Static):
                 return self.method_call(owner, node.func.attr, args, kwargs, node)
         return self.call(self.convert(node.func), args, kwargs, node)
+
+    def is_super(self, node):
+        if not isinstance(node, gast.Call) or not isinstance(node.func, gast.Name):
+            return False
+        func = self.convert(node.func)
+        return isinstance(func, Static) and func.obj is super
+
+    def super_call(self, node):
+        """`super().name(...)` (or `super(Class, obj)`) in a method of the user's class: the function
+        the next class after `Class` in the object's MRO defines, inlined. `super().__init__(...)`
+        builds on the object the constructor is making."""
+        name, finder = node.func.attr, node.func.value
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            self.unsupported(node, "`*` or `**` unpacking in a call through `super()`", "Pass the arguments one by one.")
+        args = [self.operand(a) for a in node.args]
+        kwargs = [(k.arg, self.operand(k.value)) for k in node.keywords]
+        if finder.args:
+            cls, instance = (self.convert(a) for a in finder.args)
+            cls = cls.obj if isinstance(cls, Static) else None
+        else:  # the zero-argument form: Python's `__class__` cell and the method's first parameter
+            cls = closure_values(self.fn).get("__class__")
+            first = next(iter(inspect.signature(self.fn).parameters), None)
+            instance = self.env.get(first)
+        if is_object(instance):
+            of_class = object_class(instance)
+        elif instance is not None and self.known_object(instance) is not _NONE:
+            of_class = type(self.known_object(instance))
+        else:
+            of_class = None
+        mro = getattr(of_class, "__mro__", ())
+        if not isinstance(cls, type) or cls not in mro:
+            self.unsupported(node, "this use of `super()`", "Call `super()` in a method of a class, on its object.")
+        owner = next((klass for klass in mro[mro.index(cls) + 1:] if name in vars(klass)), object)
+        found = vars(owner).get(name)
+        if name == "__init__" and owner is object:
+            if args or kwargs:
+                self.unsupported(node, "arguments to `object.__init__`", "Call `super().__init__()` without them.")
+            return Const(None)
+        if isinstance(found, staticmethod) and is_user_function(found.__func__):
+            return self.inline(found.__func__, args, kwargs, node)
+        if not is_user_function(found):
+            self.unsupported(node, f"`super().{name}`, which is not a method defined with `def` in a base class "
+                             f"of `{of_class.__name__}`", "Call methods defined with `def` in the class.")
+        if name != "__init__":
+            return self.inline(found, [instance] + args, kwargs, node)
+        built = self.inline(found, [instance] + args, kwargs, node, constructing=True)
+        self.rebind(instance, built)
+        return Const(None)
 
     def build_structure(self, spec, leaves, node):
         """The compile-time value of a flattened argument (see structures.py), its leaves parameters."""

@@ -20,7 +20,7 @@ import operator
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
 from .errors import NoDerivativeRule, NonScalarOutput, UnsupportedSyntax, located
-from .ir import (Apply, Assign, Const, Function, If, Loop, Pack, Phi, Return, Var, all_statements, defined_in,
+from .ir import (Apply, Assign, Const, Function, If, Loop, Method, Pack, Phi, Return, Var, all_statements, defined_in,
                  map_expressions, statement_uses, substitute)
 from .rules import instantiate, rule_for
 
@@ -316,6 +316,8 @@ def _ordered_keys(first, second):
 
 
 def callable_name(fn):
+    if isinstance(fn, Method):
+        return f".{fn.name}(...)"
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
     module = getattr(fn, "__module__", None)
     if module in ("numpy", "math", "builtins", "_operator") or module is None:

@@ -463,3 +463,21 @@ def puts(x):
     np.put(a, [0], [5.0])  # <-
     return np.sum(a * x)
 
+
+
+class WithoutInit:
+    def scaled(self, x):
+        return x * 2.0
+
+
+class CallsMissingBaseMethod(WithoutInit):
+    def scaled(self, x):
+        return super().missing(x)  # <-
+
+
+def calls_a_base_method_that_does_not_exist(x):
+    return CallsMissingBaseMethod().scaled(x)
+
+
+def super_outside_a_method(x):
+    return super().scaled(x)  # <-

@@ -94,6 +94,8 @@ UNSUPPORTED = [
     (h.undefined_name, (1.0,), "not_defined_anywhere", "argument"),
     (h.recursive, (1.0,), "recursive(x * 0.5)", "loop"),
     (h.calls_computed_value, (1.0,), "y(x)", "by their name"),
+    (h.calls_a_base_method_that_does_not_exist, (1.0,), "super().missing(x)", "defined with `def`"),
+    (h.super_outside_a_method, (1.0,), "super().scaled(x)", "method of a class"),
     (h.Container.indented, (1.0,), "with", "with"),
     (h.odd_docstring, (1.0,), "with", "with"),
     (h.Indented.odd_docstring, (0.1,), "try", "try"),
@@ -148,7 +150,8 @@ def test_unsupported_syntax(fn, args, snippet, advice):
     error = compile_error(fn, *args)
     assert isinstance(error, adjoint.UnsupportedSyntax), f"{type(error).__name__}: {error}"
     # an error inside an inlined helper points into the helper
-    where = h.helper_with_if if fn is h.calls_broken_helper else fn
+    where = {h.calls_broken_helper: h.helper_with_if,
+             h.calls_a_base_method_that_does_not_exist: h.CallsMissingBaseMethod.scaled}.get(fn, fn)
     assert_located(error, where, snippet, advice)
     assert np.array_equal(h.MODEL.W, np.ones(2)) and len(h.MODEL.rows) == 2  # nothing outside changed
 

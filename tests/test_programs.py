@@ -361,6 +361,52 @@ def object_built_inside(x):
     return np.sum(layer(x) ** 2)
 
 
+class ScaledLayer(Layer):
+    def __init__(self, W, b, scale):
+        super().__init__(W, b)
+        self.scale = scale
+
+    def forward(self, x):
+        return super().forward(x) * self.scale
+
+
+class ShiftedLayer(ScaledLayer):
+    def __init__(self, W, b, scale, shift):
+        super(ShiftedLayer, self).__init__(W, b, scale)  # the two-argument form
+        self.shift = shift
+
+    def forward(self, x):
+        return super().forward(x) + self.shift
+
+
+class Plain:
+    def __init__(self, value):
+        super().__init__()               # object.__init__
+        self.value = value
+
+
+@case(X3, 0.8, wrt=(0, 1))
+def subclass_calls_super(x, s):
+    layer = ShiftedLayer(W1, B1, s, x[1])
+    return np.sum(layer(x) ** 2) + Plain(s).value
+
+
+class Bag:
+    """A class without a constructor of its own."""
+
+
+@case(0.7)
+def object_without_a_constructor(x):
+    bag = Bag()
+    bag.value = x * 2.0
+    return bag.value * x
+
+
+@case(ShiftedLayer(W1, B1, 0.5, 0.1), X3, wrt=1)
+def subclass_object_as_argument(layer, x):
+    return np.sum(layer(x) ** 2)
+
+
 @case(X3)
 def dict_built_inside(x):
     d = {"a": x * 2.0, "b": np.sin(x)}

@@ -190,6 +190,12 @@ class ForwardGrad:
         self.slopes = [get_transform(Slope, fn, wrt=i) for i in self.wrt]  # for numbers: no seed needed
         self.__name__ = f"grad_{getattr(fn, '__name__', 'f')}"
         self.flat = None  # for dicts, objects, recursion: see `structures.Flattened`
+        self.requested_wrt = wrt
+
+    def __adjoint_inline__(self):
+        """Called inside a function being differentiated, the gradient is inlined as reverse-mode code:
+        the same values, as source that can be differentiated again (these column loops are not)."""
+        return get_transform(Grad, self.fn, wrt=self.requested_wrt).__adjoint_inline__()
 
     def __call__(self, *args, **kwargs):
         first = self.jvps[0]

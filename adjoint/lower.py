@@ -392,6 +392,11 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         inner = getattr(fn, "__adjoint_inline__", None)
         if inner is not None:
             fn = inner()
+        elif type(fn).__module__.startswith("adjoint."):
+            self.unsupported(node, f"calling `{getattr(fn, '__name__', type(fn).__name__)}` (a {type(fn).__name__}) "
+                             "inside a function being differentiated",
+                             "Inside it, call adjoint.grad, value_and_grad, vjp, jvp or hvp of a module-level "
+                             "function; build Jacobians and Hessians outside (adjoint.hessian(f) is one already).")
         if rule_for(fn) is None and not is_nondiff(fn) and frontend.is_user_function(fn):
             return self.inline(fn, args, kwargs, node)
         return self.make(fn, args, kwargs, node)
@@ -407,7 +412,14 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
                 return tuple(value(item) for item in expr.items)
             self.unsupported(node, f"calling `{fn.__name__}` with arguments computed inside the function",
                              f"Pass `{fn.__name__}` module-level functions and constants only.")
-        result = fn(*[value(a) for a in args], **{k: value(v) for k, v in kwargs})
+        arguments = [value(a) for a in args]
+        closure = next((a for a in arguments if isinstance(a, Closure)), None)
+        if closure is not None:
+            name = "a lambda" if closure.name == "<lambda>" else f"`{closure.name}`, a function"
+            self.unsupported(node, f"`adjoint.{fn.__name__}` of {name} defined inside the function being "
+                             "differentiated", "Define it with `def` at module level and pass it what it reads "
+                             "from here as arguments.")
+        result = fn(*arguments, **{k: value(v) for k, v in kwargs})
         return Static(result, getattr(result, "__name__", fn.__name__))
 
     def fold(self, fn, items, node):

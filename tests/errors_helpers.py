@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+import adjoint
+
 
 def uses_try(x):
     try:  # <-
@@ -481,3 +483,17 @@ def calls_a_base_method_that_does_not_exist(x):
 
 def super_outside_a_method(x):
     return super().scaled(x)  # <-
+
+
+def grad_of_a_local_function(x):
+    def inner(t):
+        return t ** 3 * x
+    return adjoint.grad(inner)(x) * x  # <-
+
+
+def jacobian_inside(x):
+    return np.sum(adjoint.jacobian(cubed)(x) ** 2)  # <-
+
+
+def cubed(x):
+    return x ** 3

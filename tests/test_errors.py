@@ -96,6 +96,8 @@ UNSUPPORTED = [
     (h.calls_computed_value, (1.0,), "y(x)", "by their name"),
     (h.calls_a_base_method_that_does_not_exist, (1.0,), "super().missing(x)", "defined with `def`"),
     (h.super_outside_a_method, (1.0,), "super().scaled(x)", "method of a class"),
+    (h.grad_of_a_local_function, (1.0,), "adjoint.grad(inner)(x)", "module level"),
+    (h.jacobian_inside, (np.ones(2),), "adjoint.jacobian(cubed)(x)", "outside"),
     (h.Container.indented, (1.0,), "with", "with"),
     (h.odd_docstring, (1.0,), "with", "with"),
     (h.Indented.odd_docstring, (0.1,), "try", "try"),

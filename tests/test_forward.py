@@ -51,6 +51,14 @@ def gradient_penalty(W):
     return np.sum(adjoint.grad(loss)(W) ** 2)
 
 
+def forward_gradient_penalty(W):
+    return np.sum(adjoint.grad(loss, mode="forward")(W) ** 2)
+
+
+def hvp_penalty(W, V):
+    return np.sum(adjoint.hvp(loss)(W, V) ** 2)
+
+
 def cubic(x):
     return x * x * x + math.sin(x)
 
@@ -306,6 +314,14 @@ def test_gradient_norm_penalty_differentiates():
     adjoint.check_grad(gradient_penalty, W)
     dL = 2 * np.tanh(W) * (1 - np.tanh(W) ** 2)
     assert gradient_penalty(W) == pytest.approx(np.sum(dL ** 2))
+
+
+def test_a_forward_mode_gradient_and_an_hvp_inside_a_differentiated_function():
+    W = np.array([[0.1, -0.3, 0.7], [0.5, 0.2, -0.9]])
+    V = np.array([[1.0, 0.5, -0.2], [0.3, -0.7, 0.4]])
+    assert adjoint.check_grad(forward_gradient_penalty, W) < 1e-6  # differentiated as reverse-mode code
+    assert np.allclose(adjoint.grad(forward_gradient_penalty)(W), adjoint.grad(gradient_penalty)(W), rtol=1e-12)
+    assert adjoint.check_grad(hvp_penalty, W, V, wrt=(0, 1)) < 1e-6
 
 
 # -- compare ------------------------------------------------------------------------------

@@ -8,10 +8,11 @@ in scope already computed is replaced by that statement's variable.
 
 Scopes follow the structured regions. A value is available where it dominates:
 later in its own region and in regions nested there. A branch's values are not
-available in the other branch or after the `if`; a loop's body's values only
+available in the other branch or after the `if`; a loop body's values only
 later in the same trip, never after the loop or in the backward loop that
-mirrors it, and its `test` block's only in the test (see `loop_test`) (the recording pass decides how the
-backward sweep gets forward values, and it should see them as they were).
+mirrors it (the recording pass decides how the backward sweep gets forward
+values, and it should see them as they were); a loop test's values only in the
+test (see `loop_test`).
 Loop-carried values are variables like any other: their key is the header
 variable, which differs from the value that enters the loop.
 

@@ -295,6 +295,83 @@ def test_jacobian_of_a_tuple_output_in_reverse_mode_says_to_use_forward():
         adjoint.jacobian(pair_of_outputs, mode="reverse")(np.ones(2), 1.0)
 
 
+def softmax_cross_entropy(X, labels):
+    """The classifier's loss, with each row shifted by its maximum first (as written for stability)."""
+    shifted = X - np.max(X, axis=1)[:, None]
+    log_probabilities = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.mean(log_probabilities[np.arange(X.shape[0]), labels])
+
+
+def softmax_cross_entropy_keepdims(X, labels):
+    shifted = X - np.max(X, axis=1, keepdims=True)
+    return np.mean(np.log(np.sum(np.exp(shifted), axis=1)) - shifted[np.arange(X.shape[0]), labels])
+
+
+def maxpool_energy(x):
+    """2x2 max pooling of a 4x4 image, then a smooth function of the pooled values."""
+    pooled = np.max(np.max(np.reshape(x, (2, 2, 2, 2)), axis=3), axis=1)
+    return np.sum(np.tanh(pooled) ** 2) + np.sum(x ** 3) / 10
+
+
+def extremes(x):
+    """max and min with and without an axis, keepdims, methods and the amax/amin spellings."""
+    return (np.sum(np.max(x, axis=1) ** 2) + np.sum(np.min(x, -1) * x[:, 0])
+            + np.sum(np.amax(x, 0, keepdims=True) * x) + np.amin(x) ** 3 + np.sum(x.max(axis=0) ** 3)
+            + np.sum(x.min(1) * np.sin(x[:, 1])))
+
+
+SOFTMAX_LOSSES = [softmax_cross_entropy, softmax_cross_entropy_keepdims]
+
+
+def distinct_values(*shape, seed=5):
+    """Values at least ~0.1 apart: each maximum and minimum is attained once."""
+    rng = np.random.default_rng(seed)
+    n = int(np.prod(shape))
+    return rng.permutation(np.linspace(-2.0, 2.0, n) + rng.uniform(-0.02, 0.02, n)).reshape(shape)
+
+
+@pytest.mark.parametrize("f", SOFTMAX_LOSSES + [extremes])
+def test_max_and_min_along_an_axis_in_forward_mode(f):
+    """The forward rule of np.max(x, axis=1) spread the number 1.0 over the reduced axis, which a
+    number does not have (numpy's AxisError)."""
+    X = distinct_values(4, 3)
+    args = (X, np.array([0, 2, 1, 1])) if f in SOFTMAX_LOSSES else (X,)
+    adjoint.check_grad(f, *args, modes=("forward", "reverse"))
+
+
+@pytest.mark.parametrize("f", SOFTMAX_LOSSES)
+def test_hessian_of_softmax_cross_entropy_is_the_derivative_of_its_gradient(f):
+    X, labels = distinct_values(4, 3), np.array([0, 2, 1, 1])
+    H = adjoint.hessian(f)(X, labels)
+    expected = numerical_jacobian(adjoint.grad(f), [X, labels], 0)
+    np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-8)
+    # by hand: one row's block is (diag(p) - p p^T) / rows; rows do not mix
+    shifted = np.exp(X - np.max(X, axis=1, keepdims=True))
+    p = shifted / np.sum(shifted, axis=1, keepdims=True)
+    for i in range(4):
+        np.testing.assert_allclose(H[i, :, i, :], (np.diag(p[i]) - np.outer(p[i], p[i])) / 4, rtol=1e-10, atol=1e-14)
+    V = distinct_values(4, 3, seed=6)
+    np.testing.assert_allclose(adjoint.hvp(f)(X, labels, V), np.einsum("ijkl,kl->ij", H, V), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("f", [extremes, maxpool_energy])
+def test_second_derivatives_through_max_and_min(f):
+    """hessian (forward over reverse), hvp, and the gradient of a gradient in both modes, each against
+    finite differences of the gradient."""
+    x = distinct_values(4, 4)
+    expected = numerical_jacobian(adjoint.grad(f), [x], 0).reshape(16, 16)
+    np.testing.assert_allclose(adjoint.hessian(f)(x).reshape(16, 16), expected, rtol=1e-6, atol=1e-7)
+    V = distinct_values(4, 4, seed=7)
+    np.testing.assert_allclose(adjoint.hvp(f)(x, V).ravel(), expected @ V.ravel(), rtol=1e-6, atol=1e-7)
+    gradient = adjoint.grad(f)
+
+    def along_v(x):
+        return np.sum(V * gradient(x))
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(adjoint.grad(along_v, mode=mode)(x).ravel(), expected.T @ V.ravel(),
+                                   rtol=1e-6, atol=1e-7)
+
+
 def test_second_derivative_by_composition():
     d2 = adjoint.grad(adjoint.grad(cubic))
     assert d2(0.7) == pytest.approx(6 * 0.7 - math.sin(0.7), rel=1e-12)

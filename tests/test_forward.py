@@ -77,7 +77,7 @@ G_FIG = np.array([[2.0, 3.0, -3.0, 9.0], [-8.0, 1.0, 4.0, 6.0]])
 
 # -- the straight-line table in both modes -----------------------------------------
 
-from cases_straight import CASES  # noqa: E402  (the table shared with the reverse-mode tests)
+from cases_straight import CASES, solve_energy  # noqa: E402  (the table shared with the reverse-mode tests)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -370,6 +370,23 @@ def test_second_derivatives_through_max_and_min(f):
     for mode in ("reverse", "forward"):
         np.testing.assert_allclose(adjoint.grad(along_v, mode=mode)(x).ravel(), expected.T @ V.ravel(),
                                    rtol=1e-6, atol=1e-7)
+
+
+SOLVE_SHAPES = [((3, 3), (3,)), ((2, 3, 3), (3,)), ((2, 3, 3), (3, 2)), ((2, 3, 3), (1, 3, 2)),
+                ((3, 3), (2, 3, 2)), ((2, 1, 3, 3), (4, 3, 1))]
+
+
+@pytest.mark.parametrize("a_shape, b_shape", SOLVE_SHAPES)
+def test_hessian_of_a_batched_solve(a_shape, b_shape):
+    """Each block of the Hessian of solve_energy (np.linalg.solve of a stack of matrices, with `b` a
+    vector, a matrix or a stack broadcast against it) against finite differences of the gradient."""
+    rng = np.random.default_rng(11)
+    A, b = rng.normal(size=a_shape) + 3 * np.eye(3), rng.normal(size=b_shape)
+    blocks = adjoint.hessian(solve_energy, wrt=(0, 1))(A, b)
+    for i in range(2):
+        gradient = adjoint.grad(solve_energy, wrt=i)
+        for j in range(2):
+            np.testing.assert_allclose(blocks[i][j], numerical_jacobian(gradient, [A, b], j), rtol=1e-6, atol=1e-7)
 
 
 def test_second_derivative_by_composition():

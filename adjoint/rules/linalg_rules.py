@@ -19,10 +19,13 @@ structural(np.linalg.slogdet, "x",
            jvp=dict(x=f"(0.0 * ans[0], {TRACE_OF_SOLVE})"))
 structural(np.linalg.inv, "x",
            vjp=dict(x="-(mT(ans) @ g @ mT(ans))"), jvp=dict(x="-(ans @ dx @ ans)"))
-# ans = a^-1 b: db moves it by a^-1 db, da by -a^-1 da ans
+# ans = a^-1 b: db moves it by a^-1 db, da by -a^-1 da ans. A vector `b` (1-d) is a one-column matrix
+# here (to_columns), and a `b` broadcast over a's stack gets the sum of its gradients (unbroadcast)
 structural(np.linalg.solve, "a, b",
-           vjp=dict(a="-matmul_vjp_left(np.linalg.solve(mT(a), g), a, ans)", b="np.linalg.solve(mT(a), g)"),
-           jvp=dict(a="-np.linalg.solve(a, da @ ans)", b="np.linalg.solve(a, db)"))
+           vjp=dict(a="-matmul_vjp_left(np.linalg.solve(mT(a), to_columns(g, a, b)), a, to_columns(ans, a, b))",
+                    b="unbroadcast(from_columns(np.linalg.solve(mT(a), to_columns(g, a, b)), a, b), b)"),
+           jvp=dict(a="-from_columns(np.linalg.solve(a, da @ to_columns(ans, a, b)), a, b)",
+                    b="np.linalg.solve(a, db)"))
 # dL = L tril_half(L^-1 dS L^-T) for the symmetric dS (Murray 2016, "Differentiation of the Cholesky decomposition")
 structural(np.linalg.cholesky, "x",
            vjp=dict(x="to_lower(mT(np.linalg.solve(mT(ans), mT(np.linalg.solve(mT(ans), tril_half(mT(ans) @ g))))))"),

@@ -92,6 +92,8 @@ structural(rt.norm_grad, "x, norm, ord=None, axis=None, keepdims=False", out="li
                     norm=f"np.sum(g * norm_grad_ans({NORM_ARGS}), axis, keepdims=keepdims)"),
            jvp=dict(x=f"dx * norm_curvature({NORM_ARGS})",
                     norm=f"norm_grad_ans({NORM_ARGS}) * repeat_to(dnorm, x, axis, keepdims)"))
+structural(rt.to_columns, "v, a: const, b: const", vjp=dict(v="from_columns(g, a, b)"), jvp=dict(v="to_columns(dv, a, b)"))
+structural(rt.from_columns, "v, a: const, b: const", vjp=dict(v="to_columns(g, a, b)"), jvp=dict(v="from_columns(dv, a, b)"))
 structural(rt.tril_half, "v", out="like:v", vjp=dict(v="tril_half(g)"), jvp=dict(v="tril_half(dv)"))
 structural(rt.from_lower, "v", out="like:v", vjp=dict(v="to_lower(g)"), jvp=dict(v="from_lower(dv)"))
 structural(rt.to_lower, "v", out="like:v", vjp=dict(v="from_lower(g)"), jvp=dict(v="to_lower(dv)"))

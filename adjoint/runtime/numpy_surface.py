@@ -449,6 +449,27 @@ def norm_grad_ans(x, ans, ord=None, axis=None, keepdims=False):
     return (1 - p) * norm_grad(x, ans, ord, axis, keepdims) / norm
 
 
+# np.linalg.solve(a, b) reads `b` as one vector (a stack of them, with a's batch) when it is 1-d, and as
+# a stack of matrices otherwise (numpy 1 read it as vectors when b.ndim == a.ndim - 1 instead). Its rules
+# are written for matrices: a vector is a matrix of one column there.
+_SOLVE_READS_ONLY_1D_AS_VECTOR = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
+
+def _solves_vectors(a, b):
+    return _ndim(b) == (1 if _SOLVE_READS_ONLY_1D_AS_VECTOR else _ndim(a) - 1)
+
+
+def to_columns(v, a, b):
+    """`v` (shaped like `b`, or like the solution of np.linalg.solve(a, b)) as a stack of matrices:
+    with a last axis of length 1 where solve reads `b` as a vector."""
+    return np.expand_dims(v, -1) if _solves_vectors(a, b) else v
+
+
+def from_columns(v, a, b):
+    """The inverse of `to_columns`: a stack of one-column matrices back as vectors, where `b` is one."""
+    return v[..., 0] if _solves_vectors(a, b) else v
+
+
 # symmetric-matrix functions (np.linalg.cholesky, eigh) read the lower triangle only
 
 def tril_half(x):

@@ -389,6 +389,46 @@ def test_hessian_of_a_batched_solve(a_shape, b_shape):
             np.testing.assert_allclose(blocks[i][j], numerical_jacobian(gradient, [A, b], j), rtol=1e-6, atol=1e-7)
 
 
+def distance_of_numbers(x, y):
+    return math.dist([x, y], [1.0, 2.0])
+
+
+def distance_between(p, q):
+    return math.dist(p, q)
+
+
+def distance_to_a_list(p, y):
+    return math.dist(p, [y, 2.0 * y, 1.0])
+
+
+def distance_hessian(p, q):
+    """By hand: d2|p - q| / dp2 = (I - u u^T) / |p - q| for the unit vector u along p - q."""
+    r = math.dist(p, q)
+    u = (np.asarray(p) - np.asarray(q)) / r
+    return (np.eye(len(u)) - np.outer(u, u)) / r
+
+
+def test_second_derivatives_of_math_dist():
+    """Its rules subtracted the points with np.subtract, which has no rule for a list of active numbers."""
+    block = distance_hessian([0.3, -0.7], [1.0, 2.0])
+    H = adjoint.hessian(distance_of_numbers, wrt=(0, 1))(0.3, -0.7)
+    np.testing.assert_allclose(np.array(H), block, rtol=1e-12)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(adjoint.grad(adjoint.grad(distance_of_numbers), wrt=(0, 1), mode=mode)(0.3, -0.7),
+                                   block[0], rtol=1e-12)
+    p, q = np.array([0.3, -0.7, 1.2]), np.array([1.0, 2.0, -0.5])
+    (pp, pq), (qp, qq) = adjoint.hessian(distance_between, wrt=(0, 1))(p, q)
+    block = distance_hessian(p, q)
+    for got, sign in ((pp, 1), (pq, -1), (qp, -1), (qq, 1)):
+        np.testing.assert_allclose(got, sign * block, rtol=1e-12, atol=1e-15)
+    y = 0.4
+    (pp, py), (yp, yy) = adjoint.hessian(distance_to_a_list, wrt=(0, 1))(p, y)
+    np.testing.assert_allclose(pp, distance_hessian(p, [y, 2 * y, 1.0]), rtol=1e-12, atol=1e-15)
+    gradient = adjoint.grad(distance_to_a_list, wrt=(0, 1))
+    np.testing.assert_allclose(py, numerical_jacobian(lambda p, y: gradient(p, y)[0], [p, y], 1), rtol=1e-6)
+    assert yy == pytest.approx(float(numerical_jacobian(lambda p, y: gradient(p, y)[1], [p, y], 1)), rel=1e-6)
+
+
 def test_second_derivative_by_composition():
     d2 = adjoint.grad(adjoint.grad(cubic))
     assert d2(0.7) == pytest.approx(6 * 0.7 - math.sin(0.7), rel=1e-12)

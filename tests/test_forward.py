@@ -429,6 +429,27 @@ def test_second_derivatives_of_math_dist():
     assert yy == pytest.approx(float(numerical_jacobian(lambda p, y: gradient(p, y)[1], [p, y], 1)), rel=1e-6)
 
 
+def pseudo_inverse_energy(A):
+    P = np.linalg.pinv(A)
+    return np.sum(np.sin(P) * P) + np.sum(P @ A)
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (2, 4), (2, 3, 2)])
+def test_second_derivatives_of_the_pseudo_inverse(shape):
+    """Its rules called pinv_vjp, which had no rule of its own: the Hessian of a tall, a wide and a
+    stack of full-rank matrices against finite differences of the gradient, and reverse over reverse."""
+    A = np.random.default_rng(12).normal(size=shape)
+    n = A.size
+    expected = numerical_jacobian(adjoint.grad(pseudo_inverse_energy), [A], 0).reshape(n, n)
+    np.testing.assert_allclose(adjoint.hessian(pseudo_inverse_energy)(A).reshape(n, n), expected, rtol=1e-6, atol=1e-7)
+    V = np.random.default_rng(13).normal(size=shape)
+    gradient = adjoint.grad(pseudo_inverse_energy)
+
+    def along_v(A):
+        return np.sum(V * gradient(A))
+    np.testing.assert_allclose(adjoint.grad(along_v)(A).ravel(), expected.T @ V.ravel(), rtol=1e-6, atol=1e-7)
+
+
 def test_second_derivative_by_composition():
     d2 = adjoint.grad(adjoint.grad(cubic))
     assert d2(0.7) == pytest.approx(6 * 0.7 - math.sin(0.7), rel=1e-12)

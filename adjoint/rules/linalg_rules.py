@@ -35,9 +35,14 @@ structural(np.linalg.eigh, "x",
            vjp=dict(x="to_lower(ans[1] @ (diag_embed(g[0]) + eigh_gaps(ans[0]) * (mT(ans[1]) @ g[1])) @ mT(ans[1]))"),
            jvp=dict(x="(np.diagonal(mT(ans[1]) @ from_lower(dx) @ ans[1], 0, -2, -1), "
                       "ans[1] @ (eigh_gaps(ans[0]) * (mT(ans[1]) @ from_lower(dx) @ ans[1])))"))
-# full-rank matrices only: where the rank changes, the pseudo-inverse jumps
+# full-rank matrices only: where the rank changes, the pseudo-inverse jumps. For P = pinv(x),
+# dP = -P dx P + P P^T dx^T (I - x P) + (I - P x) dx^T P^T P (Golub and Pereyra, 1973), and the gradient
+# is its adjoint; both written with products, so that their derivatives (Hessians) follow from the rules of @ and mT
 structural(np.linalg.pinv, "x, rcond=None",
-           vjp=dict(x="pinv_vjp(g, x, ans)"), jvp=dict(x="pinv_jvp(dx, x, ans)"))
+           vjp=dict(x="-(mT(ans) @ g @ mT(ans)) + (mT(g) - x @ ans @ mT(g)) @ ans @ mT(ans) "
+                      "+ mT(ans) @ ans @ (mT(g) - mT(g) @ ans @ x)"),
+           jvp=dict(x="-(ans @ dx @ ans) + ans @ mT(ans) @ (mT(dx) - mT(dx) @ x @ ans) "
+                      "+ (mT(dx) - ans @ x @ mT(dx)) @ mT(ans) @ ans"))
 structural(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", out="reduce",
            vjp=dict(x="repeat_to(g, x, axis, keepdims) * norm_grad(x, ans, ord, axis, keepdims)"),
            jvp=dict(x="np.sum(norm_grad(x, ans, ord, axis, keepdims) * dx, axis, keepdims=keepdims)"))

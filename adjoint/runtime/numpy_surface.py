@@ -498,17 +498,3 @@ def eigh_gaps(w):
     eye = np.eye(np.shape(w)[-1], dtype=bool)
     gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gaps))
-
-
-def pinv_jvp(da, a, ans):
-    """The tangent of the pseudo-inverse `ans` of a full-rank `a` (Golub and Pereyra, 1973)."""
-    at, dat = mT(ans), mT(da)
-    return (-ans @ da @ ans + ans @ at @ dat - ans @ at @ dat @ a @ ans
-            + dat @ at @ ans - ans @ a @ dat @ at @ ans)
-
-
-def pinv_vjp(g, a, ans):
-    """The gradient of the pseudo-inverse `ans` of a full-rank `a`: the adjoint of `pinv_jvp`."""
-    at, gt = mT(ans), mT(g)
-    return (-at @ g @ at + gt @ ans @ at - a @ ans @ gt @ ans @ at
-            + at @ ans @ gt - at @ ans @ gt @ ans @ a)

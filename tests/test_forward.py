@@ -450,6 +450,61 @@ def test_second_derivatives_of_the_pseudo_inverse(shape):
     np.testing.assert_allclose(adjoint.grad(along_v)(A).ravel(), expected.T @ V.ravel(), rtol=1e-6, atol=1e-7)
 
 
+def spectral_norm_energy(A):
+    return np.linalg.norm(A, 2) * np.sum(A)
+
+
+def smallest_singular_value_squared(A):
+    return np.linalg.norm(A, -2) ** 2
+
+
+def nuclear_norm_energy(A):
+    return np.linalg.norm(A, "nuc") * np.sum(A ** 2)
+
+
+def norms_of_a_stack(A):
+    """Matrix norms of the slices A[:, j, :], their axes given (and kept)."""
+    return (np.sum(np.linalg.norm(A, "nuc", axis=(0, 2)) ** 2) + np.sum(np.linalg.norm(A, 2, axis=(2, 0), keepdims=True) * A)
+            + np.sum(np.linalg.norm(A, 1, axis=(0, 2)) ** 2) + np.sum(np.linalg.norm(A, -np.inf, axis=(0, 2)) * A[0, :, 0]))
+
+
+MATRIX_NORM_CASES = [(spectral_norm_energy, (3, 3)), (spectral_norm_energy, (3, 2)), (spectral_norm_energy, (2, 4)),
+                     (smallest_singular_value_squared, (3, 3)), (smallest_singular_value_squared, (4, 2)),
+                     (nuclear_norm_energy, (3, 3)), (nuclear_norm_energy, (2, 4)), (norms_of_a_stack, (3, 2, 4))]
+
+
+@pytest.mark.parametrize("f, shape", MATRIX_NORM_CASES, ids=[f"{f.__name__}-{shape}" for f, shape in MATRIX_NORM_CASES])
+def test_second_derivatives_of_matrix_norms(f, shape):
+    """The 2-norm, -2 and nuclear norms (from the singular value decomposition) and the piecewise-linear
+    1 and inf norms raised a bare NotImplementedError at second order: their Hessians against finite
+    differences of the gradient, symmetric, and reverse over reverse."""
+    A = np.random.default_rng(14).normal(size=shape)
+    n = A.size
+    expected = numerical_jacobian(adjoint.grad(f), [A], 0).reshape(n, n)
+    H = adjoint.hessian(f)(A).reshape(n, n)
+    np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-12)
+    V = np.random.default_rng(15).normal(size=shape)
+    gradient = adjoint.grad(f)
+
+    def along_v(A):
+        return np.sum(V * gradient(A))
+    np.testing.assert_allclose(adjoint.grad(along_v)(A).ravel(), expected.T @ V.ravel(), rtol=1e-6, atol=1e-7)
+
+
+def test_hessian_of_the_nuclear_norm_by_hand():
+    """At a diagonal matrix with singular values s, the nuclear norm's Hessian takes the direction E to
+    the matrix (E_jk - E_kj) / (s_j + s_k) off the diagonal and 0 on it."""
+    s = np.array([3.0, 2.0, 0.5])
+    E = np.random.default_rng(16).normal(size=(3, 3))
+    expected = (E - E.T) / (s[:, None] + s[None, :])
+    np.testing.assert_allclose(adjoint.hvp(nuclear_norm)(np.diag(s), E), expected, rtol=1e-12, atol=1e-15)
+
+
+def nuclear_norm(A):
+    return np.linalg.norm(A, "nuc")
+
+
 def test_second_derivative_by_composition():
     d2 = adjoint.grad(adjoint.grad(cubic))
     assert d2(0.7) == pytest.approx(6 * 0.7 - math.sin(0.7), rel=1e-12)

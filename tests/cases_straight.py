@@ -647,6 +647,18 @@ def mlp(W1, b1, W2, x):
     return np.sum(out ** 2)
 
 
+def solve_energy(A, b):
+    """A linear solve whose `b` numpy (>= 2) reads as a vector when it is 1-d and as a stack of
+    matrices otherwise, broadcast against A's stack either way."""
+    x = np.linalg.solve(A, b)
+    return np.sum(np.sin(x) * x)
+
+
+def well_conditioned(*shape):
+    """Square matrices (a stack of them) far from singular."""
+    return rng.normal(size=shape) + 3 * np.eye(shape[-1])
+
+
 # -- the table ---------------------------------------------------------------------------
 
 V3 = signed(3)
@@ -807,6 +819,12 @@ CASES = [
     Case("layer_norm", layer_norm, (signed(2, 4),)),
     Case("mlp", mlp, (signed(4, 3), signed(4), signed(2, 4), signed(3)), (0, 1, 2, 3)),
     Case("builtin_max_three", builtin_max_three, (0.4, 1.7, -0.3), (0, 1, 2)),
+    # np.linalg.solve of a stack of matrices: b one vector, one matrix or a stack broadcast against it
+    Case("solve_stack_vector", solve_energy, (well_conditioned(2, 3, 3), signed(3)), (0, 1)),
+    Case("solve_stack_shared_matrix", solve_energy, (well_conditioned(2, 3, 3), signed(3, 2)), (0, 1)),
+    Case("solve_stack_broadcast_matrix", solve_energy, (well_conditioned(2, 3, 3), signed(1, 3, 2)), (0, 1)),
+    Case("solve_matrix_over_stack", solve_energy, (well_conditioned(3, 3), signed(2, 3, 2)), (0, 1)),
+    Case("solve_stacks_broadcast", solve_energy, (well_conditioned(2, 1, 3, 3), signed(4, 3, 1)), (0, 1)),
 ]
 
 # Cases that do not work yet (the reverse-mode tests say why and expect them to fail); kept apart

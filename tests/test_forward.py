@@ -85,7 +85,7 @@ G_FIG = np.array([[2.0, 3.0, -3.0, 9.0], [-8.0, 1.0, 4.0, 6.0]])
 
 # -- the straight-line table in both modes -----------------------------------------
 
-from cases_straight import CASES  # noqa: E402  (the table shared with the reverse-mode tests)
+from cases_straight import CASES, solve_energy  # noqa: E402  (the table shared with the reverse-mode tests)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -301,6 +301,216 @@ def test_jacobian_of_a_tuple_output_is_one_per_output(mode):
 def test_jacobian_of_a_tuple_output_in_reverse_mode_says_to_use_forward():
     with pytest.raises(adjoint.InvalidArgument, match="mode='forward'"):
         adjoint.jacobian(pair_of_outputs, mode="reverse")(np.ones(2), 1.0)
+
+
+def softmax_cross_entropy(X, labels):
+    """The classifier's loss, with each row shifted by its maximum first (as written for stability)."""
+    shifted = X - np.max(X, axis=1)[:, None]
+    log_probabilities = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.mean(log_probabilities[np.arange(X.shape[0]), labels])
+
+
+def softmax_cross_entropy_keepdims(X, labels):
+    shifted = X - np.max(X, axis=1, keepdims=True)
+    return np.mean(np.log(np.sum(np.exp(shifted), axis=1)) - shifted[np.arange(X.shape[0]), labels])
+
+
+def maxpool_energy(x):
+    """2x2 max pooling of a 4x4 image, then a smooth function of the pooled values."""
+    pooled = np.max(np.max(np.reshape(x, (2, 2, 2, 2)), axis=3), axis=1)
+    return np.sum(np.tanh(pooled) ** 2) + np.sum(x ** 3) / 10
+
+
+def extremes(x):
+    """max and min with and without an axis, keepdims, methods and the amax/amin spellings."""
+    return (np.sum(np.max(x, axis=1) ** 2) + np.sum(np.min(x, -1) * x[:, 0])
+            + np.sum(np.amax(x, 0, keepdims=True) * x) + np.amin(x) ** 3 + np.sum(x.max(axis=0) ** 3)
+            + np.sum(x.min(1) * np.sin(x[:, 1])))
+
+
+SOFTMAX_LOSSES = [softmax_cross_entropy, softmax_cross_entropy_keepdims]
+
+
+def distinct_values(*shape, seed=5):
+    """Values at least ~0.1 apart: each maximum and minimum is attained once."""
+    rng = np.random.default_rng(seed)
+    n = int(np.prod(shape))
+    return rng.permutation(np.linspace(-2.0, 2.0, n) + rng.uniform(-0.02, 0.02, n)).reshape(shape)
+
+
+@pytest.mark.parametrize("f", SOFTMAX_LOSSES + [extremes])
+def test_max_and_min_along_an_axis_in_forward_mode(f):
+    """The forward rule of np.max(x, axis=1) spread the number 1.0 over the reduced axis, which a
+    number does not have (numpy's AxisError)."""
+    X = distinct_values(4, 3)
+    args = (X, np.array([0, 2, 1, 1])) if f in SOFTMAX_LOSSES else (X,)
+    adjoint.check_grad(f, *args, modes=("forward", "reverse"))
+
+
+@pytest.mark.parametrize("f", SOFTMAX_LOSSES)
+def test_hessian_of_softmax_cross_entropy_is_the_derivative_of_its_gradient(f):
+    X, labels = distinct_values(4, 3), np.array([0, 2, 1, 1])
+    H = adjoint.hessian(f)(X, labels)
+    expected = numerical_jacobian(adjoint.grad(f), [X, labels], 0)
+    np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-8)
+    # by hand: one row's block is (diag(p) - p p^T) / rows; rows do not mix
+    shifted = np.exp(X - np.max(X, axis=1, keepdims=True))
+    p = shifted / np.sum(shifted, axis=1, keepdims=True)
+    for i in range(4):
+        np.testing.assert_allclose(H[i, :, i, :], (np.diag(p[i]) - np.outer(p[i], p[i])) / 4, rtol=1e-10, atol=1e-14)
+    V = distinct_values(4, 3, seed=6)
+    np.testing.assert_allclose(adjoint.hvp(f)(X, labels, V), np.einsum("ijkl,kl->ij", H, V), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("f", [extremes, maxpool_energy])
+def test_second_derivatives_through_max_and_min(f):
+    """hessian (forward over reverse), hvp, and the gradient of a gradient in both modes, each against
+    finite differences of the gradient."""
+    x = distinct_values(4, 4)
+    expected = numerical_jacobian(adjoint.grad(f), [x], 0).reshape(16, 16)
+    np.testing.assert_allclose(adjoint.hessian(f)(x).reshape(16, 16), expected, rtol=1e-6, atol=1e-7)
+    V = distinct_values(4, 4, seed=7)
+    np.testing.assert_allclose(adjoint.hvp(f)(x, V).ravel(), expected @ V.ravel(), rtol=1e-6, atol=1e-7)
+    gradient = adjoint.grad(f)
+
+    def along_v(x):
+        return np.sum(V * gradient(x))
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(adjoint.grad(along_v, mode=mode)(x).ravel(), expected.T @ V.ravel(),
+                                   rtol=1e-6, atol=1e-7)
+
+
+SOLVE_SHAPES = [((3, 3), (3,)), ((2, 3, 3), (3,)), ((2, 3, 3), (3, 2)), ((2, 3, 3), (1, 3, 2)),
+                ((3, 3), (2, 3, 2)), ((2, 1, 3, 3), (4, 3, 1))]
+
+
+@pytest.mark.parametrize("a_shape, b_shape", SOLVE_SHAPES)
+def test_hessian_of_a_batched_solve(a_shape, b_shape):
+    """Each block of the Hessian of solve_energy (np.linalg.solve of a stack of matrices, with `b` a
+    vector, a matrix or a stack broadcast against it) against finite differences of the gradient."""
+    rng = np.random.default_rng(11)
+    A, b = rng.normal(size=a_shape) + 3 * np.eye(3), rng.normal(size=b_shape)
+    blocks = adjoint.hessian(solve_energy, wrt=(0, 1))(A, b)
+    for i in range(2):
+        gradient = adjoint.grad(solve_energy, wrt=i)
+        for j in range(2):
+            np.testing.assert_allclose(blocks[i][j], numerical_jacobian(gradient, [A, b], j), rtol=1e-6, atol=1e-7)
+
+
+def distance_of_numbers(x, y):
+    return math.dist([x, y], [1.0, 2.0])
+
+
+def distance_between(p, q):
+    return math.dist(p, q)
+
+
+def distance_to_a_list(p, y):
+    return math.dist(p, [y, 2.0 * y, 1.0])
+
+
+def distance_hessian(p, q):
+    """By hand: d2|p - q| / dp2 = (I - u u^T) / |p - q| for the unit vector u along p - q."""
+    r = math.dist(p, q)
+    u = (np.asarray(p) - np.asarray(q)) / r
+    return (np.eye(len(u)) - np.outer(u, u)) / r
+
+
+def test_second_derivatives_of_math_dist():
+    """Its rules subtracted the points with np.subtract, which has no rule for a list of active numbers."""
+    block = distance_hessian([0.3, -0.7], [1.0, 2.0])
+    H = adjoint.hessian(distance_of_numbers, wrt=(0, 1))(0.3, -0.7)
+    np.testing.assert_allclose(np.array(H), block, rtol=1e-12)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(adjoint.grad(adjoint.grad(distance_of_numbers), wrt=(0, 1), mode=mode)(0.3, -0.7),
+                                   block[0], rtol=1e-12)
+    p, q = np.array([0.3, -0.7, 1.2]), np.array([1.0, 2.0, -0.5])
+    (pp, pq), (qp, qq) = adjoint.hessian(distance_between, wrt=(0, 1))(p, q)
+    block = distance_hessian(p, q)
+    for got, sign in ((pp, 1), (pq, -1), (qp, -1), (qq, 1)):
+        np.testing.assert_allclose(got, sign * block, rtol=1e-12, atol=1e-15)
+    y = 0.4
+    (pp, py), (yp, yy) = adjoint.hessian(distance_to_a_list, wrt=(0, 1))(p, y)
+    np.testing.assert_allclose(pp, distance_hessian(p, [y, 2 * y, 1.0]), rtol=1e-12, atol=1e-15)
+    gradient = adjoint.grad(distance_to_a_list, wrt=(0, 1))
+    np.testing.assert_allclose(py, numerical_jacobian(lambda p, y: gradient(p, y)[0], [p, y], 1), rtol=1e-6)
+    assert yy == pytest.approx(float(numerical_jacobian(lambda p, y: gradient(p, y)[1], [p, y], 1)), rel=1e-6)
+
+
+def pseudo_inverse_energy(A):
+    P = np.linalg.pinv(A)
+    return np.sum(np.sin(P) * P) + np.sum(P @ A)
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (2, 4), (2, 3, 2)])
+def test_second_derivatives_of_the_pseudo_inverse(shape):
+    """Its rules called pinv_vjp, which had no rule of its own: the Hessian of a tall, a wide and a
+    stack of full-rank matrices against finite differences of the gradient, and reverse over reverse."""
+    A = np.random.default_rng(12).normal(size=shape)
+    n = A.size
+    expected = numerical_jacobian(adjoint.grad(pseudo_inverse_energy), [A], 0).reshape(n, n)
+    np.testing.assert_allclose(adjoint.hessian(pseudo_inverse_energy)(A).reshape(n, n), expected, rtol=1e-6, atol=1e-7)
+    V = np.random.default_rng(13).normal(size=shape)
+    gradient = adjoint.grad(pseudo_inverse_energy)
+
+    def along_v(A):
+        return np.sum(V * gradient(A))
+    np.testing.assert_allclose(adjoint.grad(along_v)(A).ravel(), expected.T @ V.ravel(), rtol=1e-6, atol=1e-7)
+
+
+def spectral_norm_energy(A):
+    return np.linalg.norm(A, 2) * np.sum(A)
+
+
+def smallest_singular_value_squared(A):
+    return np.linalg.norm(A, -2) ** 2
+
+
+def nuclear_norm_energy(A):
+    return np.linalg.norm(A, "nuc") * np.sum(A ** 2)
+
+
+def norms_of_a_stack(A):
+    """Matrix norms of the slices A[:, j, :], their axes given (and kept)."""
+    return (np.sum(np.linalg.norm(A, "nuc", axis=(0, 2)) ** 2) + np.sum(np.linalg.norm(A, 2, axis=(2, 0), keepdims=True) * A)
+            + np.sum(np.linalg.norm(A, 1, axis=(0, 2)) ** 2) + np.sum(np.linalg.norm(A, -np.inf, axis=(0, 2)) * A[0, :, 0]))
+
+
+MATRIX_NORM_CASES = [(spectral_norm_energy, (3, 3)), (spectral_norm_energy, (3, 2)), (spectral_norm_energy, (2, 4)),
+                     (smallest_singular_value_squared, (3, 3)), (smallest_singular_value_squared, (4, 2)),
+                     (nuclear_norm_energy, (3, 3)), (nuclear_norm_energy, (2, 4)), (norms_of_a_stack, (3, 2, 4))]
+
+
+@pytest.mark.parametrize("f, shape", MATRIX_NORM_CASES, ids=[f"{f.__name__}-{shape}" for f, shape in MATRIX_NORM_CASES])
+def test_second_derivatives_of_matrix_norms(f, shape):
+    """The 2-norm, -2 and nuclear norms (from the singular value decomposition) and the piecewise-linear
+    1 and inf norms raised a bare NotImplementedError at second order: their Hessians against finite
+    differences of the gradient, symmetric, and reverse over reverse."""
+    A = np.random.default_rng(14).normal(size=shape)
+    n = A.size
+    expected = numerical_jacobian(adjoint.grad(f), [A], 0).reshape(n, n)
+    H = adjoint.hessian(f)(A).reshape(n, n)
+    np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-12)
+    V = np.random.default_rng(15).normal(size=shape)
+    gradient = adjoint.grad(f)
+
+    def along_v(A):
+        return np.sum(V * gradient(A))
+    np.testing.assert_allclose(adjoint.grad(along_v)(A).ravel(), expected.T @ V.ravel(), rtol=1e-6, atol=1e-7)
+
+
+def test_hessian_of_the_nuclear_norm_by_hand():
+    """At a diagonal matrix with singular values s, the nuclear norm's Hessian takes the direction E to
+    the matrix (E_jk - E_kj) / (s_j + s_k) off the diagonal and 0 on it."""
+    s = np.array([3.0, 2.0, 0.5])
+    E = np.random.default_rng(16).normal(size=(3, 3))
+    expected = (E - E.T) / (s[:, None] + s[None, :])
+    np.testing.assert_allclose(adjoint.hvp(nuclear_norm)(np.diag(s), E), expected, rtol=1e-12, atol=1e-15)
+
+
+def nuclear_norm(A):
+    return np.linalg.norm(A, "nuc")
 
 
 def test_second_derivative_by_composition():

@@ -19,10 +19,13 @@ structural(np.linalg.slogdet, "x",
            jvp=dict(x=f"(0.0 * ans[0], {TRACE_OF_SOLVE})"))
 structural(np.linalg.inv, "x",
            vjp=dict(x="-(mT(ans) @ g @ mT(ans))"), jvp=dict(x="-(ans @ dx @ ans)"))
-# ans = a^-1 b: db moves it by a^-1 db, da by -a^-1 da ans
+# ans = a^-1 b: db moves it by a^-1 db, da by -a^-1 da ans. A vector `b` (1-d) is a one-column matrix
+# here (to_columns), and a `b` broadcast over a's stack gets the sum of its gradients (unbroadcast)
 structural(np.linalg.solve, "a, b",
-           vjp=dict(a="-matmul_vjp_left(np.linalg.solve(mT(a), g), a, ans)", b="np.linalg.solve(mT(a), g)"),
-           jvp=dict(a="-np.linalg.solve(a, da @ ans)", b="np.linalg.solve(a, db)"))
+           vjp=dict(a="-matmul_vjp_left(np.linalg.solve(mT(a), to_columns(g, a, b)), a, to_columns(ans, a, b))",
+                    b="unbroadcast(from_columns(np.linalg.solve(mT(a), to_columns(g, a, b)), a, b), b)"),
+           jvp=dict(a="-from_columns(np.linalg.solve(a, da @ to_columns(ans, a, b)), a, b)",
+                    b="np.linalg.solve(a, db)"))
 # dL = L tril_half(L^-1 dS L^-T) for the symmetric dS (Murray 2016, "Differentiation of the Cholesky decomposition")
 structural(np.linalg.cholesky, "x",
            vjp=dict(x="to_lower(mT(np.linalg.solve(mT(ans), mT(np.linalg.solve(mT(ans), tril_half(mT(ans) @ g))))))"),
@@ -32,9 +35,14 @@ structural(np.linalg.eigh, "x",
            vjp=dict(x="to_lower(ans[1] @ (diag_embed(g[0]) + eigh_gaps(ans[0]) * (mT(ans[1]) @ g[1])) @ mT(ans[1]))"),
            jvp=dict(x="(np.diagonal(mT(ans[1]) @ from_lower(dx) @ ans[1], 0, -2, -1), "
                       "ans[1] @ (eigh_gaps(ans[0]) * (mT(ans[1]) @ from_lower(dx) @ ans[1])))"))
-# full-rank matrices only: where the rank changes, the pseudo-inverse jumps
+# full-rank matrices only: where the rank changes, the pseudo-inverse jumps. For P = pinv(x),
+# dP = -P dx P + P P^T dx^T (I - x P) + (I - P x) dx^T P^T P (Golub and Pereyra, 1973), and the gradient
+# is its adjoint; both written with products, so that their derivatives (Hessians) follow from the rules of @ and mT
 structural(np.linalg.pinv, "x, rcond=None",
-           vjp=dict(x="pinv_vjp(g, x, ans)"), jvp=dict(x="pinv_jvp(dx, x, ans)"))
+           vjp=dict(x="-(mT(ans) @ g @ mT(ans)) + (mT(g) - x @ ans @ mT(g)) @ ans @ mT(ans) "
+                      "+ mT(ans) @ ans @ (mT(g) - mT(g) @ ans @ x)"),
+           jvp=dict(x="-(ans @ dx @ ans) + ans @ mT(ans) @ (mT(dx) - mT(dx) @ x @ ans) "
+                      "+ (mT(dx) - ans @ x @ mT(dx)) @ mT(ans) @ ans"))
 structural(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", out="reduce",
            vjp=dict(x="repeat_to(g, x, axis, keepdims) * norm_grad(x, ans, ord, axis, keepdims)"),
            jvp=dict(x="np.sum(norm_grad(x, ans, ord, axis, keepdims) * dx, axis, keepdims=keepdims)"))

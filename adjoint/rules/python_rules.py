@@ -81,9 +81,11 @@ structural(math.fsum, "xs: seq", out=S, vjp=dict(xs="broadcast_like(g, xs[i])"),
 structural(math.prod, "xs: seq, start=1", out=S,
            vjp=dict(xs="g * start * prod_others(np.array(xs))[i]", start="g * math.prod(xs)"),
            jvp=dict(xs="start * np.sum(prod_others(np.array(xs)) * np.array(dxs))", start="dstart * math.prod(xs)"))
+# (np.array of each point: a list of active numbers has a rule there, and not as np.subtract's argument)
+STEP = "(np.array(p) - np.array(q))"
 structural(math.dist, "p: seq, q: seq", out=S,
-           vjp=dict(p="g * (np.subtract(p, q)[i]) / ans", q="-g * (np.subtract(p, q)[i]) / ans"),
-           jvp=dict(p="np.sum(np.subtract(p, q) * np.array(dp)) / ans", q="-np.sum(np.subtract(p, q) * np.array(dq)) / ans"))
+           vjp=dict(p=f"g * {STEP}[i] / ans", q=f"-g * {STEP}[i] / ans"),
+           jvp=dict(p=f"np.sum({STEP} * np.array(dp)) / ans", q=f"-np.sum({STEP} * np.array(dq)) / ans"))
 # (mantissa, exponent) and (fraction, integer part): the exponent and integer part are piecewise constant
 structural(math.frexp, "x", vjp=dict(x="g[0] * 2.0 ** -ans[1]"), jvp=dict(x="(dx * 2.0 ** -ans[1], 0)"))
 structural(math.modf, "x", vjp=dict(x="g[0]"), jvp=dict(x="(dx, 0.0)"))

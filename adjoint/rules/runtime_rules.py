@@ -85,13 +85,17 @@ structural(rt.kron_vjp_left, "v, a: const, b", out="like:a",
 structural(rt.kron_vjp_right, "v, a, b: const", out="like:b",
            vjp=dict(v="np.kron(a, g)", a="kron_vjp_left(v, a, g)"),
            jvp=dict(v="kron_vjp_right(dv, a, b)", a="kron_vjp_right(v, da, b)"))
-# norm_grad is sign(x) |x|^(p-1) / norm^(p-1) for vector p-norms (and Frobenius): elementwise in x and norm
+# norm_grad is sign(x) |x|^(p-1) / norm^(p-1) for vector p-norms (and Frobenius): elementwise in x and norm.
+# Its derivative in x (norm_curvature; for the matrix 2, -2 and nuclear norms, from the singular value
+# decomposition) is a Hessian, so symmetric: the same map in both modes
 NORM_ARGS = "x, norm, ord, axis, keepdims"
 structural(rt.norm_grad, "x, norm, ord=None, axis=None, keepdims=False", out="like:x",
-           vjp=dict(x=f"g * norm_curvature({NORM_ARGS})",
+           vjp=dict(x=f"norm_curvature(g, {NORM_ARGS})",
                     norm=f"np.sum(g * norm_grad_ans({NORM_ARGS}), axis, keepdims=keepdims)"),
-           jvp=dict(x=f"dx * norm_curvature({NORM_ARGS})",
+           jvp=dict(x=f"norm_curvature(dx, {NORM_ARGS})",
                     norm=f"norm_grad_ans({NORM_ARGS}) * repeat_to(dnorm, x, axis, keepdims)"))
+structural(rt.to_columns, "v, a: const, b: const", vjp=dict(v="from_columns(g, a, b)"), jvp=dict(v="to_columns(dv, a, b)"))
+structural(rt.from_columns, "v, a: const, b: const", vjp=dict(v="to_columns(g, a, b)"), jvp=dict(v="from_columns(dv, a, b)"))
 structural(rt.tril_half, "v", out="like:v", vjp=dict(v="tril_half(g)"), jvp=dict(v="tril_half(dv)"))
 structural(rt.from_lower, "v", out="like:v", vjp=dict(v="to_lower(g)"), jvp=dict(v="from_lower(dv)"))
 structural(rt.to_lower, "v", out="like:v", vjp=dict(v="from_lower(g)"), jvp=dict(v="to_lower(dv)"))

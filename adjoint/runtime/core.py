@@ -55,8 +55,11 @@ def broadcast_like(t, ans):
 
 
 def _expand_reduced(g, x, axis, keepdims):
+    """`g`, shaped like a reduction of `x` over `axis`, with the reduced axes put back (as length 1),
+    so that it broadcasts against `x`. A number broadcasts as it is: the forward rules of max and min
+    pass 1.0 for the gradient, which has no axis 1 to put back."""
     ndim = _ndim(x)
-    if axis is not None and not keepdims and ndim > 0:  # (numpy reduces a 0-d value over axis 0 too)
+    if axis is not None and not keepdims and ndim > 0 and _ndim(g) > 0:  # (numpy reduces a 0-d value over axis 0 too)
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         g = np.expand_dims(g, tuple(a % ndim for a in axes))
     return g

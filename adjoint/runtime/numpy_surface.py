@@ -424,29 +424,98 @@ def norm_grad(x, ans, ord=None, axis=None, keepdims=False):
     return np.moveaxis(grad, (-2, -1), axes)
 
 
-def _vector_norm_power(x, ord, axis):
+def _smooth_power(x, ord, axis):
+    """The p of a norm whose gradient sign(x) |x|^(p-1) / norm^(p-1) is smooth in x and the norm (the
+    vector p-norms; Frobenius: p = 2), or None: the gradient of the other norms is piecewise constant
+    (p = 0, 1, +-inf; the matrix 1 and inf norms) or not elementwise (the matrix 2, -2 and nuclear norms)."""
     axes, matrix = _norm_axes(x, ord, axis)
-    if matrix and ord not in (None, "fro"):
-        raise NotImplementedError(f"adjoint has no second derivative of the matrix norm with ord={ord!r}")
-    return _norm_power(ord)
+    p = _norm_power(ord) if not matrix or ord in (None, "fro") else None
+    return None if p in (0, 1, np.inf, -np.inf) else p
 
 
-def norm_curvature(x, ans, ord=None, axis=None, keepdims=False):
-    """d norm_grad(x, ans, ...) / dx elementwise, holding `ans` fixed: (p - 1) |x|^(p-2) / ans^(p-1)."""
-    p = _vector_norm_power(x, ord, axis)
-    if p in (0, 1, np.inf, -np.inf):
-        return np.zeros(_shape(x), dtype=_grad_dtype(x))
-    norm = _expand_reduced(ans, x, None if axis is None else _norm_axes(x, ord, axis)[0], keepdims)
-    return (p - 1) * np.abs(x) ** (p - 2) / norm ** (p - 1)
+def norm_curvature(v, x, ans, ord=None, axis=None, keepdims=False):
+    """The derivative of norm_grad(x, ans, ...) along `v`, holding `ans` fixed: v (p - 1) |x|^(p-2) / ans^(p-1)
+    for p-norms. It is a Hessian, so symmetric: the same map turns a cotangent of norm_grad into one of x."""
+    axes, matrix = _norm_axes(x, ord, axis)
+    if matrix and ord in (2, -2, "nuc"):
+        moved = np.moveaxis(np.asarray(x), axes, (-2, -1))
+        direction = np.moveaxis(np.broadcast_to(v, _shape(x)), axes, (-2, -1))
+        return np.moveaxis(_singular_value_curvature(direction, moved, ord), (-2, -1), axes)
+    p = _smooth_power(x, ord, axis)
+    if p is None:
+        return np.zeros(_shape(x), dtype=np.result_type(v, _grad_dtype(x)))
+    norm = _expand_reduced(ans, x, None if axis is None else axes, keepdims)
+    return v * (p - 1) * np.abs(x) ** (p - 2) / norm ** (p - 1)
 
 
 def norm_grad_ans(x, ans, ord=None, axis=None, keepdims=False):
-    """d norm_grad(x, ans, ...) / d ans elementwise: (1 - p) norm_grad / ans."""
-    p = _vector_norm_power(x, ord, axis)
-    if p in (0, 1, np.inf, -np.inf):
+    """d norm_grad(x, ans, ...) / d ans elementwise: (1 - p) norm_grad / ans (0 where norm_grad does not read ans)."""
+    p = _smooth_power(x, ord, axis)
+    if p is None:
         return np.zeros(_shape(x), dtype=_grad_dtype(x))
     norm = _expand_reduced(ans, x, None if axis is None else _norm_axes(x, ord, axis)[0], keepdims)
     return (1 - p) * norm_grad(x, ans, ord, axis, keepdims) / norm
+
+
+def _singular_value_curvature(w, m, ord):
+    """The Hessian of the matrix 2-norm (ord=2: the largest singular value), of the smallest singular value
+    (ord=-2) or of the nuclear norm (their sum) at the matrices `m`, along `w`.
+
+    With m = U S V^T (full decomposition) and singular values s_j, padded with zeros to each side's
+    length, take the direction in the singular bases, e = U^T w V. The derivative of s_k's gradient
+    u_k v_k^T is U r V^T, where r has its k-th column (s_k e_jk + s_j e_kj) / (s_k^2 - s_j^2) and its k-th
+    row (s_k e_kj + s_j e_jk) / (s_k^2 - s_j^2), j != k, and zeros elsewhere. Summed over k (the nuclear
+    norm), r_jk = (e_jk - e_kj) / (s_j + s_k). So: s_k distinct from the other singular values (and from 0
+    for a matrix that is not square) for the 2-norm and -2, full rank for the nuclear norm."""
+    u, s, vh = np.linalg.svd(m)
+    rows, cols = m.shape[-2:]
+    e = mT(u) @ w @ mT(vh)
+    s_rows, s_cols = _zero_padded(s, rows), _zero_padded(s, cols)
+    e_t = _zero_padded(_zero_padded(mT(e), cols), rows, axis=-2)  # e_t[j, k] = e[k, j], 0 outside e
+    if ord == "nuc":
+        r = (e - e_t) / (s_rows[..., :, None] + s_cols[..., None, :])
+    else:
+        k = 0 if ord == 2 else min(rows, cols) - 1
+        s_k = s[..., k:k + 1]
+        r = np.zeros_like(e)
+        r[..., :, k] = _off_k(s_k * e[..., :, k] + s_rows * e_t[..., :, k], s_k ** 2 - s_rows ** 2, k)
+        r[..., k, :] = _off_k(s_k * e[..., k, :] + s_cols * e_t[..., k, :], s_k ** 2 - s_cols ** 2, k)
+    return u @ r @ vh
+
+
+def _zero_padded(v, length, axis=-1):
+    """`v` cut, or padded with zeros, to `length` along `axis`."""
+    v = np.take(v, np.arange(min(length, np.shape(v)[axis])), axis=axis)
+    widths = [(0, 0)] * np.ndim(v)
+    widths[axis] = (0, length - np.shape(v)[axis])
+    return np.pad(v, widths)
+
+
+def _off_k(numerator, gaps, k):
+    """numerator / gaps, with 0 at position k of the last axis (where the gap is 0 itself)."""
+    at_k = np.arange(np.shape(gaps)[-1]) == k
+    return np.where(at_k, 0.0, numerator / np.where(at_k, 1.0, gaps))
+
+
+# np.linalg.solve(a, b) reads `b` as one vector (a stack of them, with a's batch) when it is 1-d, and as
+# a stack of matrices otherwise (numpy 1 read it as vectors when b.ndim == a.ndim - 1 instead). Its rules
+# are written for matrices: a vector is a matrix of one column there.
+_SOLVE_READS_ONLY_1D_AS_VECTOR = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
+
+def _solves_vectors(a, b):
+    return _ndim(b) == (1 if _SOLVE_READS_ONLY_1D_AS_VECTOR else _ndim(a) - 1)
+
+
+def to_columns(v, a, b):
+    """`v` (shaped like `b`, or like the solution of np.linalg.solve(a, b)) as a stack of matrices:
+    with a last axis of length 1 where solve reads `b` as a vector."""
+    return np.expand_dims(v, -1) if _solves_vectors(a, b) else v
+
+
+def from_columns(v, a, b):
+    """The inverse of `to_columns`: a stack of one-column matrices back as vectors, where `b` is one."""
+    return v[..., 0] if _solves_vectors(a, b) else v
 
 
 # symmetric-matrix functions (np.linalg.cholesky, eigh) read the lower triangle only
@@ -477,17 +546,3 @@ def eigh_gaps(w):
     eye = np.eye(np.shape(w)[-1], dtype=bool)
     gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gaps))
-
-
-def pinv_jvp(da, a, ans):
-    """The tangent of the pseudo-inverse `ans` of a full-rank `a` (Golub and Pereyra, 1973)."""
-    at, dat = mT(ans), mT(da)
-    return (-ans @ da @ ans + ans @ at @ dat - ans @ at @ dat @ a @ ans
-            + dat @ at @ ans - ans @ a @ dat @ at @ ans)
-
-
-def pinv_vjp(g, a, ans):
-    """The gradient of the pseudo-inverse `ans` of a full-rank `a`: the adjoint of `pinv_jvp`."""
-    at, gt = mT(ans), mT(g)
-    return (-at @ g @ at + gt @ ans @ at - a @ ans @ gt @ ans @ at
-            + at @ ans @ gt - at @ ans @ gt @ ans @ a)

@@ -322,6 +322,9 @@ if hasattr(rt, "item_cotangent"):  # `x[index] = v` into an integer array stores
     CASES.update({
         rt.item_cotangent: [case("item_cotangent(x, 1, y)", signed(3), signed(3), wrt=0)],
         rt.item_tangent: [case("item_tangent(x, y)", signed(3), signed(3), wrt=0)],
+        # `y[[0, 0, 2]] = x` keeps x[1] and x[2] only
+        rt.kept_writes: [case("kept_writes(x, [0, 0, 2], y)", signed(3), signed(3), wrt=0),
+                         case("kept_writes(x, ([1, 1], [0, 0]), y)", signed(2), signed(2, 2), wrt=0)],
     })
 
 

@@ -418,3 +418,8 @@ def test_augmented_assignment_in_a_loop_to_a_shared_array_is_refused_when_it_run
     assert_located(refused.value, h.scales_a_shared_array_in_a_loop, "x *= 0.5", advice="copy")
     assert adjoint.grad(h.scales_a_shared_array_in_a_loop)(1.5, 3) == pytest.approx(2 * 1.5 * 0.125)
     adjoint.check_grad(h.scales_a_shared_array_in_a_loop, 1.5, 3)
+
+
+def test_a_pad_mode_without_a_derivative_is_named_with_the_modes_that_have_one():
+    with pytest.raises(adjoint.NoDerivativeRule, match="linear_ramp.*'constant'"):
+        adjoint.grad(h.pads_with_a_ramp)(np.ones(3))

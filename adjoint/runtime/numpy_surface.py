@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..errors import NoDerivativeRule
 from .core import Cotangents, _expand_reduced, _grad_dtype, _ndim, _shape, unbroadcast, zeros_grad
 
 # Each helper that generated code may differentiate again has rules of its own in rules/runtime_rules.py.
@@ -128,8 +129,8 @@ def unpad(g, x, pad_width, mode="constant"):
         size = int(np.prod(shape, dtype=int))
         source = np.pad(np.arange(size).reshape(shape), pad_width, mode)
         return np.bincount(source.ravel(), weights=np.ravel(g), minlength=size).reshape(shape)
-    raise NotImplementedError(f"adjoint has no derivative of np.pad with mode={mode!r} "
-                              f"(only 'constant' and {', '.join(map(repr, _COPYING_PAD_MODES))})")
+    raise NoDerivativeRule(f"adjoint has no derivative of np.pad with mode={mode!r}. Use mode 'constant' or one "
+                           f"of {', '.join(map(repr, _COPYING_PAD_MODES))}, or pad outside the differentiated code.")
 
 
 def _joined_piece(shape, how, axis):
@@ -257,7 +258,8 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def _einsum_terms(spec, shapes):
     """The input subscripts and the output subscript of `np.einsum(spec, ...)`, ellipses spelt out."""
     if not isinstance(spec, str):
-        raise NotImplementedError("adjoint differentiates np.einsum with a subscripts string only")
+        raise NoDerivativeRule("adjoint differentiates np.einsum with a subscripts string only: write "
+                               "np.einsum('ij,jk->ik', a, b) rather than the interleaved form.")
     spec = spec.replace(" ", "")
     inputs, arrow, out = spec.partition("->")
     terms = inputs.split(",")
@@ -420,7 +422,7 @@ def norm_grad(x, ans, ord=None, axis=None, keepdims=False):
         winners = sums == extreme(sums, axis=(-1, -2), keepdims=True)
         grad = np.sign(m) * winners / np.sum(winners, axis=(-1, -2), keepdims=True)
     else:
-        raise NotImplementedError(f"adjoint has no derivative of np.linalg.norm with ord={ord!r}")
+        raise NoDerivativeRule(f"adjoint has no derivative of np.linalg.norm with ord={ord!r}.")
     return np.moveaxis(grad, (-2, -1), axes)
 
 

@@ -433,6 +433,23 @@ def test_cse_hoists_an_operation_repeated_inside_two_rules():
     assert_gradient(inverse_trig, primal, function, (0.3,), scalar_params=function.params)
 
 
+def solve_energy(A, b):
+    return np.sum(np.linalg.solve(A, b) ** 2)
+
+
+def test_cse_hoists_an_operation_met_once_inside_a_returned_value():
+    """The gradients of A and b both solve with A transposed; grad_b is returned as a view of that
+    solve, grad_A only reads it: one solve of them, and still two distinct outputs."""
+    primal, function = gradient_ir(solve_energy, wrt=(0, 1))
+    simplified(function)
+    eliminate_dead_code(function)
+    assert calls(function, np.linalg.solve) == 3
+    eliminate_common_subexpressions(function)
+    assert calls(function, np.linalg.solve) == 2 and function.cse_hoisted == 1
+    A, b = np.array([[2.0, 0.5], [0.3, 1.5]]), np.array([1.0, -1.0])
+    assert_gradient(solve_energy, primal, function, (A, b))
+
+
 def shapes_and_transposes(W, x):
     a = W.T @ x
     b = W.T @ (x * 2.0)

@@ -97,13 +97,15 @@ def test_inputs_are_not_mutated(case):
 
 @pytest.mark.parametrize("case", params(EVERY, "test_gradients_are_fresh_arrays"))
 def test_gradients_are_fresh_arrays(case):
-    """A gradient never is (or views) an argument, so the caller may update it in place."""
+    """A gradient never is (or views) an argument or another gradient, so the caller may update it
+    in place."""
     args = copy.deepcopy(case.args)
-    for g in gradients(case, args):
-        if isinstance(g, np.ndarray):
-            assert g.flags.writeable and g.flags.owndata
-            for arg in args:
-                assert not np.shares_memory(g, arg), "a gradient aliases an argument"
+    arrays = [g for g in gradients(case, args) if isinstance(g, np.ndarray)]
+    assert len({id(g) for g in arrays}) == len(arrays), "two gradients are one array"
+    for g in arrays:
+        assert g.flags.writeable and g.flags.owndata
+        for arg in args:
+            assert not np.shares_memory(g, arg), "a gradient aliases an argument"
 
 
 def test_two_gradients_are_two_arrays():

@@ -450,10 +450,15 @@ class _Numbering:
 class _Record:
     """A nested operation first met in one statement, and how often it is met where that one is in scope."""
 
-    __slots__ = ("count", "var")
+    __slots__ = ("count", "outputs", "var", "met")
 
     def __init__(self):
-        self.count, self.var = 1, None
+        self.count, self.outputs, self.var, self.met = 1, 0, None, False
+
+    def hoistable(self):
+        """Met more than once, and at most once where its value may be returned: so the new
+        variable cannot make two outputs one object."""
+        return self.count > 1 and self.outputs <= 1
 
 
 class _Hoisting(_Numbering):
@@ -474,7 +479,7 @@ class _Hoisting(_Numbering):
 
     def run(self, body):
         self.block(body)
-        if not any(record is not None and record.count > 1 for record in self.trace):
+        if not any(record is not None and record.hoistable() for record in self.trace):
             return None
         self.counting, self.epoch = False, 0
         return self.block(body)
@@ -514,20 +519,25 @@ class _Hoisting(_Numbering):
 
     def visit(self, expr, output, top, before):
         """`expr` with repeated nested operations read from their new variables (whose statements
-        go to `before`). `output`: the value may be returned, so it and the operands it may hand
-        back as they are are not replaced."""
+        go to `before`). `output`: the value may be returned, as may the operands it may hand back
+        as they are (an operation met there is hoisted only if met there once, see `_Record`)."""
         if isinstance(expr, Pack):
             return Pack(expr.kind, [self.visit(item, output, False, before) for item in expr.items])
         if not isinstance(expr, Apply):
             return expr
-        if not output and _mergeable(expr.fn):
+        if _mergeable(expr.fn):
             record = self.occurrence(expr, top)
             if self.counting:
-                if record is not None and record.count > 1:
-                    return expr  # a repeat: replaced whole, so what is inside it does not count
+                if record is not None:
+                    record.outputs += output
+                    if record.count > 1:
+                        return expr  # a repeat: replaced whole, so what is inside it does not count
             elif record is not None and record.count > 1:
-                if record.var is not None:  # a repeat (a statement's own expression: merged later)
-                    return expr if top else record.var
+                first, record.met = not record.met, True
+                if not first:  # a repeat (a statement's own expression: merged later)
+                    return record.var if record.var is not None and not top else expr
+                if not record.hoistable():
+                    return self.children(expr, output, before)
                 record.var = Var("")
                 before.append(Assign(record.var, self.children(expr, output, before)))
                 self.hoisted += 1

@@ -491,8 +491,12 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
     def check_recursion(self, name, args, kwargs, depth, node):
         """A recursive call can be inlined when an integer known while compiling bounds its depth."""
         if depth >= MAX_RECURSION:
-            self.unsupported(node, f"recursion deeper than {MAX_RECURSION} calls of `{name}`",
-                             "Write the computation as a loop.")
+            error = located(UnsupportedSyntax, f"adjoint does not support recursion deeper than {MAX_RECURSION} "
+                            f"calls of `{name}`", self.info.location(node), "Write the computation as a loop.")
+            # A count up to an int known only when it runs (`up(x, i + 1, n)` until `i == n`) never
+            # folds its test: the transform may retry with the ints specialised, as for a count down.
+            error.recursion = not all(isinstance(value, Const) for value in list(args) + [v for _, v in kwargs])
+            raise error
         if not any(isinstance(value, Const) and type(value.value) in (int, bool)
                    for value in list(args) + [v for _, v in kwargs]):
             error = located(UnsupportedSyntax, f"adjoint does not support the recursive call to `{name}` here: "

@@ -448,6 +448,15 @@ def power_with_int_argument(x, n):
     return power(x, n)
 
 
+def count_up(x, i, n):
+    return x if i == n else count_up(x * 1.1 + 0.1, i + 1, n)
+
+
+@case(0.3, 6)
+def recursion_counting_up_to_int_argument(x, n):  # `i == n` folds only once `n` is specialised
+    return count_up(x, 0, n)
+
+
 # -- the checks ----------------------------------------------------------------------------------
 
 def ids(cases):
@@ -612,6 +621,19 @@ def test_second_derivatives_of_a_recursion_specialised_on_an_int(n):
     assert adjoint.hvp(power_with_int_argument)(1.3, n, 2.0) == pytest.approx(2.0 * expected, rel=1e-12)
     assert adjoint.grad(adjoint.grad(power_with_int_argument), mode="forward")(1.3, n) == \
         pytest.approx(expected, rel=1e-12)
+
+
+def squared_count_up(x, n):
+    return recursion_counting_up_to_int_argument(x, n) ** 2
+
+
+def test_recursion_counting_up_specialises_and_still_refuses_what_is_too_deep():
+    expected = 1.1 ** 6
+    assert adjoint.grad(recursion_counting_up_to_int_argument)(0.3, 6) == pytest.approx(expected, rel=1e-12)
+    assert adjoint.hessian(squared_count_up)(0.3, 6) == pytest.approx(2 * expected ** 2, rel=1e-12)
+    for mode in ("reverse", "forward"):
+        with pytest.raises(adjoint.UnsupportedSyntax, match="recursion deeper than 100 calls of `count_up`"):
+            adjoint.grad(recursion_counting_up_to_int_argument, mode=mode)(0.3, 150)
 
 
 def halves(x):

@@ -307,6 +307,7 @@ if hasattr(rt, "item_cotangent"):  # `x[index] = v` into an integer array stores
     CASES.update({
         rt.item_cotangent: [case("item_cotangent(x, 1, y)", signed(3), signed(3), wrt=0)],
         rt.item_tangent: [case("item_tangent(x, y)", signed(3), signed(3), wrt=0)],
+        rt.kept_writes: [case("kept_writes(x, [0, 2, 0], y)", signed(3), signed(3), wrt=0)],
     })
 
 

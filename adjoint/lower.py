@@ -394,6 +394,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             fn = inner()
         if rule_for(fn) is None and not is_nondiff(fn) and frontend.is_user_function(fn):
             return self.inline(fn, args, kwargs, node)
+        args, kwargs = self.array_like_arguments(fn, args, kwargs, node)
         return self.make(fn, args, kwargs, node)
 
     def evaluate_static(self, fn, args, kwargs, node):

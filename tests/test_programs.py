@@ -310,6 +310,36 @@ def integer_array_truncates(x):
     return np.sum(counts * x) + np.sum(weights * x)
 
 
+@case(0.3, np.array([1.0, -2.0]), wrt=(0, 1))
+def rotation_matrix_from_nested_lists(t, v):
+    R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    return np.sum((R @ v) ** 2 * np.array([1.0, 3.0]))
+
+
+@case(X3)
+def nested_lists_of_arrays_and_numbers(x):
+    blocks = np.array([[x, 2.0 * x], (x ** 2, np.sin(x))])          # shape (2, 2, 3)
+    scales = np.array(((x[0], 1.0), [2.0, x[1] * x[2]]), dtype=float)  # lists and tuples, a dtype
+    return np.sum(blocks ** 2 * scales[:, :, np.newaxis]) + np.array(x[0] * x[1]) ** 2
+
+
+@case(X3)
+def asarray_of_arrays_numbers_and_lists(x):
+    a = np.asarray(x)                               # x itself: no copy, as numpy
+    b = np.asarray([[x[0], x[1]], [x[2], 1.0]])
+    c = np.asarray(x * 2.0, dtype=np.float64)
+    return np.sum(a ** 2) + np.sum(b @ b) + np.sum(c * x) + float(np.asarray(x[0]) * 3.0)
+
+
+@case(X3)
+def lists_where_numpy_takes_arrays(x):
+    stacked = np.stack([[x[0], x[1]], [x[2], x[0] * x[1]]])      # np.stack of lists: their arrays
+    joined = np.concatenate([[x[0], 1.0], x[1:]])
+    truncated = np.array([x[0] * 7.0, x[1]], dtype=int)           # truncated: no derivative
+    return np.sum([x[0], x[1] ** 2, 2.0]) + np.max((x[2], 0.1)) + np.sum(stacked ** 2) \
+        + np.dot(joined, joined) + np.sum(truncated * x[:2])
+
+
 # -- 3. dicts, objects and methods ---------------------------------------------------------------
 
 class Layer:
@@ -678,6 +708,13 @@ def concatenates_ragged_list(x):
     return np.sum(np.concatenate(parts))
 
 
+def appends_pairs_to_a_list(x):
+    rows = []
+    for i in range(2):
+        rows.append([x * i, x + i])
+    return np.sum(np.array(rows) ** 2)
+
+
 def returns_dict(x):
     return {"a": x * 2.0}
 
@@ -698,6 +735,7 @@ def closure_appends(x):
     (concatenates_ragged_list, (X3,), ["np.concatenate(parts)", "np.stack"]),
     (sorts, (1.0,), ["values.sort()", "append"]),
     (calls_helper_that_changes_argument, (X3,), ["y[0] = 0.0", "the caller passed", "copy"]),
+    (appends_pairs_to_a_list, (0.7,), ["appending a tuple or list", "rows.append([x * i, x + i])", "np.array"]),
 ])
 def test_unsupported_changes_are_refused_with_their_line(fn, args, words):
     for mode in ("reverse", "forward"):

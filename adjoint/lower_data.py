@@ -224,6 +224,8 @@ class DataLowering:
                              "(an element, a slice, a transpose or a reshape of it)",
                              f"Make it a copy first (`{name} = ....copy()`): changing a view changes the "
                              "array it looks into, which a derivative cannot follow.")
+        if _is_sequence(value):  # `y[:2] = [a, b]`: numpy writes the array of the list
+            value = self.as_array(np.array, value, None, node)
         return self.make(rt.setitem, (current, index, value), (), node)
 
     # -- lists ------------------------------------------------------------------------------------

@@ -160,6 +160,14 @@ def fancy_assignment_of_a_row_twice(A, V):
     return np.sum(B ** 3 * A)
 
 
+@case(X3)
+def list_assigned_into_slices(x):
+    y = np.zeros((2, 3))
+    y[0, :2] = [x[0], x[1] * 2.0]                  # numpy writes the array of the list
+    y[1:, 1:] = [(x[2], x[0] * x[2])]
+    return np.sum(y ** 2 * x)
+
+
 # -- 2. lists, comprehensions, tuples ------------------------------------------------------------
 
 @case(0.4, 5)

@@ -23,7 +23,7 @@ from .desugar import desugar
 from .lower_alias import AliasLowering
 from .lower_control import ControlFlowLowering, prune_unbound
 from .structures import StructureBuilder
-from .lower_data import Closure, DataLowering, _Default, make_dict, user_method, view_producing
+from .lower_data import Closure, DataLowering, _Default, _integral_dtype, make_dict, user_method, view_producing
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data
 
 STATEMENT_NAMES = {
@@ -343,6 +343,9 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             handled = self.method_of_value(value, method, args, kwargs, node)
         if handled is not None:
             return handled
+        if method == "astype" and _integral_dtype((list(args) + [v for k, v in kwargs if k == "dtype"] + [None])[0]):
+            # truncated to integers: the result carries no derivative (the rule would pass one through)
+            return self.make(rt.stop_gradient, (self.make(Method(method), (value, *args), kwargs, node),), (), node)
         if method in METHODS:
             fn, packs_varargs = METHODS[method]
             if packs_varargs and len(args) > 1:

@@ -702,7 +702,12 @@ def _is_numpy(fn):
 
 def _integral_dtype(dtype):
     """Is `dtype` (an argument as the IR holds it) an integer or boolean type known while compiling?"""
-    known = dtype.value if isinstance(dtype, Const) else getattr(dtype, "obj", getattr(dtype, "value", None))
+    if isinstance(dtype, (Const, Global)):
+        known = dtype.value
+    elif isinstance(dtype, Ref):
+        known = dtype.obj
+    else:  # computed when it runs (`y.dtype`), or none given
+        return False
     try:
         return np.dtype(known).kind in "biu"
     except TypeError:

@@ -348,6 +348,12 @@ def lists_where_numpy_takes_arrays(x):
         + np.dot(joined, joined) + np.sum(truncated * x[:2])
 
 
+@case(X3)
+def astype_to_integers_truncates(x):
+    counts = (x * 3.0).astype(np.int64)            # truncated: no derivative flows through it
+    return np.sum(x.astype(int) * x) + np.sum(counts * x) + np.sum(x.astype(np.float64) ** 2)
+
+
 # -- 3. dicts, objects and methods ---------------------------------------------------------------
 
 class Layer:

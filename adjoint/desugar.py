@@ -7,6 +7,11 @@ and guards, and every `for` loop becomes `for k in range(...)`:
         ...            ->       x = xs[k]
                                 ...
 
+    for i, (a, b) in enumerate(zip(xs, reversed(ys))):    for k in range(min(len(xs), len(ys))):
+        ...                                        ->         i = k
+                                                              a = xs[k]
+                                                              b = ys[-1 - k]
+
     while c:                broke = False
         if d:                   while not broke and c:
             break      ->           if d:
@@ -19,6 +24,8 @@ A `for` loop that can break keeps its range and carries its flag as a
 of each trip, so the loop stops where Python's would. What remains is
 structured control flow that maps directly onto the structured SSA form.
 """
+import copy
+
 import gast
 
 from .errors import UnsupportedSyntax, located
@@ -220,44 +227,74 @@ class Desugar:
         if (_is_call_to(iterable, "range") or _is_reversed_range(iterable)) and isinstance(target, gast.Name):
             return [], target.id, iterable, [], []
         counter = self.fresh("k")
-        if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and not iterable.keywords \
-                and (_pair(target) or isinstance(target, gast.Name)):
-            sequence, setup = self.hoist(iterable.args[0], "sequence", stmt.body)
-            if isinstance(target, gast.Name):  # `for pair in enumerate(x)`: pair is the tuple
-                items = gast.Tuple([_name(counter), _subscript(sequence, counter)], gast.Load())
-                bind = [gast.Assign([target], items, None)]
-            else:
-                index, item = target.elts
-                bind = [gast.Assign([index], _name(counter), None),
-                        gast.Assign([item], _subscript(sequence, counter), None)]
-            return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt), [sequence]
-        if _is_call_to(iterable, "zip") and iterable.args and not iterable.keywords and (
-                isinstance(target, gast.Name) or
-                isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == len(iterable.args)):
-            sequences, setup = [], []
-            for arg in iterable.args:
-                name, hoisted = self.hoist(arg, "sequence", stmt.body)
-                sequences.append(name)
-                setup += hoisted
-            length = _call("min", *[_call("len", _name(s)) for s in sequences]) if len(sequences) > 1 \
-                else _call("len", _name(sequences[0]))
-            if isinstance(target, gast.Name):  # `for pair in zip(a, b)`: pair is the tuple
-                items = gast.Tuple([_subscript(s, counter) for s in sequences], gast.Load())
-                bind = [gast.Assign([target], items, None)]
-            else:
-                bind = [gast.Assign([elt], _subscript(s, counter), None) for elt, s in zip(target.elts, sequences)]
-            return setup, counter, _call("range", length), _located(bind, stmt), sequences
-        sequence, setup = self.hoist(iterable, "sequence", stmt.body)
-        bind = [gast.Assign([target], _subscript(sequence, counter), None)]
-        return setup, counter, _call("range", _call("len", _name(sequence))), _located(bind, stmt), [sequence]
+        setup, sequences = [], []
+        # the sequences are read from names the loop does not rebind (`for x in x:` reads the old x)
+        rebound = _stored(stmt.body) | _stored([gast.Assign([target], _const(None), None)])
+        length, item = self.items(iterable, rebound, setup, sequences)
+        bind = _bind(target, item(lambda: _name(counter)))
+        return setup, counter, _call("range", length), _located(bind, stmt), sequences
 
-    def hoist(self, expr, hint, body):
-        """A name for the sequence a loop iterates over: the one it has, unless the body rebinds
-        it (Python iterates over the value the loop started with)."""
-        if isinstance(expr, gast.Name) and expr.id not in _stored(body):
+    def items(self, iterable, rebound, setup, sequences):
+        """(the number of items of `iterable`, a function giving the item at a position) for a
+        sequence, a range, and `zip`, `enumerate` and `reversed` of those, nested as deeply as they
+        come; `setup` gets the assignments naming the sequences, `sequences` their names. A position
+        is a function that makes its expression (each use of it is a node of its own)."""
+        if _is_call_to(iterable, "zip", keywords=False) and iterable.args:
+            parts = [self.items(arg, rebound, setup, sequences) for arg in iterable.args]
+            lengths = [length for length, _ in parts]
+            length = lengths[0] if len(lengths) == 1 else _call("min", *lengths)
+            return length, lambda k: gast.Tuple([item(k) for _, item in parts], gast.Load())
+        if _is_call_to(iterable, "enumerate", keywords=False) and len(iterable.args) in (1, 2) \
+                or _is_call_to(iterable, "enumerate", keywords=True) and len(iterable.args) == 1 \
+                and [k.arg for k in iterable.keywords] == ["start"]:
+            start = iterable.args[1] if len(iterable.args) == 2 else \
+                iterable.keywords[0].value if iterable.keywords else None
+            length, item = self.items(iterable.args[0], rebound, setup, sequences)
+            if start is not None and not isinstance(start, gast.Constant):
+                start_name, hoisted = self.hoist(start, "start", rebound)
+                setup += hoisted
+                start = _name(start_name)
+
+            def numbered(k):
+                number = k() if start is None else gast.BinOp(k(), gast.Add(), copy.deepcopy(start))
+                return gast.Tuple([number, item(k)], gast.Load())
+            return length, numbered
+        if _is_call_to(iterable, "reversed", keywords=False) and len(iterable.args) == 1:
+            inner = iterable.args[0]
+            if _is_call_to(inner, "zip", keywords=None) or _is_call_to(inner, "enumerate", keywords=None):
+                raise located(UnsupportedSyntax, f"adjoint does not support `reversed` of `{inner.func.id}(...)`",
+                              self.info.location(inner),
+                              f"Python cannot reverse a `{inner.func.id}` either: reverse the sequences inside "
+                              f"it (`zip(reversed(a), reversed(b))`).")
+            length, item = self.items(inner, rebound, setup, sequences)
+            # item -1 - k: the last first (a negative index counts from the end, as Python's)
+            return length, lambda k: item(lambda: gast.BinOp(_const(-1), gast.Sub(), k()))
+        if any(_is_call_to(iterable, name, keywords=None) for name in ("zip", "enumerate", "reversed")):
+            raise located(UnsupportedSyntax, f"adjoint does not support this call of `{iterable.func.id}` in a "
+                          "`for` loop", self.info.location(iterable),
+                          "Loop over `zip(a, b, ...)`, `enumerate(a)` or `enumerate(a, start)`, `reversed(a)` of "
+                          "sequences, arrays and ranges, without other keyword arguments.")
+        sequence, hoisted = self.hoist(iterable, "sequence", rebound)
+        setup += hoisted
+        sequences.append(sequence)
+        return _call("len", _name(sequence)), lambda k: gast.Subscript(_name(sequence), k(), gast.Load())
+
+    def hoist(self, expr, hint, rebound):
+        """A name for the sequence a loop iterates over: the one it has, unless the loop rebinds it
+        (Python iterates over the value the loop started with)."""
+        if isinstance(expr, gast.Name) and expr.id not in rebound:
             return expr.id, []
         name = self.fresh(hint)
         return name, [_located(_assign(name, expr), expr)]
+
+
+def _bind(target, value):
+    """`target = value` as assignments, one per name where the target unpacks a tuple written out
+    (`a, b = xs[k], ys[k]` as `a = xs[k]`, `b = ys[k]`: each value then carries its name)."""
+    if isinstance(target, (gast.Tuple, gast.List)) and isinstance(value, gast.Tuple) \
+            and len(target.elts) == len(value.elts) and not any(isinstance(e, gast.Starred) for e in target.elts):
+        return [stmt for elt, item in zip(target.elts, value.elts) for stmt in _bind(elt, item)]
+    return [gast.Assign([target], value, None)]
 
 
 def _always_leaves(statements):
@@ -287,22 +324,15 @@ def _drop_unread(node, flags):
                 stack.extend(statements)
 
 
-def _subscript(sequence, counter):
-    return gast.Subscript(_name(sequence), _name(counter), gast.Load())
-
-
 def _is_reversed_range(node):
     """`reversed(range(...))`: a range run backwards (what backward sweeps loop over)."""
     return _is_call_to(node, "reversed") and len(node.args) == 1 and _is_call_to(node.args[0], "range")
 
 
-def _pair(target):
-    return isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2
-
-
-def _is_call_to(node, name):
+def _is_call_to(node, name, keywords=False):
+    """Is `node` a call of the builtin `name` (without keyword arguments, unless `keywords` is None)?"""
     return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == name \
-        and not node.keywords
+        and (keywords is None or bool(node.keywords) == keywords)
 
 
 def _walk_same_function(statements):

@@ -102,6 +102,10 @@ class Tangents:
             for param in rule.params:
                 if not param.const:
                     value = bound[param.name]
+                    items = value.items if param.sequence and isinstance(value, Pack) else (value,)
+                    if any(isinstance(item, Pack) and any(self.is_active(leaf) for leaf in leaves_of_operand(item))
+                           for item in items):
+                        raise no_rule(stmt, rule, param.name)  # a tuple where one value goes: refuse, never drop
                     env["d" + param.name] = Pack("list", [self.tangent(item) for item in value.items]) \
                         if param.sequence and isinstance(value, Pack) else self.tangent(value)
             tangent = Var(None, of=stmt.target, prefix="d_")

@@ -23,7 +23,7 @@ from .desugar import desugar
 from .lower_alias import AliasLowering
 from .lower_control import ControlFlowLowering, prune_unbound
 from .structures import StructureBuilder
-from .lower_data import Closure, DataLowering, _Default, make_dict, user_method, view_producing
+from .lower_data import Closure, DataLowering, _Default, _integral_dtype, make_dict, user_method, view_producing
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data
 
 STATEMENT_NAMES = {
@@ -343,6 +343,9 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             handled = self.method_of_value(value, method, args, kwargs, node)
         if handled is not None:
             return handled
+        if method == "astype" and _integral_dtype((list(args) + [v for k, v in kwargs if k == "dtype"] + [None])[0]):
+            # truncated to integers: the result carries no derivative (the rule would pass one through)
+            return self.make(rt.stop_gradient, (self.make(Method(method), (value, *args), kwargs, node),), (), node)
         if method in METHODS:
             fn, packs_varargs = METHODS[method]
             if packs_varargs and len(args) > 1:
@@ -399,6 +402,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
                              "function; build Jacobians and Hessians outside (adjoint.hessian(f) is one already).")
         if rule_for(fn) is None and not is_nondiff(fn) and frontend.is_user_function(fn):
             return self.inline(fn, args, kwargs, node)
+        args, kwargs = self.array_like_arguments(fn, args, kwargs, node)
         return self.make(fn, args, kwargs, node)
 
     def evaluate_static(self, fn, args, kwargs, node):
@@ -503,8 +507,12 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
     def check_recursion(self, name, args, kwargs, depth, node):
         """A recursive call can be inlined when an integer known while compiling bounds its depth."""
         if depth >= MAX_RECURSION:
-            self.unsupported(node, f"recursion deeper than {MAX_RECURSION} calls of `{name}`",
-                             "Write the computation as a loop.")
+            error = located(UnsupportedSyntax, f"adjoint does not support recursion deeper than {MAX_RECURSION} "
+                            f"calls of `{name}`", self.info.location(node), "Write the computation as a loop.")
+            # A count up to an int known only when it runs (`up(x, i + 1, n)` until `i == n`) never
+            # folds its test: the transform may retry with the ints specialised, as for a count down.
+            error.recursion = not all(isinstance(value, Const) for value in list(args) + [v for _, v in kwargs])
+            raise error
         if not any(isinstance(value, Const) and type(value.value) in (int, bool)
                    for value in list(args) + [v for _, v in kwargs]):
             error = located(UnsupportedSyntax, f"adjoint does not support the recursive call to `{name}` here: "

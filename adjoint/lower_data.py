@@ -224,6 +224,8 @@ class DataLowering:
                              "(an element, a slice, a transpose or a reshape of it)",
                              f"Make it a copy first (`{name} = ....copy()`): changing a view changes the "
                              "array it looks into, which a derivative cannot follow.")
+        if _is_sequence(value):  # `y[:2] = [a, b]`: numpy writes the array of the list
+            value = self.as_array(np.array, value, None, node)
         return self.make(rt.setitem, (current, index, value), (), node)
 
     # -- lists ------------------------------------------------------------------------------------
@@ -318,18 +320,67 @@ class DataLowering:
                          "d.get(key, default).")
 
     def array_call(self, fn, args, kwargs, node):
-        """`np.stack(xs)` / `np.array(xs)` of a list built at run time; None for other calls."""
-        if fn in (np.stack, np.array) and args and not isinstance(args[0], Pack):
-            keywords = dict(kwargs)
-            if fn is np.array and not keywords and len(args) == 1:
-                return self.make(rt.stack_list, (args[0],), (), node)
-            if fn is np.stack and set(keywords) <= {"axis"} and len(args) <= 2:
-                return self.make(rt.stack_list, tuple(args), kwargs, node)
+        """`np.array(...)`, `np.asarray(...)`, and `np.stack(xs)` of a list built at run time; None for
+        other calls."""
+        keywords = dict(kwargs)
+        if fn in (np.array, np.asarray) and len(args) == 1 and set(keywords) <= {"dtype"}:
+            return self.as_array(fn, args[0], keywords.get("dtype"), node)
+        if fn is np.stack and args and not isinstance(args[0], Pack) and set(keywords) <= {"axis"} and len(args) <= 2:
+            return self.make(rt.stack_list, tuple(args), kwargs, node)
         if fn in (np.concatenate, np.vstack, np.hstack, np.column_stack, np.dstack) and args \
                 and args[0] in self.shared["lists"]:
             self.unsupported(node, f"np.{fn.__name__} of a list built at run time",
                              "Stack the items instead (np.stack(xs)), then reshape the result.")
         return None
+
+    def as_array(self, fn, value, dtype, node):
+        """`np.array(value)` or `np.asarray(value)`, with an optional `dtype`.
+
+        A nested list or tuple is built level by level (`[[a, b], [c, d]]` as np.array of the rows
+        np.array([a, b]) and np.array([c, d])): each level is then one call whose rule picks its items."""
+        if _is_sequence(value):
+            items = [self.as_array(np.array, item, None, node)
+                     if _is_sequence(item) or isinstance(item, Var) and item in self.shared["lists"] else item
+                     for item in value.items]
+            array = self.make(np.array, (Pack(value.kind, items),), (), node)
+        elif isinstance(value, Var) and value in self.shared["lists"]:
+            array = self.make(rt.stack_list, (value,), (), node)
+        elif fn is np.asarray:  # the argument itself when it is an array, as numpy does (a view: see _VIEWS)
+            array = self.make(np.asarray, (value,) if dtype is None else (value, dtype), (), node)
+            dtype = dtype if dtype is not None and _integral_dtype(dtype) else None
+        elif isinstance(value, Var):
+            array = self.make(np.copy, (value,), (), node)  # what np.array of an array or a number does
+        else:
+            array = self.make(np.array, (value,), (), node)  # a constant: no derivative to take
+        if dtype is None:
+            return array
+        if fn is np.array:
+            array = self.make(Method("astype"), (array, dtype), (), node)
+        if _integral_dtype(dtype):  # the values are truncated: they carry no derivative
+            array = self.make(rt.stop_gradient, (array,), (), node)
+        return array
+
+    def array_like_arguments(self, fn, args, kwargs, node):
+        """The arguments of a numpy function with a rule, where a list or tuple of values stands for
+        an array (`np.sum([a, b])`, `np.stack([[a, b], [c, d]])`) made one with `as_array`, so that
+        the rule's derivative reaches the values in it."""
+        rule = RULES.get(fn) if hashable(fn) else None
+        if rule is None or not _is_numpy(fn) or rule.params and rule.params[-1].varargs:
+            return args, kwargs
+        by_name = {param.name: param for param in rule.params}
+
+        def converted(param, value):
+            if param is None or param.const or param.name not in rule.vjp:
+                return value
+            if not param.sequence:
+                return self.as_array(np.array, value, None, node) if _is_sequence(value) else value
+            if not _is_sequence(value):
+                return value
+            return Pack(value.kind, [self.as_array(np.array, item, None, node) if _is_sequence(item) else item
+                                     for item in value.items])
+
+        args = [converted(param, value) for param, value in zip(list(rule.params) + [None] * len(args), args)]
+        return args, [(key, converted(by_name.get(key), value)) for key, value in kwargs]
 
     def escaping(self, values, node):
         """Operands of a call that runs as it is: a dict built in the function becomes a real dict."""
@@ -692,6 +743,29 @@ class DataLowering:
 
 
 _NONE = object()
+
+
+def _is_sequence(value):
+    """A list or tuple known while compiling."""
+    return isinstance(value, Pack) and value.kind in ("list", "tuple")
+
+
+def _is_numpy(fn):
+    return isinstance(fn, np.ufunc) or (getattr(fn, "__module__", None) or "").startswith("numpy")
+
+
+def _integral_dtype(dtype):
+    """Is `dtype` (an argument as the IR holds it) an integer or boolean type known while compiling?"""
+    if isinstance(dtype, (Const, Global)):
+        known = dtype.value
+    elif isinstance(dtype, Ref):
+        known = dtype.obj
+    else:  # computed when it runs (`y.dtype`), or none given
+        return False
+    try:
+        return np.dtype(known).kind in "biu"
+    except TypeError:
+        return False
 
 
 class _Default:

@@ -332,6 +332,12 @@ def no_rule(stmt, rule, param=None):
                        "differentiated with an index computed at run time", stmt.loc,
                        "Make the values an array (np.array, np.stack) and index that, or loop over the "
                        "tuple itself (`for v in values:`).")
+    if stmt.expr.fn is rt.list_append and isinstance(stmt.expr.args[1], Pack):
+        # a run-time list's derivative is one array stacked from its items: an item must be one value
+        return located(UnsupportedSyntax, "adjoint does not support appending a tuple or list of values being "
+                       "differentiated to a list built at run time", stmt.loc,
+                       "Append an array instead (`xs.append(np.array([a, b]))`), or keep one list per item "
+                       "(`hs.append(h)`, `cs.append(c)`).")
     name = callable_name(stmt.expr.fn)
     if rule is None:
         message = f"no derivative rule for `{name}`, and a value being differentiated flows into it"

@@ -332,6 +332,78 @@ def for_enumerate(x):
     return s
 
 
+def for_enumerate_zip(x, y):
+    s = 0.0
+    for i, (a, b) in enumerate(zip(x, y)):
+        s = s + (i + 1.0) * np.sin(a) * b ** 2
+    return s
+
+
+def for_nested_zip(x, y, z):
+    s = 0.0
+    for (a, b), c in zip(zip(x, y), z):
+        s = s + np.tanh(a * b) * c
+    return s
+
+
+def for_enumerate_start(x, n):
+    s = 0.0
+    for i, v in enumerate(x, start=1):
+        s = s + i * v ** 3
+    for j, v in enumerate(x, n):
+        s = s + j * np.cos(v)
+    return s
+
+
+def for_reversed_list_built_in_loop(x, n):
+    hs = []
+    h = x
+    for t in range(n):
+        h = np.tanh(1.3 * h + 0.1)
+        hs.append(h)
+    s = 0.0
+    for h in reversed(hs):               # the last state first, as a backward pass reads them
+        s = s * 0.5 + h * h
+    return s
+
+
+def for_reversed_array(x):
+    s = 0.0
+    for v in reversed(x):
+        s = s * v + v ** 2
+    return s
+
+
+def for_zip_reversed(x, y):
+    s = 0.0
+    for i, a, b in zip(reversed(range(len(x))), reversed(x), y):
+        s = s * 0.9 + i * a * np.exp(b)
+    return s
+
+
+def for_enumerate_zip_tuples(a, b):
+    s = 0.0
+    for i, (u, v) in enumerate(zip((a, b, a * b), reversed((b, a, 1.0))), 1):
+        s = s + i * u * v * v
+    return s
+
+
+def for_rebinds_its_sequence(x):
+    s = 0.0
+    for x in reversed(x):                # Python iterates over the x the loop started with
+        s = s + x ** 3
+    return s
+
+
+def for_enumerate_reversed_break(x):
+    s = 0.0
+    for i, v in enumerate(reversed(x)):
+        if i == 2:
+            break
+        s = s * v + np.sin(v)
+    return s
+
+
 def horner(coeffs, x):
     y = 0.0
     for c in coeffs:
@@ -919,6 +991,18 @@ CASES = [
     Case("for_over_tuple", for_over_tuple, (0.5, -1.2), (0, 1)),
     Case("for_zip", for_zip, (np.array([0.3, -0.5, 0.8]), np.array([1.1, 0.4, -0.2, 0.9])), (0, 1)),
     Case("for_enumerate", for_enumerate, (np.array([0.3, -0.5, 0.8]),)),
+    Case("for_enumerate_zip", for_enumerate_zip, (np.array([0.3, -0.5, 0.8]), np.array([1.1, 0.4, -0.2, 0.9])),
+         (0, 1)),
+    Case("for_nested_zip", for_nested_zip, (np.array([0.3, -0.5, 0.8]), np.array([1.1, 0.4, -0.2]),
+                                            np.array([0.7, -0.6])), (0, 1, 2)),
+    Case("for_enumerate_start", for_enumerate_start, (np.array([0.3, -0.5, 0.8]), 3)),
+    Case("for_reversed_list_built_in_loop", for_reversed_list_built_in_loop, (0.4, 4)),
+    Case("for_reversed_list_no_trips", for_reversed_list_built_in_loop, (0.4, 0)),
+    Case("for_reversed_array", for_reversed_array, (np.array([0.3, -0.5, 0.8, 1.2]),)),
+    Case("for_zip_reversed", for_zip_reversed, (np.array([0.3, -0.5, 0.8]), np.array([0.2, 0.4])), (0, 1)),
+    Case("for_enumerate_zip_tuples", for_enumerate_zip_tuples, (0.5, -1.2), (0, 1)),
+    Case("for_rebinds_its_sequence", for_rebinds_its_sequence, (np.array([0.3, -0.5, 0.8]),)),
+    Case("for_enumerate_reversed_break", for_enumerate_reversed_break, (np.array([0.3, -0.5, 0.8, 1.2]),)),
     Case("horner", horner, (np.array([0.5, -1.0, 2.0, 0.3]), 0.7), (0, 1)),
 
     Case("while_active_many", while_active, (1.3,)),

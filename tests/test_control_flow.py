@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import adjoint
-from cases_control import CASES, pendulum, rnn, W3, U3, XS, H0
+from cases_control import (CASES, for_enumerate_zip, for_reversed_array, for_reversed_list_built_in_loop, pendulum,
+                           rnn, W3, U3, XS, H0)
 
 def params(cases):
     return [pytest.param(case, id=case.name) for case in cases]
@@ -170,6 +171,18 @@ def test_second_derivative_through_a_recording_loop_in_both_orders():
     assert adjoint.hessian(pendulum)(1.0, 0.5) == pytest.approx(expected, rel=1e-6)
 
 
+def test_second_derivatives_through_zip_enumerate_and_reversed():
+    """The loops `desugar.py` makes of `enumerate(zip(...))` and `reversed(xs)` index their sequences
+    with the trip counter (`xs[-1 - k]`): their derivatives can be differentiated again."""
+    x, y = np.array([0.3, -0.5, 0.8]), np.array([1.1, 0.4, -0.2])
+    for fn, args in ((for_enumerate_zip, (x, y)), (for_reversed_array, (x,))):
+        expected = np.stack([gradient_differences(fn, args, 0, e) for e in np.eye(3)])
+        np.testing.assert_allclose(adjoint.hessian(fn)(*args), expected, rtol=1e-6, atol=1e-6)
+    expected = gradient_differences(for_reversed_list_built_in_loop, (0.4, 4), 0, np.array(1.0))
+    assert adjoint.hessian(for_reversed_list_built_in_loop)(0.4, 4) == pytest.approx(expected, rel=1e-6)
+    assert adjoint.grad(adjoint.grad(for_reversed_list_built_in_loop))(0.4, 4) == pytest.approx(expected, rel=1e-6)
+
+
 DETERMINISM_CASES = ["pendulum", "nested_loops_3", "return_in_loop_early", "rnn", "helper_in_loop",
                      "reads_previous_trip", "tuple_break_second", "return_in_nested_branch_early"]
 
@@ -237,7 +250,22 @@ def tuple_indexed_at_run_time(a, b):
     return s
 
 
-@pytest.mark.parametrize("fn, line", [(for_else, 1), (while_else, 1), (tuple_indexed_at_run_time, 5)])
+def reversed_zip(x, y):
+    s = 0.0
+    for a, b in reversed(zip(x, y)):     # a TypeError in Python too
+        s = s + a * b
+    return s
+
+
+def enumerate_with_unknown_keyword(x):
+    s = 0.0
+    for i, a in enumerate(x, begin=1):
+        s = s + i * a
+    return s
+
+
+@pytest.mark.parametrize("fn, line", [(for_else, 1), (while_else, 1), (tuple_indexed_at_run_time, 5),
+                                      (reversed_zip, 2), (enumerate_with_unknown_keyword, 2)])
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_unsupported_loops_are_refused_with_their_line(fn, line, mode):
     with pytest.raises(adjoint.UnsupportedSyntax) as error:

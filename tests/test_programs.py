@@ -160,6 +160,14 @@ def fancy_assignment_of_a_row_twice(A, V):
     return np.sum(B ** 3 * A)
 
 
+@case(X3)
+def list_assigned_into_slices(x):
+    y = np.zeros((2, 3))
+    y[0, :2] = [x[0], x[1] * 2.0]                  # numpy writes the array of the list
+    y[1:, 1:] = [(x[2], x[0] * x[2])]
+    return np.sum(y ** 2 * x)
+
+
 # -- 2. lists, comprehensions, tuples ------------------------------------------------------------
 
 @case(0.4, 5)
@@ -308,6 +316,42 @@ def integer_array_truncates(x):
     weights = np.zeros(3)
     weights[1] = x[1]
     return np.sum(counts * x) + np.sum(weights * x)
+
+
+@case(0.3, np.array([1.0, -2.0]), wrt=(0, 1))
+def rotation_matrix_from_nested_lists(t, v):
+    R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    return np.sum((R @ v) ** 2 * np.array([1.0, 3.0]))
+
+
+@case(X3)
+def nested_lists_of_arrays_and_numbers(x):
+    blocks = np.array([[x, 2.0 * x], (x ** 2, np.sin(x))])          # shape (2, 2, 3)
+    scales = np.array(((x[0], 1.0), [2.0, x[1] * x[2]]), dtype=float)  # lists and tuples, a dtype
+    return np.sum(blocks ** 2 * scales[:, :, np.newaxis]) + np.array(x[0] * x[1]) ** 2
+
+
+@case(X3)
+def asarray_of_arrays_numbers_and_lists(x):
+    a = np.asarray(x)                               # x itself: no copy, as numpy
+    b = np.asarray([[x[0], x[1]], [x[2], 1.0]])
+    c = np.asarray(x * 2.0, dtype=np.float64)
+    return np.sum(a ** 2) + np.sum(b @ b) + np.sum(c * x) + float(np.asarray(x[0]) * 3.0)
+
+
+@case(X3)
+def lists_where_numpy_takes_arrays(x):
+    stacked = np.stack([[x[0], x[1]], [x[2], x[0] * x[1]]])      # np.stack of lists: their arrays
+    joined = np.concatenate([[x[0], 1.0], x[1:]])
+    truncated = np.array([x[0] * 7.0, x[1]], dtype=int)           # truncated: no derivative
+    return np.sum([x[0], x[1] ** 2, 2.0]) + np.max((x[2], 0.1)) + np.sum(stacked ** 2) \
+        + np.dot(joined, joined) + np.sum(truncated * x[:2])
+
+
+@case(X3)
+def astype_to_integers_truncates(x):
+    counts = (x * 3.0).astype(np.int64)            # truncated: no derivative flows through it
+    return np.sum(x.astype(int) * x) + np.sum(counts * x) + np.sum(x.astype(np.float64) ** 2)
 
 
 # -- 3. dicts, objects and methods ---------------------------------------------------------------
@@ -494,6 +538,15 @@ def power_with_int_argument(x, n):
     return power(x, n)
 
 
+def count_up(x, i, n):
+    return x if i == n else count_up(x * 1.1 + 0.1, i + 1, n)
+
+
+@case(0.3, 6)
+def recursion_counting_up_to_int_argument(x, n):  # `i == n` folds only once `n` is specialised
+    return count_up(x, 0, n)
+
+
 # -- the checks ----------------------------------------------------------------------------------
 
 def ids(cases):
@@ -660,6 +713,19 @@ def test_second_derivatives_of_a_recursion_specialised_on_an_int(n):
         pytest.approx(expected, rel=1e-12)
 
 
+def squared_count_up(x, n):
+    return recursion_counting_up_to_int_argument(x, n) ** 2
+
+
+def test_recursion_counting_up_specialises_and_still_refuses_what_is_too_deep():
+    expected = 1.1 ** 6
+    assert adjoint.grad(recursion_counting_up_to_int_argument)(0.3, 6) == pytest.approx(expected, rel=1e-12)
+    assert adjoint.hessian(squared_count_up)(0.3, 6) == pytest.approx(2 * expected ** 2, rel=1e-12)
+    for mode in ("reverse", "forward"):
+        with pytest.raises(adjoint.UnsupportedSyntax, match="recursion deeper than 100 calls of `count_up`"):
+            adjoint.grad(recursion_counting_up_to_int_argument, mode=mode)(0.3, 150)
+
+
 def halves(x):
     return x if x < 1.0 else halves(x * 0.5) + 1.0   # the depth depends on a float
 
@@ -702,6 +768,13 @@ def concatenates_ragged_list(x):
     return np.sum(np.concatenate(parts))
 
 
+def appends_pairs_to_a_list(x):
+    rows = []
+    for i in range(2):
+        rows.append([x * i, x + i])
+    return np.sum(np.array(rows) ** 2)
+
+
 def returns_dict(x):
     return {"a": x * 2.0}
 
@@ -722,6 +795,7 @@ def closure_appends(x):
     (concatenates_ragged_list, (X3,), ["np.concatenate(parts)", "np.stack"]),
     (sorts, (1.0,), ["values.sort()", "append"]),
     (calls_helper_that_changes_argument, (X3,), ["y[0] = 0.0", "the caller passed", "copy"]),
+    (appends_pairs_to_a_list, (0.7,), ["appending a tuple or list", "rows.append([x * i, x + i])", "np.array"]),
 ])
 def test_unsupported_changes_are_refused_with_their_line(fn, args, words):
     for mode in ("reverse", "forward"):

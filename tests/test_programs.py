@@ -354,6 +354,11 @@ def astype_to_integers_truncates(x):
     return np.sum(x.astype(int) * x) + np.sum(counts * x) + np.sum(x.astype(np.float64) ** 2)
 
 
+@case(X3, np.array([1, 2, 3]))
+def astype_to_a_dtype_known_when_it_runs(x, like):
+    return np.sum(x.astype(like.dtype) * x ** 2) + np.sum(x.astype(x.dtype) * x)
+
+
 # -- 3. dicts, objects and methods ---------------------------------------------------------------
 
 class Layer:

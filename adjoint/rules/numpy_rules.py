@@ -218,5 +218,5 @@ methods(packs_varargs=("reshape", "transpose"),
 
 # -- attributes and methods kept as written -------------------------------------
 nondiff(Attribute("shape"), Attribute("ndim"), Attribute("size"), Attribute("dtype"))
-structural(Method("astype"), "x, dtype", out="like:x",
-           vjp=dict(x="cast_like(g, x)"), jvp=dict(x="cast_like(dx, ans)"))
+structural(Method("astype"), "x, dtype", out="like:x",  # (to integers, known only when it runs: no derivative)
+           vjp=dict(x="cast_like(item_tangent(g, ans), x)"), jvp=dict(x="cast_like(item_tangent(dx, ans), ans)"))

@@ -192,10 +192,7 @@ class ForwardGrad:
         self.flat = None  # for dicts, objects, recursion: see `structures.Flattened`
 
     def __call__(self, *args, **kwargs):
-        first = self.jvps[0]
-        args = bind_arguments(self.__name__, first.params, first.defaults, (), args, kwargs)
-        if self.flat is None and any(needs_flattening(type(a)) for a in args):
-            self.flat = Flattened(self, tuple(map(type, args)), static_ints=False)
+        args = self.bind(args, kwargs)
         if self.flat is not None:
             return self.flat(*args)
         try:
@@ -205,6 +202,14 @@ class ForwardGrad:
                 raise
             self.flat = Flattened(self, tuple(map(type, args)), static_ints=True)
             return self.flat(*args)
+
+    def bind(self, args, kwargs):
+        """`args` completed with defaults; the first argument with structure sets up `self.flat`."""
+        first = self.jvps[0]
+        args = bind_arguments(self.__name__, first.params, first.defaults, (), args, kwargs)
+        if self.flat is None and any(needs_flattening(type(a)) for a in args):
+            self.flat = Flattened(self, tuple(map(type, args)), static_ints=False)
+        return args
 
     def plain(self, args):
         grads = [_scalar_slope(slope.dispatcher(*args)) if _one_pass(args[index])
@@ -453,6 +458,12 @@ def source(transform, *args):
     Without `args`: the specialisation used last, or the generic one if it has not run yet.
     """
     if isinstance(transform, ForwardGrad):  # one pass per argument: show each
+        if args:
+            args = transform.bind(args, {})
+        if transform.flat is not None:
+            text = _structured_source(transform.flat, args)
+            if text is not None:
+                return text
         return "\n".join(_forward_pass_source(jvp, slope, i, args)
                          for jvp, slope, i in zip(transform.jvps, transform.slopes, transform.wrt))
     if isinstance(transform, Jacobian):  # the code of each pass it ran (for `args`: runs it once first)
@@ -467,10 +478,28 @@ def source(transform, *args):
     if not isinstance(transform, Transform):
         raise TypeError(f"adjoint.source expects a derivative made by adjoint (e.g. adjoint.grad(f)), not {transform!r}")
     if args:
-        key = tuple(map(type, transform.bind(args, {})))
+        args = transform.bind(args, {})
+        key = tuple(map(type, args))
     else:
         key = transform.last_key
-    return transform.python_function(key).__adjoint_source__
+    compiled = transform.python_function(key)
+    if isinstance(compiled, Flattened):
+        text = _structured_source(compiled, args)
+        return compiled.plain_function().__adjoint_source__ if text is None else text
+    return compiled.__adjoint_source__
+
+
+def _structured_source(flat, args):
+    """The code that runs for arguments with structure (dicts, lists, objects; the ints a recursive
+    function is specialised on): the derivative of the function of their leaves, whose parameters
+    are named after the path to each leaf (`params_W`). None if no argument in `args` has structure
+    (or, without `args`, if none had yet)."""
+    if not args and flat.last is None:
+        return None
+    derivative, flat_args = flat.derivative(args or None)
+    if derivative is None:
+        return None
+    return source(derivative, *(flat_args or ()))
 
 
 def _forward_pass_source(jvp, slope, index, args):

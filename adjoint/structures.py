@@ -242,44 +242,74 @@ class Flattened:
 
     def __init__(self, owner, key, static_ints):
         self.owner, self.key, self.static_ints = owner, key, static_ints
-        self.cache = {}
+        self.cache = {}  # specs -> (the derivative's function to call, the derivative, the flattened function)
         self.plain = None
+        self.last = None  # the derivative made last, which adjoint.source shows without arguments
 
     def __call__(self, *args):
-        owner = self.owner
-        count = len(owner.params)
+        specs, leaves = self.split(args)
+        if all(spec[0] == "asis" for spec in specs):
+            return self.call_plain(args)
+        call = self.entry(specs)[0]
+        result = call(*leaves, *args[len(self.owner.params):])
+        return self.finish(result, specs)
+
+    def split(self, args):
+        """(the spec of each argument, the leaves of them all) of the owner's arguments in `args`."""
         specs, leaves = [], []
-        for value in args[:count]:
+        for value in args[:len(self.owner.params)]:
             spec, found = top_spec(value, self.static_ints)
             specs.append(spec)
             leaves += found
-        specs = tuple(specs)
-        if all(spec[0] == "asis" for spec in specs):
-            return self.call_plain(args)
+        return tuple(specs), leaves
+
+    def entry(self, specs):
         entry = self.cache.get(specs)
         if entry is None:
             with _lock:
                 entry = self.cache.get(specs)
                 if entry is None:
                     entry = self.cache[specs] = self.make(specs)
-        flat, positions = entry
-        result = flat(*leaves, *args[count:])
-        return self.finish(result, specs)
+        return entry
 
     def call_plain(self, args):
         from .transform import Transform
         if not isinstance(self.owner, Transform):
             return self.owner.plain(args)
+        return self.plain_function()(*args)
+
+    def plain_function(self):
+        """The owner's derivative compiled as if no argument had structure (a list that is empty, say)."""
+        from .transform import Transform
         if self.plain is None:
             self.plain = Transform.compile(self.owner, self.key)
-        return self.plain(*args)
+        return self.plain
 
     def make(self, specs):
-        transform, flat = flat_version(self.owner, specs)
-        call = getattr(transform, "dispatcher", transform)
-        self.flat_fn = flat  # keeps the generated function (a weak key of the transform cache) alive
-        self.__dict__.setdefault("_alive", []).append((flat, transform))
-        return call, list(itertools.accumulate([0] + [_count(spec) for spec in specs]))
+        transform, flat = flat_version(self.owner, specs)  # (the entry keeps `flat`, a weak key of the
+        self.last = transform                              # transform cache, alive)
+        return getattr(transform, "dispatcher", transform), transform, flat
+
+    def derivative(self, args=None):
+        """(the derivative that runs for `args`, the arguments it takes): the derivative of the
+        function of the leaves, or (None, args) if no argument has structure. Without `args`, the
+        one made last. What adjoint.source shows."""
+        if args is None:
+            if self.last is None:
+                raise InvalidArgument("this derivative has not run with a dict, list or object argument yet: "
+                                      "pass example arguments to adjoint.source as well (adjoint.source(d, *args))")
+            return self.last, None
+        specs, leaves = self.split(args)
+        if all(spec[0] == "asis" for spec in specs):
+            return None, args
+        return self.entry(specs)[1], (*leaves, *args[len(self.owner.params):])
+
+    @property
+    def __wrapped__(self):
+        """The derivative made last, so that `inspect.getsource(df)` shows its source."""
+        if self.last is None:
+            raise AttributeError("__wrapped__")
+        return getattr(self.last, "dispatcher", self.last)
 
     def finish(self, result, specs):
         owner = self.owner

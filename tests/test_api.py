@@ -353,6 +353,55 @@ def test_traceback_shows_generated_line():
     assert fn_filename(d, x, y) == frame.filename
 
 
+def dict_loss(params, x):
+    return np.sum(np.tanh(params["W"] @ x + params["b"]) ** 2)
+
+
+class Affine:
+    def __init__(self, w, b):
+        self.w, self.b = w, b
+
+
+def object_loss(model, x):
+    return np.sum((model.w * x + model.b) ** 2)
+
+
+def list_loss(ws, x):
+    return (ws[0] * x + ws[1]) ** 2
+
+
+def power(x, n):
+    return 1.0 if n == 0 else x * power(x, n - 1)
+
+
+STRUCTURED = [
+    (adjoint.grad, dict_loss, ({"W": np.ones((2, 3)), "b": np.zeros(2)}, np.ones(3)),
+     "def grad_dict_loss(params_W, params_b, x):"),
+    (adjoint.value_and_grad, object_loss, (Affine(np.ones(2), 0.5), np.ones(2)),
+     "def value_and_grad_object_loss(model_w, model_b, x):"),
+    (adjoint.vjp, list_loss, ([1.0, 2.0], 3.0, 1.0), "def vjp_list_loss(ws_0, ws_1, x, cotangent):"),
+    (lambda f: adjoint.grad(f, mode="forward"), dict_loss, ({"W": np.ones((2, 3)), "b": np.zeros(2)}, np.ones(3)),
+     "def jvp_dict_loss(params_W, params_b, x, d_params_W):"),
+    (adjoint.grad, power, (1.5, 3), "def grad_power(x):"),  # specialised on the int `n`
+    (lambda f: adjoint.grad(adjoint.grad(f)), power, (1.5, 3), "def grad_grad_power(x):"),
+]
+
+
+@pytest.mark.parametrize("make, fn, args, first_line", STRUCTURED,
+                         ids=[f"{fn.__name__}-{line.split('(')[0][4:]}" for _, fn, _, line in STRUCTURED])
+def test_source_of_a_derivative_taking_a_dict_list_or_object(make, fn, args, first_line):
+    """The code that runs is the derivative of the function of the structure's leaves (was an
+    AttributeError: the dispatcher's specialisation is a `structures.Flattened`, not a function)."""
+    d = make(fn)
+    text = adjoint.source(d, *args)
+    assert text.startswith(first_line + "\n"), text
+    compile(text, "<test>", "exec")
+    d(*args)
+    assert adjoint.source(d) == text  # without arguments: the one used last
+    if not isinstance(d, adjoint.api.ForwardGrad):
+        assert inspect.getsource(d) == text
+
+
 def fn_filename(d, *args):
     return d.__adjoint_transform__.python_function(tuple(map(type, args))).__code__.co_filename
 

@@ -71,6 +71,9 @@ class VJP(Structured, Transform):
             name += "_"
         return (name,)
 
+    def describe_extra(self, name):
+        return "the cotangent, shaped like the function's output"
+
     def derive(self, primal, fn):
         return reverse(primal, self.wrt, seed="cotangent", with_value=True, single=self.single)
 
@@ -92,6 +95,16 @@ class JVP(Structured, Transform):
                 name += "_"
             names.append(name)
         return tuple(names)
+
+    def describe_extra(self, name):
+        param = self.params[self.wrt[self.extra_params().index(name)]]
+        text = f"the tangent of `{param}`"
+        if name != "d_" + param:
+            base = self.fn
+            while isinstance(base, Transform):  # (hvp: a derivative of the function itself)
+                base = base.fn
+            text += f", named {name} because d_{param} is a parameter of {getattr(base, '__name__', 'the function')}"
+        return text
 
     def derive(self, primal, fn):
         return forward(primal, self.wrt)

@@ -19,6 +19,8 @@ A `for` loop that can break keeps its range and carries its flag as a
 of each trip, so the loop stops where Python's would. What remains is
 structured control flow that maps directly onto the structured SSA form.
 """
+import builtins
+
 import gast
 
 from .errors import UnsupportedSyntax, located
@@ -49,7 +51,16 @@ def _not(identifier):
 
 
 def _call(func, *args):
-    return gast.Call(_name(func) if isinstance(func, str) else func, list(args), [])
+    """A call of the node `func`, or of the builtin named `func`."""
+    return gast.Call(_builtin(func) if isinstance(func, str) else func, list(args), [])
+
+
+def _builtin(identifier):
+    """The name of a builtin the rewrite calls (`range(len(xs))`), marked as that builtin: the
+    function may use the name for something of its own (a parameter `len`), which lowering skips."""
+    node = _name(identifier)
+    node.builtin = getattr(builtins, identifier)
+    return node
 
 
 def _located(new, old):

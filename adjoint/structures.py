@@ -181,8 +181,18 @@ def flat_function(fn, params, specs):
     """A generated function taking the leaves of `specs`, which calls `fn` with the structures rebuilt."""
     from .codegen import identifier
     from .frontend import register_source
-    taken = set(params) | {"__target__"}
-    flat_params, call_args, namespace = [], [], {"__target__": fn}
+    fn_name = identifier(getattr(fn, "__name__", "f")) or "f"
+    taken = set(params) | {fn_name}
+
+    def fresh(name):  # a name of the generated code, which a parameter may have too (`__target__`)
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        return name
+
+    target = fresh("__target__")
+    builders = {i: fresh(f"__structure_{i}__") for i, spec in enumerate(specs) if spec[0] not in ("static", "asis")}
+    flat_params, call_args, namespace = [], [], {target: fn}
     for i, (name, spec) in enumerate(zip(params, specs)):
         if spec[0] == "static":
             call_args.append(repr(spec[1]))
@@ -199,11 +209,9 @@ def flat_function(fn, params, specs):
         if spec[0] == "asis":
             call_args.append(names[0])
         else:
-            builder = f"__structure_{i}__"
-            namespace[builder] = StructureBuilder(spec, name)
-            call_args.append(f"{builder}({', '.join(names)})")
-    fn_name = identifier(getattr(fn, "__name__", "f")) or "f"
-    text = f"def {fn_name}({', '.join(flat_params)}):\n    return __target__({', '.join(call_args)})\n"
+            namespace[builders[i]] = StructureBuilder(spec, name)
+            call_args.append(f"{builders[i]}({', '.join(names)})")
+    text = f"def {fn_name}({', '.join(flat_params)}):\n    return {target}({', '.join(call_args)})\n"
     filename = f"<adjoint flattened {fn_name} #{next(_counter)}>"
     register_source(filename, text)
     exec(compile(text, filename, "exec"), namespace)

@@ -19,8 +19,6 @@ A `for` loop that can break keeps its range and carries its flag as a
 of each trip, so the loop stops where Python's would. What remains is
 structured control flow that maps directly onto the structured SSA form.
 """
-import builtins
-
 import gast
 
 from .errors import UnsupportedSyntax, located
@@ -56,10 +54,10 @@ def _call(func, *args):
 
 
 def _builtin(identifier):
-    """The name of a builtin the rewrite calls (`range(len(xs))`), marked as that builtin: the
+    """The name of a builtin the rewrite calls (`range(len(xs))`), marked as the builtin's: the
     function may use the name for something of its own (a parameter `len`), which lowering skips."""
     node = _name(identifier)
-    node.builtin = getattr(builtins, identifier)
+    node.builtin = identifier
     return node
 
 

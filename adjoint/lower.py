@@ -286,9 +286,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         return var
 
     def name(self, identifier, node):
-        builtin = getattr(node, "builtin", None)  # a builtin desugar's rewrite calls (see desugar._builtin)
-        if builtin is not None:
-            return Static(builtin, identifier)
+        if getattr(node, "builtin", None) == identifier:  # a builtin desugar's rewrite calls (desugar._builtin)
+            return Static(getattr(builtins, identifier), identifier)
         if identifier in self.env:
             return self.env[identifier]
         outer = self.outer

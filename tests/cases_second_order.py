@@ -61,3 +61,17 @@ def penalty_popping_to_empty(w, n):
 
 PENALTIES = {loss_over_rows: penalty_over_rows, loss_while: penalty_while, loss_over_range: penalty_over_range,
              loss_popping_to_empty: penalty_popping_to_empty}
+
+
+def hessian_by_differences(loss, w, data, eps=1e-6):
+    """d grad_i / d w_j by central differences of adjoint's gradient, shaped `w.shape + w.shape`."""
+    gradient = adjoint.grad(loss)
+    shape = np.shape(w)
+    columns = []
+    for j in range(int(np.prod(shape))):
+        step = np.zeros(int(np.prod(shape)))
+        step[j] = eps
+        step = step.reshape(shape)
+        plus, minus = (w + step, w - step) if shape else (w + float(step), w - float(step))
+        columns.append((np.asarray(gradient(plus, data)) - np.asarray(gradient(minus, data))) / (2 * eps))
+    return np.stack(columns, axis=-1).reshape(shape + shape)

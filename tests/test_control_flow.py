@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import adjoint
-import cases_second_order as second_order
 from cases_control import CASES, pendulum, rnn, W3, U3, XS, H0
 
 def params(cases):
@@ -169,40 +168,6 @@ def test_second_derivative_through_a_recording_loop_in_both_orders():
     expected = gradient_differences(pendulum, (1.0, 0.5), 0, np.array(1.0))
     assert adjoint.grad(adjoint.grad(pendulum))(1.0, 0.5) == pytest.approx(expected, rel=1e-6)
     assert adjoint.hessian(pendulum)(1.0, 0.5) == pytest.approx(expected, rel=1e-6)
-
-
-def second_order_arguments(loss, shape, trips):
-    """(w, the loop's rows or trip count) for a loss of cases_second_order."""
-    rng = np.random.default_rng(10 * len(shape) + trips)
-    w = rng.uniform(-0.9, 0.9, shape)
-    w = float(w) if shape == () else w
-    return w, (rng.uniform(-1, 1, (trips,) + shape) if loss is second_order.loss_over_rows else trips)
-
-
-SECOND_ORDER = [(loss, shape, trips) for loss in second_order.PENALTIES for shape in ((), (3,), (2, 3))
-                for trips in (0, 1, 3)]
-SECOND_ORDER_IDS = [f"{loss.__name__}-{shape}-{trips}" for loss, shape, trips in SECOND_ORDER]
-
-
-@pytest.mark.parametrize("loss, shape, trips", SECOND_ORDER, ids=SECOND_ORDER_IDS)
-def test_gradient_norm_penalty_through_a_loop_recording_arrays(loss, shape, trips):
-    """grad of a function calling grad: the inner backward sweep pops arrays off its tape (down to
-    an empty tape, whose cotangent must still have the rows' shape), and the outer one reverses that."""
-    adjoint.check_grad(second_order.PENALTIES[loss], *second_order_arguments(loss, shape, trips))
-
-
-@pytest.mark.parametrize("loss, shape, trips", SECOND_ORDER, ids=SECOND_ORDER_IDS)
-def test_hessians_through_a_loop_recording_arrays(loss, shape, trips):
-    """Reverse over reverse, forward over reverse and hvp agree with differences of the gradient."""
-    w, data = second_order_arguments(loss, shape, trips)
-    directions = [np.eye(max(np.size(w), 1))[k].reshape(shape) for k in range(np.size(w))]
-    expected = np.stack([gradient_differences(loss, (w, data), 0, d) for d in directions], axis=-1)
-    expected = expected.reshape(shape + shape)  # (row i, column j) = d grad_i / d w_j
-    for H in (adjoint.hessian(loss)(w, data), adjoint.jacobian(adjoint.grad(loss), mode="reverse")(w, data)):
-        np.testing.assert_allclose(H, expected, rtol=1e-5, atol=1e-6)
-    v = np.linspace(0.5, 1.5, np.size(w)).reshape(shape)
-    hv = adjoint.hvp(loss)(w, data, float(v) if shape == () else v)
-    np.testing.assert_allclose(hv, np.tensordot(expected, v, axes=len(shape)), rtol=1e-5, atol=1e-6)
 
 
 DETERMINISM_CASES = ["pendulum", "nested_loops_3", "return_in_loop_early", "rnn", "helper_in_loop",

@@ -264,12 +264,7 @@ class Flattened:
 
     def split(self, args):
         """(the spec of each argument, the leaves of them all) of the owner's arguments in `args`."""
-        specs, leaves = [], []
-        for value in args[:len(self.owner.params)]:
-            spec, found = top_spec(value, self.static_ints)
-            specs.append(spec)
-            leaves += found
-        return tuple(specs), leaves
+        return split(args[:len(self.owner.params)], self.static_ints)
 
     def entry(self, specs):
         entry = self.cache.get(specs)
@@ -325,14 +320,29 @@ class Flattened:
             return result
         with_value = getattr(owner, "label", "grad") == "vjp" or getattr(owner, "with_value", False)
         value, flat_grads = result if with_value else (None, result)
-        if not isinstance(flat_grads, tuple):
-            flat_grads = (flat_grads,)
-        grads, position = [], 0
-        for index in owner.wrt:
-            spec = specs[index]
-            size = _count(spec)
-            part = iter(flat_grads[position:position + size])
-            position += size
-            grads.append(next(part) if spec[0] == "asis" else rebuild(spec, part))
+        grads = regroup(flat_grads if isinstance(flat_grads, tuple) else (flat_grads,), specs, owner.wrt)
         out = grads[0] if owner.single else tuple(grads)
         return (value, out) if with_value else out
+
+
+def split(args, static_ints):
+    """(the spec of each argument, the leaves of them all)."""
+    specs, leaves = [], []
+    for value in args:
+        spec, found = top_spec(value, static_ints)
+        specs.append(spec)
+        leaves += found
+    return tuple(specs), leaves
+
+
+def regroup(flat_results, specs, wrt):
+    """Results for the leaves of the arguments at `wrt` (gradients, Jacobians), one per leaf in
+    order, put back into the structure of each argument: one result per argument."""
+    grouped, position = [], 0
+    for index in wrt:
+        spec = specs[index]
+        size = _count(spec)
+        part = iter(flat_results[position:position + size])
+        position += size
+        grouped.append(next(part) if spec[0] == "asis" else rebuild(spec, part))
+    return grouped

@@ -59,6 +59,18 @@ def penalty_popping_to_empty(w, n):
     return np.sum(adjoint.grad(loss_popping_to_empty)(w, n) ** 2)
 
 
+def loss_growing(w, n):
+    """Its loop records `h`, one element longer each trip: a tape of arrays of different shapes."""
+    h = w
+    for i in range(n):
+        h = np.tanh(np.concatenate([h, h[-1:] * 2.0]))
+    return np.sum(h ** 2)
+
+
+def penalty_growing(w, n):
+    return np.sum(adjoint.grad(loss_growing)(w, n) ** 2)
+
+
 PENALTIES = {loss_over_rows: penalty_over_rows, loss_while: penalty_while, loss_over_range: penalty_over_range,
              loss_popping_to_empty: penalty_popping_to_empty}
 

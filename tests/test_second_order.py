@@ -39,3 +39,20 @@ def test_hessians_through_a_loop_recording_arrays(loss, shape, trips):
     v = np.linspace(0.5, 1.5, np.size(w)).reshape(shape)
     hv = adjoint.hvp(loss)(w, data, float(v) if shape == () else v)
     np.testing.assert_allclose(hv, np.tensordot(expected, v, axes=len(shape)), rtol=1e-5, atol=1e-6)
+
+
+def test_a_tape_of_arrays_that_change_shape_differentiates_forward_over_reverse():
+    w = np.array([0.3, -0.5])
+    for trips in TRIPS:
+        expected = cases.hessian_by_differences(cases.loss_growing, w, trips)
+        np.testing.assert_allclose(adjoint.hessian(cases.loss_growing)(w, trips), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_tape_of_arrays_that_change_shape_is_refused_reverse_over_reverse():
+    """Reverse mode stacks a list's cotangents, so the tape's items must have one shape: a clear
+    error naming what works instead (was numpy's "could not broadcast")."""
+    w = np.array([0.3, -0.5])
+    adjoint.check_grad(cases.penalty_growing, w, 1, modes=("reverse",))  # one trip: one shape, fine
+    with pytest.raises(adjoint.UnsupportedSyntax, match=r"items differ in shape \(here \(2,\) and \(3,\)\)"
+                                                        r"(.|\n)*adjoint.hessian or adjoint.hvp"):
+        adjoint.grad(cases.penalty_growing)(w, 3)

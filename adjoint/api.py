@@ -9,7 +9,7 @@ from .forward import forward
 from . import runtime
 from .ir import Apply, Assign, Const, Return
 from .reverse import reverse
-from .structures import Flattened, needs_flattening
+from .structures import Flattened, flat_version, needs_flattening, regroup, split
 from .transform import Transform, bind_arguments, check_differentiable, get_transform, lowered, normalize_wrt
 
 
@@ -71,6 +71,9 @@ class VJP(Structured, Transform):
             name += "_"
         return (name,)
 
+    def describe_extra(self, name):
+        return "the cotangent, shaped like the function's output"
+
     def derive(self, primal, fn):
         return reverse(primal, self.wrt, seed="cotangent", with_value=True, single=self.single)
 
@@ -93,12 +96,23 @@ class JVP(Structured, Transform):
             names.append(name)
         return tuple(names)
 
+    def describe_extra(self, name):
+        param = self.params[self.wrt[self.extra_params().index(name)]]
+        text = f"the tangent of `{param}`"
+        if name != "d_" + param:
+            base = self.fn
+            while isinstance(base, Transform):  # (hvp: a derivative of the function itself)
+                base = base.fn
+            text += f", named {name} because d_{param} is a parameter of {getattr(base, '__name__', 'the function')}"
+        return text
+
     def derive(self, primal, fn):
         return forward(primal, self.wrt)
 
     def flat_transform(self, flat_fn, flat_wrt):
         if len(flat_wrt) != 1:
-            public = {"jvp": "adjoint.jvp", "hvp": "adjoint.hvp"}.get(self.label, "adjoint.jacobian")
+            public = {"jvp": "adjoint.jvp", "hvp": "adjoint.hvp"}.get(  # (a Jacobian's pass: of a gradient, a
+                self.label, "adjoint.hessian" if self.inner is not None else "adjoint.jacobian")  # hessian's)
             instead = ("use adjoint.grad(f, wrt=..., mode='forward')" if self.label == "jvp" else
                        "pass its numbers as one array (np.concatenate) and differentiate with respect to that")
             raise InvalidArgument(f"{public} differentiates with respect to an array or a number; for a dict "
@@ -198,10 +212,7 @@ class ForwardGrad:
         return get_transform(Grad, self.fn, wrt=self.requested_wrt).__adjoint_inline__()
 
     def __call__(self, *args, **kwargs):
-        first = self.jvps[0]
-        args = bind_arguments(self.__name__, first.params, first.defaults, (), args, kwargs)
-        if self.flat is None and any(needs_flattening(type(a)) for a in args):
-            self.flat = Flattened(self, tuple(map(type, args)), static_ints=False)
+        args = self.bind(args, kwargs)
         if self.flat is not None:
             return self.flat(*args)
         try:
@@ -211,6 +222,14 @@ class ForwardGrad:
                 raise
             self.flat = Flattened(self, tuple(map(type, args)), static_ints=True)
             return self.flat(*args)
+
+    def bind(self, args, kwargs):
+        """`args` completed with defaults; the first argument with structure sets up `self.flat`."""
+        first = self.jvps[0]
+        args = bind_arguments(self.__name__, first.params, first.defaults, (), args, kwargs)
+        if self.flat is None and any(needs_flattening(type(a)) for a in args):
+            self.flat = Flattened(self, tuple(map(type, args)), static_ints=False)
+        return args
 
     def plain(self, args):
         grads = [_scalar_slope(slope.dispatcher(*args)) if _one_pass(args[index])
@@ -340,6 +359,7 @@ class Jacobian:
         self.transforms = {}
         self.modes = {}  # for mode="auto": (types, shapes) of the arguments -> the mode needing fewer passes
         self.scalar_outputs = set()  # argument types that gave a scalar output: reverse mode runs `grad`
+        self.flat = {}  # specs of arguments with structure -> the Jacobian of the function of their leaves
 
     def transform(self, cls, wrt):
         """`get_transform`, remembered: a Jacobian asks for the same ones on every call."""
@@ -365,6 +385,10 @@ class Jacobian:
             defaults = self.fn.defaults if isinstance(self.fn, Transform) else (self.fn.__defaults__ or ())
             args = bind_arguments(f"jacobian of {getattr(self.fn, '__name__', 'f')}", self.params, defaults, (),
                                   args, kwargs)
+        if not isinstance(self.fn, Transform) and any(needs_flattening(type(a)) for a in args):
+            structured = self.structured(args)
+            if structured is not None:
+                return structured
         mode = self.mode if self.mode != "auto" else self.choose_mode(args)
         if mode == "forward":
             if self.single:
@@ -383,6 +407,37 @@ class Jacobian:
         if scalar_output:
             self.scalar_outputs.add(key)
         return out[0] if self.single else tuple(out)
+
+    def structured(self, args):
+        """The Jacobian for arguments that are dicts, lists or objects of the user's classes, in
+        either mode: the Jacobian of the function of their arrays and numbers, one per leaf of each
+        `wrt` argument put back into its structure (an object's as a dict, as `grad` gives them),
+        each shaped `output.shape + leaf.shape`. None if no argument has structure after all."""
+        specs, leaves = split(args, static_ints=False)
+        if all(spec[0] == "asis" for spec in specs):
+            return None
+        flat = self.flat.get(specs)
+        if flat is None:
+            flat = self.flat[specs] = flat_version(self, specs)[0]
+        jacobians = flat(*leaves)  # (a tuple `wrt`: a tuple of one per leaf)
+        if isinstance(jacobians[0], tuple):  # forward mode of a function returning a tuple: those per output
+            return tuple(self.regrouped(per_output, specs) for per_output in jacobians)
+        return self.regrouped(jacobians, specs)
+
+    def regrouped(self, jacobians, specs):
+        grouped = regroup(jacobians, specs, self.wrt)
+        return grouped[0] if self.single else tuple(grouped)
+
+    def flat_transform(self, flat_fn, flat_wrt):
+        """This Jacobian of the function of the leaves (see `structures.flat_version`), with respect
+        to a tuple of them even if there is one: it gives a tuple of Jacobians, one per leaf."""
+        return Jacobian(flat_fn, tuple(flat_wrt), self.mode)
+
+    def used(self):
+        """The transforms the Jacobian ran, its own and those of the function of the leaves."""
+        yield from self.transforms.values()
+        for flat in self.flat.values():
+            yield from flat.used()
 
     def column(self, i, args):
         """The forward-mode Jacobian wrt argument `i`: a number's in one pass, an array's in one per element."""
@@ -459,24 +514,49 @@ def source(transform, *args):
     Without `args`: the specialisation used last, or the generic one if it has not run yet.
     """
     if isinstance(transform, ForwardGrad):  # one pass per argument: show each
+        if args:
+            args = transform.bind(args, {})
+        if transform.flat is not None:
+            text = _structured_source(transform.flat, args)
+            if text is not None:
+                return text
         return "\n".join(_forward_pass_source(jvp, slope, i, args)
                          for jvp, slope, i in zip(transform.jvps, transform.slopes, transform.wrt))
     if isinstance(transform, Jacobian):  # the code of each pass it ran (for `args`: runs it once first)
         if args:
             transform(*args)
-        if not transform.transforms:
+        used = list(transform.used())
+        if not used:
             raise InvalidArgument("this Jacobian has not run yet: call it once, or pass arguments to "
                                   "adjoint.source as well (adjoint.source(jacobian, x))")
-        return "\n".join(source(used) for used in transform.transforms.values())
+        return "\n".join(source(each) for each in used)
     transform = getattr(transform, "transform", transform)
     transform = getattr(transform, "__adjoint_transform__", transform)
     if not isinstance(transform, Transform):
         raise TypeError(f"adjoint.source expects a derivative made by adjoint (e.g. adjoint.grad(f)), not {transform!r}")
     if args:
-        key = tuple(map(type, transform.bind(args, {})))
+        args = transform.bind(args, {})
+        key = tuple(map(type, args))
     else:
         key = transform.last_key
-    return transform.python_function(key).__adjoint_source__
+    compiled = transform.python_function(key)
+    if isinstance(compiled, Flattened):
+        text = _structured_source(compiled, args)
+        return compiled.plain_function().__adjoint_source__ if text is None else text
+    return compiled.__adjoint_source__
+
+
+def _structured_source(flat, args):
+    """The code that runs for arguments with structure (dicts, lists, objects; the ints a recursive
+    function is specialised on): the derivative of the function of their leaves, whose parameters
+    are named after the path to each leaf (`params_W`). None if no argument in `args` has structure
+    (or, without `args`, if none had yet)."""
+    if not args and flat.last is None:
+        return None
+    derivative, flat_args = flat.derivative(args or None)
+    if derivative is None:
+        return None
+    return source(derivative, *(flat_args or ()))
 
 
 def _forward_pass_source(jvp, slope, index, args):

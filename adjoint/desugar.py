@@ -56,7 +56,16 @@ def _not(identifier):
 
 
 def _call(func, *args):
-    return gast.Call(_name(func) if isinstance(func, str) else func, list(args), [])
+    """A call of the node `func`, or of the builtin named `func`."""
+    return gast.Call(_builtin(func) if isinstance(func, str) else func, list(args), [])
+
+
+def _builtin(identifier):
+    """The name of a builtin the rewrite calls (`range(len(xs))`), marked as the builtin's: the
+    function may use the name for something of its own (a parameter `len`), which lowering skips."""
+    node = _name(identifier)
+    node.builtin = identifier
+    return node
 
 
 def _located(new, old):

@@ -286,6 +286,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         return var
 
     def name(self, identifier, node):
+        if getattr(node, "builtin", None) == identifier:  # a builtin desugar's rewrite calls (desugar._builtin)
+            return Static(getattr(builtins, identifier), identifier)
         if identifier in self.env:
             return self.env[identifier]
         outer = self.outer
@@ -388,6 +390,11 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             items = args[0].items if len(args) == 1 and isinstance(args[0], Pack) else args
             if len(items) > 2 or items is not args:
                 return self.fold(fn, items, node)
+        if fn is builtins.reversed and len(args) == 1 and not kwargs:
+            # the sequence backwards, as a sequence that `len` and indexing read (Python's iterator has
+            # neither), so a loop over it runs by index like one over any sequence: generated code
+            # loops over `reversed(range(n))` under another name where the function took `reversed`
+            return self.item(args[0], Pack("slice", [Const(None), Const(None), Const(-1)]), node)
         if fn is builtins.pow and len(args) == 2 and not kwargs:
             return self.make(operator.pow, args, (), node)
         if getattr(fn, "__adjoint_static__", False):

@@ -181,8 +181,18 @@ def flat_function(fn, params, specs):
     """A generated function taking the leaves of `specs`, which calls `fn` with the structures rebuilt."""
     from .codegen import identifier
     from .frontend import register_source
-    taken = set(params) | {"__target__"}
-    flat_params, call_args, namespace = [], [], {"__target__": fn}
+    fn_name = identifier(getattr(fn, "__name__", "f")) or "f"
+    taken = set(params) | {fn_name}
+
+    def fresh(name):  # a name of the generated code, which a parameter may have too (`__target__`)
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        return name
+
+    target = fresh("__target__")
+    builders = {i: fresh(f"__structure_{i}__") for i, spec in enumerate(specs) if spec[0] not in ("static", "asis")}
+    flat_params, call_args, namespace = [], [], {target: fn}
     for i, (name, spec) in enumerate(zip(params, specs)):
         if spec[0] == "static":
             call_args.append(repr(spec[1]))
@@ -199,11 +209,9 @@ def flat_function(fn, params, specs):
         if spec[0] == "asis":
             call_args.append(names[0])
         else:
-            builder = f"__structure_{i}__"
-            namespace[builder] = StructureBuilder(spec, name)
-            call_args.append(f"{builder}({', '.join(names)})")
-    fn_name = identifier(getattr(fn, "__name__", "f")) or "f"
-    text = f"def {fn_name}({', '.join(flat_params)}):\n    return __target__({', '.join(call_args)})\n"
+            namespace[builders[i]] = StructureBuilder(spec, name)
+            call_args.append(f"{builders[i]}({', '.join(names)})")
+    text = f"def {fn_name}({', '.join(flat_params)}):\n    return {target}({', '.join(call_args)})\n"
     filename = f"<adjoint flattened {fn_name} #{next(_counter)}>"
     register_source(filename, text)
     exec(compile(text, filename, "exec"), namespace)
@@ -242,44 +250,69 @@ class Flattened:
 
     def __init__(self, owner, key, static_ints):
         self.owner, self.key, self.static_ints = owner, key, static_ints
-        self.cache = {}
+        self.cache = {}  # specs -> (the derivative's function to call, the derivative, the flattened function)
         self.plain = None
+        self.last = None  # the derivative made last, which adjoint.source shows without arguments
 
     def __call__(self, *args):
-        owner = self.owner
-        count = len(owner.params)
-        specs, leaves = [], []
-        for value in args[:count]:
-            spec, found = top_spec(value, self.static_ints)
-            specs.append(spec)
-            leaves += found
-        specs = tuple(specs)
+        specs, leaves = self.split(args)
         if all(spec[0] == "asis" for spec in specs):
             return self.call_plain(args)
+        call = self.entry(specs)[0]
+        result = call(*leaves, *args[len(self.owner.params):])
+        return self.finish(result, specs)
+
+    def split(self, args):
+        """(the spec of each argument, the leaves of them all) of the owner's arguments in `args`."""
+        return split(args[:len(self.owner.params)], self.static_ints)
+
+    def entry(self, specs):
         entry = self.cache.get(specs)
         if entry is None:
             with _lock:
                 entry = self.cache.get(specs)
                 if entry is None:
                     entry = self.cache[specs] = self.make(specs)
-        flat, positions = entry
-        result = flat(*leaves, *args[count:])
-        return self.finish(result, specs)
+        return entry
 
     def call_plain(self, args):
         from .transform import Transform
         if not isinstance(self.owner, Transform):
             return self.owner.plain(args)
+        return self.plain_function()(*args)
+
+    def plain_function(self):
+        """The owner's derivative compiled as if no argument had structure (a list that is empty, say)."""
+        from .transform import Transform
         if self.plain is None:
             self.plain = Transform.compile(self.owner, self.key)
-        return self.plain(*args)
+        return self.plain
 
     def make(self, specs):
-        transform, flat = flat_version(self.owner, specs)
-        call = getattr(transform, "dispatcher", transform)
-        self.flat_fn = flat  # keeps the generated function (a weak key of the transform cache) alive
-        self.__dict__.setdefault("_alive", []).append((flat, transform))
-        return call, list(itertools.accumulate([0] + [_count(spec) for spec in specs]))
+        transform, flat = flat_version(self.owner, specs)  # (the entry keeps `flat`, a weak key of the
+        self.last = transform                              # transform cache, alive)
+        return getattr(transform, "dispatcher", transform), transform, flat
+
+    def derivative(self, args=None):
+        """(the derivative that runs for `args`, the arguments it takes): the derivative of the
+        function of the leaves, or (None, args) if no argument has structure. Without `args`, the
+        one made last. What adjoint.source shows."""
+        if args is None:
+            if self.last is None:
+                raise InvalidArgument("this derivative has not run with a dict, list or object argument yet: "
+                                      "pass example arguments to adjoint.source as well (adjoint.source(d, *args))")
+            return self.last, None
+        specs, leaves = self.split(args)
+        if all(spec[0] == "asis" for spec in specs):
+            return None, args
+        return self.entry(specs)[1], (*leaves, *args[len(self.owner.params):])
+
+    @property
+    def __wrapped__(self):
+        """The derivative made last, so that `inspect.getsource(df)` shows its source."""
+        if self.last is None:
+            raise AttributeError("__wrapped__")
+        return getattr(self.last, "dispatcher", self.last)
 
     def finish(self, result, specs):
         owner = self.owner
@@ -287,14 +320,29 @@ class Flattened:
             return result
         with_value = getattr(owner, "label", "grad") == "vjp" or getattr(owner, "with_value", False)
         value, flat_grads = result if with_value else (None, result)
-        if not isinstance(flat_grads, tuple):
-            flat_grads = (flat_grads,)
-        grads, position = [], 0
-        for index in owner.wrt:
-            spec = specs[index]
-            size = _count(spec)
-            part = iter(flat_grads[position:position + size])
-            position += size
-            grads.append(next(part) if spec[0] == "asis" else rebuild(spec, part))
+        grads = regroup(flat_grads if isinstance(flat_grads, tuple) else (flat_grads,), specs, owner.wrt)
         out = grads[0] if owner.single else tuple(grads)
         return (value, out) if with_value else out
+
+
+def split(args, static_ints):
+    """(the spec of each argument, the leaves of them all)."""
+    specs, leaves = [], []
+    for value in args:
+        spec, found = top_spec(value, static_ints)
+        specs.append(spec)
+        leaves += found
+    return tuple(specs), leaves
+
+
+def regroup(flat_results, specs, wrt):
+    """Results for the leaves of the arguments at `wrt` (gradients, Jacobians), one per leaf in
+    order, put back into the structure of each argument: one result per argument."""
+    grouped, position = [], 0
+    for index in wrt:
+        spec = specs[index]
+        size = _count(spec)
+        part = iter(flat_results[position:position + size])
+        position += size
+        grouped.append(next(part) if spec[0] == "asis" else rebuild(spec, part))
+    return grouped

@@ -135,10 +135,22 @@ class Transform:
         return self.dispatcher(*args, **kwargs)
 
     def bind(self, args, kwargs):
-        return bind_arguments(self.__name__, self.params, self.defaults, self.extra_params(), args, kwargs)
+        try:
+            return bind_arguments(self.__name__, self.params, self.defaults, self.extra_params(), args, kwargs)
+        except InvalidArgument as error:
+            missing = getattr(error, "missing", None)
+            if missing in self.extra_params():
+                raise InvalidArgument(f"{error} ({self.describe_extra(missing)})") from None
+            raise
 
     def extra_params(self):
+        """The derivative's parameters after the function's own: a tangent or cotangent, named so
+        that no parameter of the function has the name."""
         return ()
+
+    def describe_extra(self, name):
+        """What the extra parameter `name` is, for an error that says it is missing."""
+        return f"an argument of {self.label}"
 
     # -- compiling -----------------------------------------------------------
 
@@ -303,7 +315,9 @@ def bind_arguments(name, params, defaults, extra, args, kwargs):
         elif first_default <= index < len(params):
             values.append(defaults[index - first_default])
         else:
-            raise InvalidArgument(f"{name} is missing the argument {param!r}")
+            error = InvalidArgument(f"{name} is missing the argument {param!r}")
+            error.missing = param
+            raise error
     if kwargs:
         raise InvalidArgument(f"{name} got unexpected argument(s) {', '.join(map(repr, kwargs))}")
     return tuple(values)

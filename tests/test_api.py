@@ -176,6 +176,94 @@ def test_bad_call_arguments_fail_like_any_python_call():
     assert list(inspect.signature(d).parameters) == ["x", "scale", "shift"]
 
 
+# -- names the user's function has too ------------------------------------------
+
+def with_parameter_d_x(x, d_x):
+    return np.sum(np.sin(x) * d_x ** 2)
+
+
+def with_default_d_x(x, d_x=2.0):
+    return np.sum(np.sin(x) * d_x ** 2)
+
+
+def directional_difference(fn, args, position, direction, eps=1e-6):
+    """Central difference of `fn` along `direction` in argument `position`."""
+    plus, minus = list(args), list(args)
+    plus[position] = args[position] + eps * direction
+    minus[position] = args[position] - eps * direction
+    return (np.asarray(fn(*plus)) - np.asarray(fn(*minus))) / (2 * eps)
+
+
+def test_tangents_of_a_function_with_a_parameter_named_d_x():
+    """The tangent of `x` is `d_x_` when the function has a parameter `d_x` of its own: a keyword
+    reaches the parameter it names, never the other one."""
+    x, y, v = np.array([0.3, 0.7]), np.array([1.5, -0.5]), np.array([1.0, 2.0])
+    jvp = adjoint.jvp(with_parameter_d_x)
+    expected = directional_difference(with_parameter_d_x, (x, y), 0, v)
+    assert jvp.__adjoint_transform__.extra_params() == ("d_x_",)
+    for value, tangent in (jvp(x, y, v), jvp(x, d_x=y, d_x_=v), jvp(d_x_=v, d_x=y, x=x)):
+        assert value == pytest.approx(with_parameter_d_x(x, y)) and tangent == pytest.approx(expected, rel=1e-6)
+    both = adjoint.jvp(with_parameter_d_x, wrt=(0, 1))
+    assert both.__adjoint_transform__.extra_params() == ("d_x_", "d_d_x")
+    expected = expected + directional_difference(with_parameter_d_x, (x, y), 1, v)
+    assert both(x, d_x=y, d_x_=v, d_d_x=v)[1] == pytest.approx(expected, rel=1e-6)
+    gradient = adjoint.grad(with_parameter_d_x)
+    hessian_v = directional_difference(gradient, (x, y), 0, v)
+    hvp = adjoint.hvp(with_parameter_d_x)
+    np.testing.assert_allclose(hvp(x, d_x=y, d_x_=v), hessian_v, rtol=1e-6)
+    np.testing.assert_allclose(hvp(x, y, v), hessian_v, rtol=1e-6)
+    hvp = adjoint.hvp(with_default_d_x)  # (defaults: the arguments are bound by adjoint, not Python)
+    np.testing.assert_allclose(hvp(x, d_x_=v), directional_difference(adjoint.grad(with_default_d_x), (x,), 0, v),
+                               rtol=1e-6)
+
+
+def test_a_missing_tangent_is_named_in_the_error():
+    for derivative in (adjoint.jvp(with_default_d_x), adjoint.hvp(with_default_d_x)):
+        with pytest.raises(adjoint.InvalidArgument, match=r"missing the argument 'd_x_' \(the tangent of `x`, "
+                                                          r"named d_x_ because d_x is a parameter of with_default_d_x"):
+            derivative(np.ones(2), d_x=np.ones(2))
+    with pytest.raises(adjoint.InvalidArgument, match="missing the argument 'cotangent' \\(the cotangent"):
+        adjoint.vjp(with_default_d_x)(np.ones(2))
+
+
+def parameters_named_like_builtins(x, y, len, range, min):
+    # desugar's `for k in range(len(x))` and `min(len(x), len(y))` are Python's, not these
+    total = 0.0
+    for v in x:
+        total = total + np.sin(v) * len
+    for a, b in zip(x, y):
+        total = total + a * b * range * min
+    return total
+
+
+def loop_with_parameter_reversed(x, reversed):
+    # the gradient loops backwards over `reversed_1(range(3))`: hvp differentiates that loop again
+    total = 0.0
+    for i in range(3):
+        total = total + np.sum(np.sin(x) * reversed) * i
+    return total
+
+
+def dict_with_parameters_named_like_the_flattening(params, __target__, __structure_0__):
+    # the function of the leaves calls `__target__(__structure_0__(params_w), ...)` under other names
+    return np.sum(np.sin(params["w"]) * __target__ * __structure_0__)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (parameters_named_like_builtins, (np.array([0.3, 0.7]), np.array([1.5, -0.5]), 1.5, 2.0, 0.5)),
+    (loop_with_parameter_reversed, (np.array([0.3, 0.7]), 1.5)),
+    (dict_with_parameters_named_like_the_flattening, ({"w": np.array([0.3, 0.7])}, 1.5, 2.0)),
+])
+def test_parameters_named_like_the_names_generated_code_uses(fn, args):
+    """Names the derivative's code brings in (builtins, the flattening's helpers) are not the
+    function's own, whatever the function calls its parameters (were refused or miscomputed)."""
+    adjoint.check_grad(fn, *args)
+    if isinstance(args[0], np.ndarray):
+        v = np.array([1.0, 2.0])
+        expected = directional_difference(adjoint.grad(fn), args, 0, v)
+        np.testing.assert_allclose(adjoint.hvp(fn)(*args, v), expected, rtol=1e-6)
+
+
 # -- caching -------------------------------------------------------------------
 
 def cached(x, y):
@@ -351,6 +439,55 @@ def test_traceback_shows_generated_line():
     assert frame.line == "z = np.dot(x, y)"
     assert text.splitlines()[frame.lineno - 1].strip() == frame.line
     assert fn_filename(d, x, y) == frame.filename
+
+
+def dict_loss(params, x):
+    return np.sum(np.tanh(params["W"] @ x + params["b"]) ** 2)
+
+
+class Affine:
+    def __init__(self, w, b):
+        self.w, self.b = w, b
+
+
+def object_loss(model, x):
+    return np.sum((model.w * x + model.b) ** 2)
+
+
+def list_loss(ws, x):
+    return (ws[0] * x + ws[1]) ** 2
+
+
+def power(x, n):
+    return 1.0 if n == 0 else x * power(x, n - 1)
+
+
+STRUCTURED = [
+    (adjoint.grad, dict_loss, ({"W": np.ones((2, 3)), "b": np.zeros(2)}, np.ones(3)),
+     "def grad_dict_loss(params_W, params_b, x):"),
+    (adjoint.value_and_grad, object_loss, (Affine(np.ones(2), 0.5), np.ones(2)),
+     "def value_and_grad_object_loss(model_w, model_b, x):"),
+    (adjoint.vjp, list_loss, ([1.0, 2.0], 3.0, 1.0), "def vjp_list_loss(ws_0, ws_1, x, cotangent):"),
+    (lambda f: adjoint.grad(f, mode="forward"), dict_loss, ({"W": np.ones((2, 3)), "b": np.zeros(2)}, np.ones(3)),
+     "def jvp_dict_loss(params_W, params_b, x, d_params_W):"),
+    (adjoint.grad, power, (1.5, 3), "def grad_power(x):"),  # specialised on the int `n`
+    (lambda f: adjoint.grad(adjoint.grad(f)), power, (1.5, 3), "def grad_grad_power(x):"),
+]
+
+
+@pytest.mark.parametrize("make, fn, args, first_line", STRUCTURED,
+                         ids=[f"{fn.__name__}-{line.split('(')[0][4:]}" for _, fn, _, line in STRUCTURED])
+def test_source_of_a_derivative_taking_a_dict_list_or_object(make, fn, args, first_line):
+    """The code that runs is the derivative of the function of the structure's leaves (was an
+    AttributeError: the dispatcher's specialisation is a `structures.Flattened`, not a function)."""
+    d = make(fn)
+    text = adjoint.source(d, *args)
+    assert text.startswith(first_line + "\n"), text
+    compile(text, "<test>", "exec")
+    d(*args)
+    assert adjoint.source(d) == text  # without arguments: the one used last
+    if not isinstance(d, adjoint.api.ForwardGrad):
+        assert inspect.getsource(d) == text
 
 
 def fn_filename(d, *args):

@@ -241,6 +241,19 @@ def pops_a_list_built_in_a_loop(x, n):
     return total + stack.pop()
 
 
+@case(M, 3)
+def pops_a_list_of_arrays_to_empty(x, n):
+    # the cotangent of the emptied list is zeros shaped like its rows (once shaped (0,), which the
+    # backward sweep's first pop could not write into)
+    stack = []
+    for i in range(n):
+        stack.append(x * (i + 1.0))
+    total = 0.0
+    while len(stack) > 0:
+        total = total + np.sum(np.sin(stack.pop()) ** 2)
+    return total
+
+
 @case([0.5, -1.0, 2.0])
 def filtered_comprehension_over_a_list_argument(xs):
     # the filtered comprehension appends the caller's items to a list of its own: not a change of

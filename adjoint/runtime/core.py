@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..errors import NonScalarOutput
+from ..errors import NonScalarOutput, UnsupportedSyntax
 
 def _weak(g, x):
     """A Python number `g` as an array of `x`'s float dtype (so a float32 gradient seeded with
@@ -207,11 +207,32 @@ def unindex(g, x, index):
     if isinstance(x, (tuple, list)):  # a call's tuple of results (np.split, np.linalg.eigh)
         return _item_cotangents(g, x, index)
     out = np.zeros(_shape(x), dtype=_sum_dtype(g, x))
-    if _is_basic_index(index):
-        out[index] = g
-    else:
-        _add_into(out, index, g)
+    try:
+        if _is_basic_index(index):
+            out[index] = g
+        else:
+            _add_into(out, index, g)
+    except ValueError:
+        refuse_items_of_different_shapes(x)
+        raise
     return out
+
+
+def refuse_items_of_different_shapes(xs, first=0, last=None):
+    """Refuse a list built at run time whose items `xs[first]` and `xs[last]` (any two, if None)
+    differ in shape: reverse mode's cotangent of a list is its items' cotangents stacked."""
+    if isinstance(xs, np.ndarray) or not hasattr(xs, "tolist") or len(xs) < 2:
+        return
+    shapes = [_shape(xs[first])] + ([_shape(xs[last])] if last is not None else [_shape(item) for item in xs])
+    other = next((shape for shape in shapes if shape != shapes[0]), None)
+    if other is not None:
+        raise UnsupportedSyntax(
+            f"adjoint does not support, in reverse mode, a list built at run time whose items differ in shape "
+            f"(here {shapes[0]} and {other}): its gradient is the stack of its items' gradients.\n"
+            "A loop that records arrays whose shape changes from trip to trip makes such a list when its gradient "
+            "is differentiated again in reverse mode (grad of grad, jacobian(grad(f), mode='reverse')): use "
+            "adjoint.hessian or adjoint.hvp (forward over reverse) for those second derivatives. Otherwise, give "
+            "the list's items one shape.")
 
 
 def add_at(total, g, x, index):

@@ -1,7 +1,7 @@
 """Whole programs: in-place updates and lists, as lowering emits them (see lower_data.py)."""
 import numpy as np
 
-from .core import _hits_each_element_once, _is_basic_index, _shape
+from .core import _hits_each_element_once, _is_basic_index, _shape, refuse_items_of_different_shapes
 
 def setitem(x, index, v):
     """`x` after `x[index] = v`, as a new value: the functional form of an in-place update.
@@ -58,7 +58,10 @@ class ListValue:
 
     @property
     def shape(self):
-        return (self._n,) + (_shape(self._items[0]) if self._n else ())
+        # A version popped to empty still shares its storage, so its items' shape is known: the
+        # cotangent of the empty list (`zeros_grad`) then has rows that meet those of older versions.
+        items = self._items
+        return (self._n,) + (_shape(items[0]) if items else ())
 
     @property
     def ndim(self):
@@ -116,11 +119,12 @@ def list_without_last(xs):
     `append`, one that shares the storage (popping in a loop costs O(1))."""
     if type(xs) is ListValue:
         return ListValue(xs._items, xs._n - 1)
-    return ListValue(list(xs)[:-1])
+    return ListValue(list(xs), len(xs) - 1)  # (the popped item stays in storage: see `ListValue.shape`)
 
 
 def last_cotangent(g, xs):
     """The derivative of `list_last(xs)` wrt `xs`: `g` in the last row of a stack of zeros."""
+    refuse_items_of_different_shapes(xs, 0, -1)  # (the stack below would give the others the last one's shape)
     out = np.zeros((len(xs),) + np.shape(g), np.result_type(g, float))
     out[-1] = g
     return out
@@ -128,8 +132,10 @@ def last_cotangent(g, xs):
 
 def without_last_cotangent(g, xs):
     """The derivative of `list_without_last(xs)` wrt `xs`: `g`'s rows, then a row of zeros."""
+    refuse_items_of_different_shapes(xs, 0, -1)
     out = np.zeros((len(xs),) + np.shape(xs[-1]), np.result_type(g, float))
-    out[:-1] = g
+    if len(xs) > 1:  # (`g` of an empty list that never held an item is shaped (0,): nothing to write)
+        out[:-1] = g
     return out
 
 

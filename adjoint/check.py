@@ -3,6 +3,7 @@ import numpy as np
 
 from .errors import GradientMismatch, InvalidArgument
 from .structures import _has_leaf, rebuild, top_spec
+from .transform import normalize_wrt
 
 
 def numerical_jacobian(f, args, index, eps=1e-6):
@@ -50,27 +51,63 @@ def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse"
     Tolerances default to 1e-6/1e-5 (float64) or 1e-3/1e-2 when a float32 input is involved.
     """
     from . import api
-    single = not isinstance(wrt, (tuple, list))
-    indices = (wrt,) if single else tuple(wrt)
-    names = f.__code__.co_varnames[:f.__code__.co_argcount] if hasattr(f, "__code__") else ()
-    positions = [names.index(w) if isinstance(w, str) else w for w in indices]
+    modes = _modes(modes)
+    indices = (wrt,) if not isinstance(wrt, (tuple, list)) else tuple(wrt)
+    names = api._params_of(f)  # (as grad reads `wrt`: a bound method's `self` is not a parameter)
+    positions, _ = normalize_wrt(wrt, names, getattr(f, "__qualname__", repr(f)))
     low_precision = any(np.result_type(a) == np.float32 for a in args if isinstance(a, (np.ndarray, np.generic)))
     rtol = (1e-2 if low_precision else 1e-5) if rtol is None else rtol
     atol = (1e-3 if low_precision else 1e-6) if atol is None else atol
     worst = 0.0
     expected_by_position = {}
     for mode in modes:
-        if mode not in ("reverse", "forward"):
-            raise InvalidArgument(f"check_grad: unknown mode {mode!r}")
         analytic = api.grad(f, wrt=tuple(indices), mode=mode)(*args)
         for position, wrt_item, gradient in zip(positions, indices, analytic):
             if position not in expected_by_position:
-                expected_by_position[position] = _finite_differences(f, args, position, eps)
+                expected_by_position[position] = _finite_differences_of_numbers(f, args, position, eps,
+                                                                                names[position])
             spec, expected = expected_by_position[position]
             for (path, got), wanted in zip(_gradient_leaves(spec, gradient), expected):
                 worst = max(worst, _compare(got, wanted, f"{mode}-mode gradient of {getattr(f, '__qualname__', f)} "
                                             f"wrt {wrt_item!r}{path}", rtol, atol))
     return worst
+
+
+def _modes(modes):
+    """`modes` as a tuple of mode names: one name (`modes="reverse"`) is one mode, not its letters."""
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
+    if not modes:
+        raise InvalidArgument("check_grad: modes=() checks nothing; pass 'reverse', 'forward' or both")
+    for mode in modes:
+        if mode not in ("reverse", "forward"):
+            raise InvalidArgument(f"check_grad: unknown mode {mode!r} (the modes are 'reverse' and 'forward')")
+    return modes
+
+
+def _finite_differences_of_numbers(f, args, position, eps, parameter):
+    """`_finite_differences`, or InvalidArgument if the argument holds an int that `f` uses as one
+    (`range(n)`, an index): a step of `eps` makes it a float, which such code refuses, and an int
+    used that way has no derivative to check."""
+    try:
+        return _finite_differences(f, args, position, eps)
+    except (TypeError, IndexError) as error:
+        ints = [leaf for leaf in top_spec(args[position], False)[1] if _is_int(leaf)]
+        if not ints:
+            raise
+        try:
+            f(*args)
+        except Exception:  # noqa: BLE001 - it fails unperturbed too: not the int's doing
+            raise error from None
+        name = getattr(f, "__qualname__", f)
+        holds = f"is the int {ints[0]!r}" if len(ints) == 1 and ints[0] is args[position] else "holds an int"
+        raise InvalidArgument(
+            f"check_grad: `{parameter}` of {name} {holds}, which {name} uses as an int (a count or an index: made a "
+            f"float by the finite-difference step, it raised {type(error).__name__}: {error}). An int used so "
+            "is not differentiable, so there is no gradient to check: leave it out of wrt.") from error
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _finite_differences(f, args, position, eps):

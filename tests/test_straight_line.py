@@ -254,3 +254,67 @@ def test_check_grad_names_the_leaf_of_a_structure_that_disagrees():
     params = {"a": 2.0, "b": np.array([1.0, -2.0])}
     with pytest.raises(adjoint.GradientMismatch, match=r"wrt 0\['a'\] is 1\.41421"):
         adjoint.check_grad(bisected_root, params, modes=("reverse",))
+
+
+@adjoint.primitive
+def cube_with_reverse_rule_only(x):
+    return x ** 3
+
+
+adjoint.defvjp(cube_with_reverse_rule_only, lambda g, ans, x: g * 3.0 * x ** 2)
+
+
+def test_check_grad_takes_one_mode_as_a_string():
+    """`modes="reverse"` is one mode (was read letter by letter: "unknown mode 'r'")."""
+    assert adjoint.check_grad(cube_with_reverse_rule_only, 1.3, modes="reverse") < 1e-6
+    with pytest.raises(adjoint.NoDerivativeRule):  # forward mode needs the jvp rule it has not got
+        adjoint.check_grad(cube_with_reverse_rule_only, 1.3, modes="forward")
+    with pytest.raises(adjoint.InvalidArgument, match="unknown mode 'sideways'"):
+        adjoint.check_grad(cube_with_reverse_rule_only, 1.3, modes="sideways")
+    with pytest.raises(adjoint.InvalidArgument, match="checks nothing"):
+        adjoint.check_grad(cube_with_reverse_rule_only, 1.3, modes=())
+
+
+def repeated_product(x, n):
+    s = x
+    for i in range(n):
+        s = s * x
+    return s * n
+
+
+def counted_in_a_dict(x, sizes):
+    total = 0.0
+    for i in range(sizes["n"]):
+        total = total + x * sizes["w"]
+    return total
+
+
+def test_check_grad_refuses_an_int_used_as_a_count_naming_it():
+    """Finite differences make the int a float, which `range` refuses: an InvalidArgument saying the
+    parameter is an int used as one (was a TypeError from `range`). An int used as a number is checked."""
+    for wrt in (1, "n", (0, 1)):
+        with pytest.raises(adjoint.InvalidArgument) as info:
+            adjoint.check_grad(repeated_product, 1.1, 3, wrt=wrt)
+        message = str(info.value)
+        assert "`n` of repeated_product is the int 3" in message and "leave it out of wrt" in message, message
+    assert adjoint.check_grad(repeated_product, 1.1, 3) < 1e-6
+    with pytest.raises(adjoint.InvalidArgument, match="`sizes` of counted_in_a_dict holds an int"):
+        adjoint.check_grad(counted_in_a_dict, 1.5, {"n": 3, "w": 2.0}, wrt=1)
+    assert adjoint.check_grad(counted_in_a_dict, 1.5, {"n": 3, "w": 2.0}) < 1e-6
+
+
+class Scaled:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def loss(self, x, y):
+        return self.scale * x * y ** 2
+
+
+def test_check_grad_of_a_bound_method_reads_wrt_names_as_grad_does():
+    """`self` is not a parameter (a name was looked up among the code's names, `self` included)."""
+    loss = Scaled(2.0).loss
+    assert adjoint.check_grad(loss, 1.5, 2.0, wrt="y") < 1e-6
+    assert adjoint.check_grad(loss, 1.5, 2.0, wrt=("y", -2)) < 1e-6
+    with pytest.raises(adjoint.InvalidArgument, match="no parameter 'self'"):
+        adjoint.check_grad(loss, 1.5, 2.0, wrt="self")

@@ -9,7 +9,7 @@ from .forward import forward
 from . import runtime
 from .ir import Apply, Assign, Const, Return
 from .reverse import reverse
-from .structures import Flattened, flat_version, needs_flattening, regroup, split
+from .structures import Flattened, flat_version, is_int, needs_flattening, regroup, split
 from .transform import Transform, bind_arguments, check_differentiable, get_transform, lowered, normalize_wrt
 
 
@@ -26,7 +26,8 @@ class Structured:
         try:
             return super().compile(key)
         except UnsupportedSyntax as error:
-            if getattr(error, "recursion", False) and int in key[:len(self.params)]:
+            if getattr(error, "recursion", False) and any(issubclass(t, (int, np.integer)) and t is not bool
+                                                          for t in key[:len(self.params)]):
                 return Flattened(self, key, static_ints=True)
             raise
 
@@ -218,7 +219,7 @@ class ForwardGrad:
         try:
             return self.plain(args)
         except UnsupportedSyntax as error:
-            if not (getattr(error, "recursion", False) and any(type(a) is int for a in args)):
+            if not (getattr(error, "recursion", False) and any(is_int(a) for a in args)):
                 raise
             self.flat = Flattened(self, tuple(map(type, args)), static_ints=True)
             return self.flat(*args)

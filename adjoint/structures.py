@@ -34,6 +34,11 @@ def needs_flattening(cls):
         and cls.__name__ not in ("function", "method", "builtin_function_or_method")
 
 
+def is_int(value):
+    """A Python or numpy integer (not a bool): what a recursive function is specialised on."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _is_leaf(value):
     return isinstance(value, (np.ndarray, np.generic, float, int)) and not isinstance(value, bool)
 
@@ -73,8 +78,8 @@ def flatten(value, static_ints):
 
 
 def _flatten(value, leaves, static_ints):
-    if static_ints and type(value) is int:
-        return ("static", value)
+    if static_ints and is_int(value):
+        return ("static", int(value))  # (np.int64(3) is 3: the same derivative, and `3` in its code)
     if _is_leaf(value):
         leaves.append(value)
         return ("leaf",)
@@ -90,7 +95,7 @@ def _flatten(value, leaves, static_ints):
 
 
 def top_spec(value, static_ints):
-    if not static_ints or type(value) is not int:
+    if not static_ints or not is_int(value):
         if not isinstance(value, (dict, list, tuple)) and not needs_flattening(type(value)) \
                 or isinstance(value, (list, tuple)) and not value:
             return ("asis",), [value]

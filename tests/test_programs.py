@@ -721,6 +721,19 @@ def test_recursion_specialises_on_each_int_value():
         adjoint.grad(power_with_int_argument, wrt=1)(1.3, 3)
 
 
+@pytest.mark.parametrize("n", [np.int64(3), np.int32(4), np.uint8(2)])
+def test_a_numpy_integer_bounds_a_recursion_like_an_int(n):
+    """A numpy integer (a count read out of an array, `np.int64(3)`) specialises the recursion as an
+    int does (was refused as a depth known only when the function runs)."""
+    assert adjoint.grad(power_with_int_argument)(1.3, n) == pytest.approx(int(n) * 1.3 ** (int(n) - 1), rel=1e-12)
+    assert adjoint.check_grad(power_with_int_argument, 1.3, n) < 1e-6   # both modes
+    assert adjoint.hessian(power_with_int_argument)(1.3, n) == \
+        pytest.approx(int(n) * (int(n) - 1) * 1.3 ** (int(n) - 2), rel=1e-12)
+    assert adjoint.grad(recursion_counting_up_to_int_argument)(0.3, n) == pytest.approx(1.1 ** int(n), rel=1e-12)
+    with pytest.raises(adjoint.InvalidArgument, match="int argument of a recursive function"):
+        adjoint.grad(power_with_int_argument, wrt=1)(1.3, n)
+
+
 @pytest.mark.parametrize("n", [3, 5])
 def test_second_derivatives_of_a_recursion_specialised_on_an_int(n):
     expected = n * (n - 1) * 1.3 ** (n - 2)  # by hand

@@ -286,7 +286,7 @@ class Desugar:
         sequence, hoisted = self.hoist(iterable, "sequence", rebound)
         setup += hoisted
         sequences.append(sequence)
-        return _call("len", _name(sequence)), lambda k: gast.Subscript(_name(sequence), k(), gast.Load())
+        return _call("len", _name(sequence)), lambda k: _iterated_item(sequence, k())
 
     def hoist(self, expr, hint, rebound):
         """A name for the sequence a loop iterates over: the one it has, unless the loop rebinds it
@@ -295,6 +295,14 @@ class Desugar:
             return expr.id, []
         name = self.fresh(hint)
         return name, [_located(_assign(name, expr), expr)]
+
+
+def _iterated_item(sequence, position):
+    """`sequence[position]`, marked as the item a loop takes: lowering reads the key at `position`
+    where `sequence` is a dict (`for k in d` iterates over the keys, `d[0]` would be a key 0)."""
+    node = gast.Subscript(_name(sequence), position, gast.Load())
+    node.iterated = True
+    return node
 
 
 def _bind(target, value):

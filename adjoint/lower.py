@@ -23,7 +23,8 @@ from .desugar import desugar
 from .lower_alias import AliasLowering
 from .lower_control import ControlFlowLowering, prune_unbound
 from .structures import StructureBuilder
-from .lower_data import Closure, DataLowering, _Default, _integral_dtype, make_dict, user_method, view_producing
+from .lower_data import (Closure, DataLowering, _Default, _integral_dtype, is_dict, make_dict, user_method,
+                         view_producing)
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data
 
 STATEMENT_NAMES = {
@@ -319,6 +320,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
     def visit_Subscript(self, node):
         value = self.operand(node.value)
         index = self.index(node.slice)
+        if getattr(node, "iterated", False) and is_dict(value):  # (see desugar._iterated_item)
+            return self.key_at(value, index, node)
         # `(a, b)[0]` is `a`: tuples, lists and dicts of known length exist only at compile time
         return self.item(value, index, node)
 
@@ -381,6 +384,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
                 and rule_for(fn) is None:  # a callable object of the user's class
             return self.method_of_value(Ref(fn, func.name), "__call__", args, kwargs, node)
         handled = self.array_call(fn, args, kwargs, node)
+        if handled is None:
+            handled = self.sequence_call(fn, args, kwargs)
         if handled is not None:
             return handled
         if fn is builtins.sum and len(args) == 1 and isinstance(args[0], Pack) and not kwargs:

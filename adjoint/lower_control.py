@@ -194,6 +194,14 @@ class ControlFlowLowering:
         return value
 
     def visit_Compare(self, node):
+        if len(node.ops) == 1 and isinstance(node.ops[0], (gast.In, gast.NotIn)):
+            found = self.membership(node)
+            if found is None:
+                self.unsupported(node, "`in` / `not in` here",
+                                 "`key in d` works for a dict built in the function (or a dict argument) and a key "
+                                 "known while compiling; test other membership outside the function, or compare "
+                                 "values one at a time.")
+            return found
         if len(node.ops) == 1:
             return super().visit_Compare(node)
         # `a < b < c` is `a < b and b < c`, with `b` evaluated once

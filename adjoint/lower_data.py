@@ -296,6 +296,47 @@ class DataLowering:
                          "`.extend` with a list built at run time",
                          _LIST_ADVICE + " Other changes in place are not supported.")
 
+    def key_at(self, pack, index, node):
+        """The key at `index` of a dict known while compiling: the item a loop over the dict takes."""
+        keys = [key for key, _ in dict_pairs(pack)]
+        if not (isinstance(index, Const) and type(index.value) is int and -len(keys) <= index.value < len(keys)):
+            self.unsupported(node, "a loop over a dict whose position is known only when it runs",
+                             "Loop over the dict itself, `d.keys()` or `d.items()`.")
+        return Const(keys[index.value])
+
+    def sequence_call(self, fn, args, kwargs):
+        """`list(d)`, `tuple(d)`, `sorted(d)` of a dict known while compiling (its keys), and
+        `list(xs)`, `tuple(xs)` of a tuple or list known then: known while compiling too. None
+        for other calls."""
+        if kwargs or len(args) != 1 or not (fn is list or fn is tuple or fn is sorted):
+            return None
+        kind = "tuple" if fn is tuple else "list"
+        if is_dict(args[0]):
+            keys = [key for key, _ in dict_pairs(args[0])]
+            if fn is sorted:
+                try:
+                    keys = sorted(keys)
+                except TypeError:  # keys of kinds that do not compare: Python raises it when it runs
+                    return None
+            return Pack(kind, [Const(key) for key in keys])
+        if _is_sequence(args[0]) and fn is not sorted:
+            return Pack(kind, list(args[0].items))
+        return None
+
+    def membership(self, node):
+        """`key in d` (or `not in`) for a dict known while compiling, or a tuple or list of constants,
+        and a key known then: a constant, so a branch on it takes one side. None otherwise."""
+        item, container = self.operand(node.left), self.operand(node.comparators[0])
+        if not isinstance(item, Const):
+            return None
+        if is_dict(container):
+            found = any(key == item.value for key, _ in dict_pairs(container))
+        elif _is_sequence(container) and all(isinstance(v, Const) for v in container.items):
+            found = any(v.value == item.value for v in container.items)
+        else:
+            return None
+        return Const(found if isinstance(node.ops[0], gast.In) else not found)
+
     def dict_method(self, value, method, args, kwargs, node):
         pairs = dict_pairs(value)
         if method == "keys" and not args:

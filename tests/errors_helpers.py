@@ -166,6 +166,10 @@ def chained_comparison(x):
     return x * y
 
 
+def tests_membership_of_a_value(x):
+    return x * 2.0 if x in (1.0, 2.0) else x  # <-
+
+
 def star_params(*xs):
     return xs[0]
 

@@ -93,6 +93,7 @@ UNSUPPORTED = [
     (h.walrus, (1.0,), "z := x", None),
     (h.undefined_name, (1.0,), "not_defined_anywhere", "argument"),
     (h.recursive, (1.0,), "recursive(x * 0.5)", "loop"),
+    (h.tests_membership_of_a_value, (1.0,), "x in (1.0, 2.0)", "key in d"),
     (h.calls_computed_value, (1.0,), "y(x)", "by their name"),
     (h.calls_a_base_method_that_does_not_exist, (1.0,), "super().missing(x)", "defined with `def`"),
     (h.super_outside_a_method, (1.0,), "super().scaled(x)", "method of a class"),

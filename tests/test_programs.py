@@ -479,6 +479,39 @@ def dict_built_inside(x):
     return total + np.sum(d.get("a"))
 
 
+@case(X3)
+def loops_over_the_keys_of_a_dict(x):  # `for k in d` takes the keys, as in Python (took d[0], d[1], ...)
+    d = {"a": x * 2.0, "b": np.sin(x)}
+    total = 0.0
+    for k in d:
+        total = total + np.sum(d[k] ** 3)
+    for i, k in enumerate(reversed(d)):
+        total = total + i * np.sum(d[k])
+    keys = list(d)
+    return total + sum(np.sum(d[k]) for k in d if k != "a") + len(d) * np.sum(d[keys[-1]] * d[tuple(d)[0]])
+
+
+@case(0.7)
+def copies_a_list_known_while_compiling(x):  # `tuple(xs)` had no derivative rule
+    xs = [x, x * 2.0]
+    ys = list(xs)
+    ys.append(x ** 3)
+    return tuple(xs)[1] * ys[0] + ys[-1] + len(xs)
+
+
+@case({"W": W1, "b": B1, "scale": 1.5}, X3, wrt=1)  # (wrt the dict: see test_loops_over_a_dict_argument)
+def loops_over_a_dict_argument(params, x):
+    total = 0.0
+    for name in params:
+        if name != "scale":
+            total = total + np.sum(params[name] ** 2)
+    if "scale" in params and "bias" not in params:  # keys known while compiling: one side is taken
+        total = total * params["scale"]
+    if "bias" in params:
+        total = total + params["bias"]   # (no such key: this side is never lowered)
+    return total + np.sum(params[sorted(params)[0]] @ x)
+
+
 # -- 4. closures, lambdas, *args -----------------------------------------------------------------
 
 @case(0.6)
@@ -692,6 +725,14 @@ def test_object_argument_gives_a_dict_of_attribute_gradients(mode):
     np.testing.assert_allclose(model_grad["scale"], numerical(model_as_argument, (MODEL, X3), 0, ["scale"]),
                                rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(x_grad, adjoint.grad(method_of_global_model)(X3), rtol=1e-10)
+
+
+def test_loops_over_a_dict_argument():
+    """`for k in params`, `k in params`, `sorted(params)` of a dict argument: its gradient, a dict."""
+    params = {"W": W1, "b": B1, "scale": 1.5}
+    assert adjoint.check_grad(loops_over_a_dict_argument, params, X3, wrt=(0, 1)) < 1e-6
+    grads = adjoint.grad(loops_over_a_dict_argument)(params, X3)
+    assert list(grads) == ["W", "b", "scale"]
 
 
 def test_value_and_grad_and_vjp_with_a_dict():

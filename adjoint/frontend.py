@@ -24,6 +24,10 @@ class SourceInfo:
         self.shift = shift
         self.calls = ()   # call sites, outermost first, when the function is being inlined
 
+    def call_site(self, node):
+        """The call sites to add to those of a function called at `node` (when it is inlined)."""
+        return (self.location(node),)
+
     def location(self, node):
         lineno = getattr(node, "lineno", None)
         if lineno is None:
@@ -32,6 +36,24 @@ class SourceInfo:
         line = self.lines[index] if 0 <= index < len(self.lines) else ""
         return Location(self.filename, self.first_line + index, _characters(line, getattr(node, "col_offset", 0)),
                         line, self.function_name, self.calls)
+
+
+class StandInInfo(SourceInfo):
+    """The source of a function adjoint generated to stand in for the user's `target`
+    (structures.flat_function, which rebuilds dicts and objects from their arrays): every place in
+    it is the `def` line of `target`, and its call of `target` is no call site, so errors name the
+    user's file and lines, never the generated wrapper."""
+
+    def __init__(self, target):
+        node, info = parse(target)
+        super().__init__(info.filename, info.first_line, info.lines, info.function_name, info.shift)
+        self.definition = info.location(node)
+
+    def location(self, node):
+        return self.definition
+
+    def call_site(self, node):
+        return ()
 
 
 def _characters(line, offset):

@@ -82,6 +82,9 @@ def lower(fn):
     if rule_for(fn) is not None and bound_self is None:
         return lower_primitive(fn)
     node, info = frontend.parse(fn)
+    stands_for = getattr(fn, "__adjoint_stands_for__", None)
+    if stands_for is not None:  # a wrapper adjoint generated: errors point at the user's function
+        info = frontend.StandInInfo(stands_for)
     desugar(node, info)
     params = parameters(node, info)
     lowering = Lowering(fn, info, node, inline_stack=(fn.__code__,), root_globals=fn.__globals__)
@@ -468,7 +471,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         except SourceUnavailable as error:
             raise located(SourceUnavailable, f"cannot inline the call to `{callee.__qualname__}`: {error.reason}",
                           self.info.location(node), error.advice) from None
-        callee_info.calls = self.info.calls + (self.info.location(node),)
+        callee_info.calls = self.info.calls + self.info.call_site(node)
         signature = inspect.signature(callee)
         nested = Lowering(callee, callee_info, callee_node, self.inline_stack + (callee.__code__,),
                           self.root_globals, self.body, self.visible, parent=self)

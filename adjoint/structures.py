@@ -220,7 +220,9 @@ def flat_function(fn, params, specs):
     filename = f"<adjoint flattened {fn_name} #{next(_counter)}>"
     register_source(filename, text)
     exec(compile(text, filename, "exec"), namespace)
-    return namespace[fn_name]
+    flat = namespace[fn_name]
+    flat.__adjoint_stands_for__ = fn  # (errors while lowering it name `fn`'s file and lines: see lower.py)
+    return flat
 
 
 def flat_version(owner, specs):

@@ -505,3 +505,18 @@ def cubed(x):
 
 def pads_with_a_ramp(x):
     return np.sum(np.pad(x, 2, mode="linear_ramp") ** 2)
+
+
+def sums_a_list_into_a_vector(xs):
+    return sum(v ** 2 for v in xs)  # a vector, not a scalar
+
+
+def tries_on_a_list(xs):
+    try:  # <-
+        return xs[0]
+    except IndexError:
+        return 0.0
+
+
+def bessel_of_a_dict_entry(d):
+    return np.sum(np.i0(d["a"]))  # <-

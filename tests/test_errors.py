@@ -285,6 +285,32 @@ def test_non_scalar_output():
     assert "(2,)" in message
 
 
+@pytest.mark.parametrize("argument", [[np.ones(2), np.zeros(2)], {"a": np.ones(2), "b": np.zeros(2)},
+                                      np.ones((2, 2))], ids=["list", "dict", "array"])
+def test_non_scalar_output_names_the_users_file_for_any_argument(argument):
+    """A list or dict argument is flattened by a generated wrapper: the error names the user's
+    function where it is defined (named the wrapper, `<adjoint flattened ...>, line 1`)."""
+    fn = h.sums_a_list_into_a_vector
+    where = f"sums_a_list_into_a_vector ({fn.__code__.co_filename}, line {fn.__code__.co_firstlineno})"
+    for transform in (adjoint.grad, adjoint.value_and_grad):
+        with pytest.raises(adjoint.NonScalarOutput) as info:
+            transform(fn)(list(argument.values()) if isinstance(argument, dict) else argument)
+        assert where in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("fn, args, snippet, advice", [
+    (h.tries_on_a_list, ([1.0, 2.0],), "try", "try"),
+    (h.bessel_of_a_dict_entry, ({"a": np.ones(2)},), "np.i0", "stop_gradient"),
+])
+def test_errors_for_a_list_or_dict_argument_point_at_the_users_lines(fn, args, snippet, advice):
+    """No "called from <adjoint flattened ...>" line: the wrapper that rebuilds the structure is adjoint's."""
+    for mode in ("reverse", "forward"):
+        with pytest.raises(adjoint.AdjointError) as info:
+            adjoint.grad(fn, mode=mode)(*args)
+        message = assert_located(info.value, fn, snippet, advice)
+        assert "adjoint flattened" not in message and "called from" not in message, message
+
+
 @pytest.mark.parametrize("fn", [h.returns_nothing, h.returns_none])
 def test_no_return_value_to_grad(fn):
     with pytest.raises(adjoint.AdjointError) as info:

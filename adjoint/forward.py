@@ -9,13 +9,14 @@ import operator
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
 from .ir import Apply, Assign, Const, Function, If, Loop, Pack, Phi, Return, Unbound, Var  # noqa: F401
-from .reverse import no_rule
+from .reverse import no_rule, refuse_no_result
 from .rules import instantiate, rule_for
 
 
 def forward(function, wrt):
     """The tangent function of `function`: extra parameters hold one tangent per index in
     `wrt`; it returns `(value, tangent of the value)`."""
+    refuse_no_result(function)  # (its gradient in forward mode was 0.0)
     inputs = [function.params[i] for i in wrt]
     primal = function.body[:-1]
     result = function.result

@@ -28,6 +28,14 @@ _tags = itertools.count(1)
 WHOLE = Pack("slice", [Const(None)] * 3)  # the item `i` of a sequence argument that is one array or list
 
 
+def refuse_no_result(function):
+    """A function that returns nothing has no derivative (in either mode)."""
+    result = function.result
+    if isinstance(result, Const) and result.value is None:
+        raise located(NonScalarOutput, f"{function.name} returns nothing (None), so it has no derivative",
+                      function.body[-1].loc, "Return the value to differentiate.")
+
+
 def reverse(function, wrt, seed="one", with_value=False, single=False, expect_scalar=None):
     """The adjoint function of `function` with respect to the parameters at indices `wrt`.
 
@@ -44,9 +52,7 @@ def reverse(function, wrt, seed="one", with_value=False, single=False, expect_sc
 
     params = list(function.params)
     seeds = []
-    if isinstance(result, Const) and result.value is None:
-        raise located(NonScalarOutput, f"{function.name} returns nothing (None), so it has no derivative",
-                      function.body[-1].loc, "Return the value to differentiate.")
+    refuse_no_result(function)
     if seed == "one":
         if expect_scalar is not None:
             primal.append(Assign(None, Apply(rt.expect_scalar, (result, Const(expect_scalar)))))

@@ -301,6 +301,7 @@ def test_non_scalar_output_names_the_users_file_for_any_argument(argument):
 @pytest.mark.parametrize("fn, args, snippet, advice", [
     (h.tries_on_a_list, ([1.0, 2.0],), "try", "try"),
     (h.bessel_of_a_dict_entry, ({"a": np.ones(2)},), "np.i0", "stop_gradient"),
+    (h.returns_nothing_for_a_dict, ({"a": np.ones(2)},), "def", "return"),
 ])
 def test_errors_for_a_list_or_dict_argument_point_at_the_users_lines(fn, args, snippet, advice):
     """No "called from <adjoint flattened ...>" line: the wrapper that rebuilds the structure is adjoint's."""
@@ -316,6 +317,12 @@ def test_no_return_value_to_grad(fn):
     with pytest.raises(adjoint.AdjointError) as info:
         adjoint.grad(fn)(1.0)
     assert fn.__name__ in str(info.value)
+    x = np.ones(2)
+    calls = [lambda: adjoint.grad(fn, mode="forward")(x), lambda: adjoint.grad(fn, mode="forward")(1.0),
+             lambda: adjoint.jvp(fn)(x, x), lambda: adjoint.vjp(fn)(x, x)]
+    for call in calls:  # (forward mode gave a gradient of 0.0)
+        with pytest.raises(adjoint.NonScalarOutput, match="returns nothing"):
+            call()
 
 
 def test_tuple_output_to_grad():

@@ -140,7 +140,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         self.outer = outer      # for a nested function: the lowering of the function that defined it
         self.shared = parent.shared if parent is not None else {
             "views": {}, "known": {}, "outside": set(), "lists": set(), "appended_to": {}, "merged": {},
-            "loop_changes": [], "loop_depth": 0}
+            "loop_changes": [], "loop_depth": 0, "recursive_calls": 0}
         self.foreign = ()       # values the caller passed in (an inlined callee must not change them)
         self.root_globals = root_globals  # the globals the generated code will run with
         self.info = info
@@ -521,6 +521,16 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
 
     def check_recursion(self, name, args, kwargs, depth, node):
         """A recursive call can be inlined when an integer known while compiling bounds its depth."""
+        self.shared["recursive_calls"] += 1
+        if self.shared["recursive_calls"] > MAX_RECURSIVE_CALLS:
+            # each call is inlined: a function that calls itself twice (`fib(n - 1) + fib(n - 2)`) doubles
+            # its calls with each level, and compiling them would take minutes before running out of memory
+            raise located(UnsupportedSyntax, f"adjoint does not support recursion that makes more than "
+                          f"{MAX_RECURSIVE_CALLS} calls in all (here, of `{name}`)",
+                          self.info.location(node),
+                          "Each call is inlined into the derivative, and a function that calls itself more than "
+                          "once computes the same values again and again. Write the computation as a loop that "
+                          "computes each value once (as a memo of the values computed would).")
         if depth >= MAX_RECURSION:
             error = located(UnsupportedSyntax, f"adjoint does not support recursion deeper than {MAX_RECURSION} "
                             f"calls of `{name}`", self.info.location(node), "Write the computation as a loop.")
@@ -539,7 +549,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             raise error
 
 
-MAX_RECURSION = 100
+MAX_RECURSION = 100         # calls of one function inside each other
+MAX_RECURSIVE_CALLS = 500   # recursive calls in one function being lowered, all of them: about half a second
 
 
 def _packs(value):

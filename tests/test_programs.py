@@ -2,6 +2,7 @@
 methods, closures and lambdas, `*args`, recursion. Every case is checked in both modes against
 central finite differences, and the caller's arguments must come back unchanged."""
 import math
+import time
 
 import numpy as np
 import pytest
@@ -796,6 +797,27 @@ def test_recursion_counting_up_specialises_and_still_refuses_what_is_too_deep():
     for mode in ("reverse", "forward"):
         with pytest.raises(adjoint.UnsupportedSyntax, match="recursion deeper than 100 calls of `count_up`"):
             adjoint.grad(recursion_counting_up_to_int_argument, mode=mode)(0.3, 150)
+
+
+def fibonacci_like(x, n):  # two recursive calls: 2 ** n / 1.4 calls in all
+    if n < 2:
+        return x
+    return fibonacci_like(x, n - 1) + fibonacci_like(x, n - 2) * x
+
+
+def test_recursion_making_too_many_calls_is_refused_quickly_with_advice():
+    """The depth (n) is small, but each level doubles the calls, each inlined: compiling took ~1.55x
+    longer per level (minutes at n = 25). A limit on the calls in all refuses it within a second."""
+    assert adjoint.check_grad(fibonacci_like, 1.1, 8) < 1e-6
+    for mode in ("reverse", "forward"):
+        started = time.perf_counter()
+        with pytest.raises(adjoint.UnsupportedSyntax) as error:
+            adjoint.grad(fibonacci_like, mode=mode)(1.1, 30)
+        assert time.perf_counter() - started < 5.0
+        message = str(error.value)
+        assert "more than 500 calls in all (here, of `fibonacci_like`)" in message, message
+        assert error.value.location.filename == __file__ and "fibonacci_like(x, n - " in error.value.location.line
+        assert "loop that computes each value once" in message
 
 
 def halves(x):

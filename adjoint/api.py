@@ -4,7 +4,7 @@ import inspect
 import numpy as np
 
 from . import codegen
-from .errors import InvalidArgument, NonScalarOutput, UnsupportedSyntax
+from .errors import InvalidArgument, NoDerivativeRule, NonScalarOutput, UnsupportedSyntax
 from .forward import forward
 from . import runtime
 from .ir import Apply, Assign, Const, Return
@@ -206,6 +206,7 @@ class ForwardGrad:
         self.__name__ = f"grad_{getattr(fn, '__name__', 'f')}"
         self.flat = None  # for dicts, objects, recursion: see `structures.Flattened`
         self.requested_wrt = wrt
+        self.last_pass = None  # the Slope or JVP transform that ran last (see `__wrapped__`)
 
     def __adjoint_inline__(self):
         """Called inside a function being differentiated, the gradient is inlined as reverse-mode code:
@@ -233,18 +234,48 @@ class ForwardGrad:
         return args
 
     def plain(self, args):
-        grads = [_scalar_slope(slope.dispatcher(*args)) if _one_pass(args[index])
-                 else _forward_columns(jvp, args, index, scalar_output=True)
-                 for jvp, slope, index in zip(self.jvps, self.slopes, self.wrt)]
+        grads = []
+        for jvp, slope, index in zip(self.jvps, self.slopes, self.wrt):
+            self.last_pass = slope if _one_pass(args[index]) else jvp
+            grads.append(_scalar_slope(slope.dispatcher(*args)) if self.last_pass is slope
+                         else _forward_columns(jvp, args, index, scalar_output=True))
         return grads[0] if self.single else tuple(grads)
+
+    @property
+    def __wrapped__(self):
+        """The code that ran last, so that `inspect.getsource(df)` shows it, when that is one function:
+        with respect to one argument (with several, each has a pass: adjoint.source(df) shows them all)."""
+        if self.flat is not None and self.flat.last is not None:
+            return self.flat.__wrapped__
+        if len(self.wrt) != 1 or self.last_pass is None:
+            raise AttributeError("__wrapped__")
+        return _last_function(self.last_pass)
 
     @property
     def params(self):
         return self.jvps[0].params
 
+    @property
+    def __signature__(self):  # (inspect.signature would follow `__wrapped__` to the code of a pass)
+        return _signature(self.params, self.jvps[0].defaults)
+
     def flat_transform(self, flat_fn, flat_wrt):
         return ForwardGrad(flat_fn, tuple(flat_wrt))
 
+
+
+def _signature(params, defaults):
+    """The signature of a derivative taking `params`, the last of them with `defaults`."""
+    first_default = len(params) - len(defaults)
+    return inspect.Signature([
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=defaults[i - first_default] if i >= first_default else inspect.Parameter.empty)
+        for i, name in enumerate(params)])
+
+
+def _last_function(transform):
+    """The generated function `transform` ran last (compiled already: looking it up compiles nothing)."""
+    return getattr(transform, "__wrapped__", transform)
 
 
 def _params_of(fn):
@@ -434,6 +465,20 @@ class Jacobian:
         to a tuple of them even if there is one: it gives a tuple of Jacobians, one per leaf."""
         return Jacobian(flat_fn, tuple(flat_wrt), self.mode)
 
+    @property
+    def __signature__(self):  # (inspect.signature would follow `__wrapped__` to the code of a pass)
+        defaults = self.fn.defaults if isinstance(self.fn, Transform) else getattr(self.fn, "__defaults__", None)
+        return _signature(self.params, defaults or ())
+
+    @property
+    def __wrapped__(self):
+        """The code of the Jacobian's passes, so that `inspect.getsource(J)` shows it, once it has run
+        and if that is one function (adjoint.source(J) shows each of several)."""
+        used = [transform for transform in self.used() if transform.last_key is not None]
+        if len(used) != 1:
+            raise AttributeError("__wrapped__")
+        return _last_function(used[0])
+
     def used(self):
         """The transforms the Jacobian ran, its own and those of the function of the leaves."""
         yield from self.transforms.values()
@@ -534,17 +579,34 @@ def source(transform, *args):
     transform = getattr(transform, "transform", transform)
     transform = getattr(transform, "__adjoint_transform__", transform)
     if not isinstance(transform, Transform):
-        raise TypeError(f"adjoint.source expects a derivative made by adjoint (e.g. adjoint.grad(f)), not {transform!r}")
+        raise InvalidArgument(f"adjoint.source expects a derivative made by adjoint (e.g. adjoint.grad(f)), "
+                              f"not {transform!r}")
     if args:
         args = transform.bind(args, {})
         key = tuple(map(type, args))
+        compiled = transform.python_function(key)
+    elif transform.last_key is None:
+        compiled = _generic_function(transform)
     else:
-        key = transform.last_key
-    compiled = transform.python_function(key)
+        compiled = transform.python_function(transform.last_key)
     if isinstance(compiled, Flattened):
         text = _structured_source(compiled, args)
         return compiled.plain_function().__adjoint_source__ if text is None else text
     return compiled.__adjoint_source__
+
+
+def _generic_function(transform):
+    """The derivative compiled for arrays and numbers, which adjoint.source shows before any call; an
+    InvalidArgument saying why there is none if the function takes a dict, a list or an object."""
+    try:
+        return transform.python_function(None)
+    except (NoDerivativeRule, UnsupportedSyntax) as error:
+        raise InvalidArgument(
+            f"adjoint.source({transform.__name__}) without arguments shows the derivative for arrays and numbers, "
+            f"compiled before any call, and there is none: {str(error).splitlines()[0]}. If the function takes a "
+            "dict, a list or an object of your class, its derivative is specialised to that structure: pass "
+            f"example arguments (adjoint.source({transform.__name__}, *args)), or call the derivative once "
+            "first.") from error
 
 
 def _structured_source(flat, args):

@@ -490,6 +490,61 @@ def test_source_of_a_derivative_taking_a_dict_list_or_object(make, fn, args, fir
         assert inspect.getsource(d) == text
 
 
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_source_without_arguments_of_a_function_of_an_object_says_to_pass_some(mode):
+    """Before any call there is no structure to specialise on: an InvalidArgument saying so (was a
+    NoDerivativeRule for `adjoint.ir.attribute 'w'`); after a call, the code that ran."""
+    d = adjoint.grad(object_loss, mode=mode)
+    with pytest.raises(adjoint.InvalidArgument) as info:
+        adjoint.source(d)
+    message = str(info.value)
+    assert "specialised to that structure" in message and "example arguments" in message, message
+    args = (Affine(np.ones(2), 0.5), np.ones(2))
+    d(*args)
+    assert adjoint.source(d) == adjoint.source(d, *args)
+
+
+def test_source_of_something_adjoint_did_not_make_is_an_invalid_argument():
+    with pytest.raises(adjoint.InvalidArgument, match="derivative made by adjoint"):
+        adjoint.source(poly)
+
+
+def two_outputs(x, y=2.0):
+    return np.array([x * y, np.sin(x)])
+
+
+def two_outputs_sum(x, y):
+    return np.sum(two_outputs(x) * y)
+
+
+@pytest.mark.parametrize("make, args", [
+    (lambda: adjoint.grad(poly_square, mode="forward"), (1.5,)),           # one pass, the slope
+    (lambda: adjoint.grad(dict_loss, wrt=1, mode="forward"), ({"W": np.ones((2, 3)), "b": np.zeros(2)}, np.ones(3))),
+    (lambda: adjoint.grad(power, mode="forward"), (1.5, 3)),
+    (lambda: adjoint.jacobian(two_outputs), (1.5,)),
+    (lambda: adjoint.jacobian(two_outputs, mode="reverse"), (1.5, 3.0)),
+    (lambda: adjoint.hessian(two_outputs_sum, wrt=1), (1.5, np.ones(2))),
+], ids=["forward-grad", "forward-grad-of-a-dict-function", "forward-grad-of-a-recursion", "jacobian",
+        "jacobian-reverse", "hessian"])
+def test_inspect_getsource_of_a_forward_gradient_or_a_jacobian(make, args):
+    """What ran is one function: inspect.getsource shows it, as adjoint.source does (was a TypeError:
+    not a function); inspect.signature shows the function's parameters, not the pass's."""
+    d = make()
+    d(*args)
+    assert inspect.getsource(d) == adjoint.source(d)
+    compile(inspect.getsource(d), "<test>", "exec")
+    fn = d.fn if not isinstance(d.fn, adjoint.api.Transform) else d.fn.fn
+    assert list(inspect.signature(d).parameters) == list(inspect.signature(fn).parameters)
+
+
+def test_source_of_a_forward_gradient_with_respect_to_several_arguments_shows_each_pass():
+    d = adjoint.grad(two_outputs_sum, wrt=(0, 1), mode="forward")
+    d(1.5, np.ones(2))
+    text = adjoint.source(d)
+    assert text.count("def ") == 2 and "def derivative_two_outputs_sum(x, y):" in text, text
+    assert "def jvp_two_outputs_sum(x, y, d_y):" in text, text
+
+
 def fn_filename(d, *args):
     return d.__adjoint_transform__.python_function(tuple(map(type, args))).__code__.co_filename
 

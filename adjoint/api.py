@@ -597,10 +597,13 @@ def source(transform, *args):
 
 def _generic_function(transform):
     """The derivative compiled for arrays and numbers, which adjoint.source shows before any call; an
-    InvalidArgument saying why there is none if the function takes a dict, a list or an object."""
+    InvalidArgument saying why there is none if the function reads attributes or methods of an
+    argument (an object, a dict: what a call would have told)."""
     try:
         return transform.python_function(None)
-    except (NoDerivativeRule, UnsupportedSyntax) as error:
+    except NoDerivativeRule as error:
+        if not getattr(error, "of_unknown_object", False):
+            raise
         raise InvalidArgument(
             f"adjoint.source({transform.__name__}) without arguments shows the derivative for arrays and numbers, "
             f"compiled before any call, and there is none: {str(error).splitlines()[0]}. If the function takes a "

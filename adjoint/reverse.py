@@ -20,7 +20,7 @@ import operator
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
 from .errors import NoDerivativeRule, NonScalarOutput, UnsupportedSyntax, located
-from .ir import (Apply, Assign, Const, Function, If, Loop, Method, Pack, Phi, Return, Var, all_statements, defined_in,
+from .ir import (Apply, Assign, Attribute, Const, Function, If, Loop, Method, Pack, Phi, Return, Var, all_statements, defined_in,
                  map_expressions, statement_uses, substitute)
 from .rules import instantiate, rule_for
 
@@ -324,6 +324,8 @@ def _ordered_keys(first, second):
 def callable_name(fn):
     if isinstance(fn, Method):
         return f".{fn.name}(...)"
+    if isinstance(fn, Attribute):
+        return f".{fn.name}"
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
     module = getattr(fn, "__module__", None)
     if module in ("numpy", "math", "builtins", "_operator") or module is None:
@@ -353,4 +355,8 @@ def no_rule(stmt, rule, param=None):
         message = f"no derivative rule for `{name}` with respect to its argument `{param}`"
     advice = ("Wrap the argument in adjoint.stop_gradient(...) if no gradient should flow through it, "
               "or write the computation with functions that have rules (listed in adjoint.rules.RULES).")
-    return located(NoDerivativeRule, message, stmt.loc, advice)
+    error = located(NoDerivativeRule, message, stmt.loc, advice)
+    # an attribute or a method of a value not known while compiling: an object that is an argument, say,
+    # in a derivative compiled before any call told what it is (adjoint.source(df) without arguments)
+    error.of_unknown_object = isinstance(stmt.expr.fn, (Attribute, Method))
+    return error

@@ -493,7 +493,8 @@ def test_source_of_a_derivative_taking_a_dict_list_or_object(make, fn, args, fir
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_source_without_arguments_of_a_function_of_an_object_says_to_pass_some(mode):
     """Before any call there is no structure to specialise on: an InvalidArgument saying so (was a
-    NoDerivativeRule for `adjoint.ir.attribute 'w'`); after a call, the code that ran."""
+    NoDerivativeRule for `adjoint.ir.attribute 'w'`); after a call, the code that ran. Other errors
+    are not hidden behind it."""
     d = adjoint.grad(object_loss, mode=mode)
     with pytest.raises(adjoint.InvalidArgument) as info:
         adjoint.source(d)
@@ -502,6 +503,12 @@ def test_source_without_arguments_of_a_function_of_an_object_says_to_pass_some(m
     args = (Affine(np.ones(2), 0.5), np.ones(2))
     d(*args)
     assert adjoint.source(d) == adjoint.source(d, *args)
+    with pytest.raises(adjoint.NoDerivativeRule, match="no derivative rule for `i0`"):
+        adjoint.source(adjoint.grad(total_bessel, mode=mode))
+
+
+def total_bessel(x):
+    return np.sum(np.i0(x))
 
 
 def test_source_of_something_adjoint_did_not_make_is_an_invalid_argument():

@@ -1,4 +1,6 @@
 """Gradient checking against central finite differences."""
+import inspect
+
 import numpy as np
 
 from .errors import GradientMismatch, InvalidArgument
@@ -55,6 +57,7 @@ def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse"
     indices = (wrt,) if not isinstance(wrt, (tuple, list)) else tuple(wrt)
     names = api._params_of(f)  # (as grad reads `wrt`: a bound method's `self` is not a parameter)
     positions, _ = normalize_wrt(wrt, names, getattr(f, "__qualname__", repr(f)))
+    args = _with_defaults(f, args, max(positions) + 1)
     low_precision = any(np.result_type(a) == np.float32 for a in args if isinstance(a, (np.ndarray, np.generic)))
     rtol = (1e-2 if low_precision else 1e-5) if rtol is None else rtol
     atol = (1e-3 if low_precision else 1e-6) if atol is None else atol
@@ -71,6 +74,19 @@ def check_grad(f, *args, wrt=0, rtol=None, atol=None, eps=1e-6, modes=("reverse"
                 worst = max(worst, _compare(got, wanted, f"{mode}-mode gradient of {getattr(f, '__qualname__', f)} "
                                             f"wrt {wrt_item!r}{path}", rtol, atol))
     return worst
+
+
+def _with_defaults(f, args, count):
+    """`args` followed by the defaults of the parameters up to the `count`-th, which the differences
+    step like any argument."""
+    if len(args) >= count:
+        return args
+    try:
+        bound = inspect.signature(f).bind_partial(*args)
+    except (TypeError, ValueError):
+        return args  # (the call below then says what is wrong)
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())[:max(count, len(args))]
 
 
 def _modes(modes):

@@ -318,3 +318,13 @@ def test_check_grad_of_a_bound_method_reads_wrt_names_as_grad_does():
     assert adjoint.check_grad(loss, 1.5, 2.0, wrt=("y", -2)) < 1e-6
     with pytest.raises(adjoint.InvalidArgument, match="no parameter 'self'"):
         adjoint.check_grad(loss, 1.5, 2.0, wrt="self")
+
+
+def with_default(x, y=2.0):
+    return x * y ** 2
+
+
+def test_check_grad_wrt_a_parameter_left_to_its_default():
+    assert adjoint.grad(with_default, wrt=1)(1.5) == pytest.approx(6.0)  # d(x y^2)/dy = 2 x y
+    assert adjoint.check_grad(with_default, 1.5, wrt=1) < 1e-6
+    assert adjoint.check_grad(Scaled(2.0).loss, 1.5, 2.0, wrt=(0, 1)) < 1e-6

@@ -312,6 +312,23 @@ def test_errors_for_a_list_or_dict_argument_point_at_the_users_lines(fn, args, s
         assert "adjoint flattened" not in message and "called from" not in message, message
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # (grad of `curve` compiles `(1.0)[0]`, never reached)
+@pytest.mark.parametrize("second", ["hessian", "hvp", "jacobian of grad, reverse", "jacobian of grad, forward"])
+@pytest.mark.parametrize("fn, x", [(h.vector_output, np.array([0.3, 0.8])), (h.curve, 0.5)], ids=["array", "number"])
+def test_non_scalar_output_to_second_derivatives(second, fn, x):
+    """hessian and hvp differentiate the gradient, whose check of the output must stay in the code
+    they differentiate (they gave the Hessian of np.sum(output), silently)."""
+    derivatives = {"hessian": lambda: adjoint.hessian(fn)(x),
+                   "hvp": lambda: adjoint.hvp(fn)(x, np.ones_like(x)),
+                   "jacobian of grad, reverse": lambda: adjoint.jacobian(adjoint.grad(fn), mode="reverse")(x),
+                   "jacobian of grad, forward": lambda: adjoint.jacobian(adjoint.grad(fn), mode="forward")(x)}
+    with pytest.raises(adjoint.NonScalarOutput) as info:
+        derivatives[second]()
+    message = str(info.value)
+    assert fn.__name__ in message and "errors_helpers.py, line" in message and "(2,)" in message
+    assert "vjp" in message and "jacobian" in message
+
+
 @pytest.mark.parametrize("fn", [h.returns_nothing, h.returns_none])
 def test_no_return_value_to_grad(fn):
     with pytest.raises(adjoint.AdjointError) as info:

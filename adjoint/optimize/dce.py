@@ -4,8 +4,14 @@ Mark and sweep over the SSA def-use graph: a value is live if a live statement
 reads it; a branch or loop stays if anything inside it is live, and then its
 condition or bounds are live too.
 """
+from .. import runtime as rt
 from ..ir import Apply, Assign, If, Loop, Return, regions, statement_uses, variables, walk
 from ..rules import is_nondiff, rule_for
+
+# runtime helpers called for the error they may raise, not for their value: kept even when generated
+# code calling them is read back as a value (`t = expect_scalar(...)`, the gradient that hvp and
+# hessian differentiate again), or a Hessian of a function with an array output would be computed
+CHECKS = (rt.expect_scalar, rt.refuse_changed_view, rt.refuse_outside_change)
 
 
 def eliminate_dead_code(function):
@@ -79,8 +85,11 @@ def _sweep(body, live, kept, removed):
     for stmt in body:
         if id(stmt) not in kept and not isinstance(stmt, Return):
             continue
-        if isinstance(stmt, Assign) and stmt.target is not None and stmt.target not in live and not has_effect(stmt):
-            continue
+        if isinstance(stmt, Assign) and stmt.target is not None and stmt.target not in live:
+            if not has_effect(stmt):
+                continue
+            if isinstance(stmt.expr, Apply) and any(stmt.expr.fn is check for check in CHECKS):
+                stmt = Assign(None, stmt.expr, stmt.loc)  # (its value is None)
         if isinstance(stmt, If):
             stmt = stmt.replace(then=_sweep(stmt.then, live, kept, removed),
                                 orelse=_sweep(stmt.orelse, live, kept, removed),
@@ -110,6 +119,7 @@ def has_effect(stmt):
     if not isinstance(stmt, Assign):
         return False
     for node in walk(stmt.expr):
-        if isinstance(node, Apply) and rule_for(node.fn) is None and not is_nondiff(node.fn):
+        if isinstance(node, Apply) and (rule_for(node.fn) is None and not is_nondiff(node.fn)
+                                        or any(node.fn is check for check in CHECKS)):
             return True
     return stmt.target is None and isinstance(stmt.expr, Apply)

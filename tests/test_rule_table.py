@@ -114,6 +114,7 @@ if hasattr(math, "cbrt"):
 SCALAR_ONLY = {abs, float, max, min, rt.digamma} | {fn for fn in ELEMENTWISE if getattr(fn, "__module__", "") == "math"}
 
 M = np.array([[0, 1, 0], [1, 0, 1]], dtype=bool)  # a fixed condition for np.where / np.select
+Z = np.array([1.0, 0.0, 2.0])  # `x * Z` has a zero, where products' derivatives must not divide
 
 CASES = {
     np.where: [case("np.where(M, x, y)", signed(2, 3), signed(3)), case("np.where(M, x, 2.0)", signed(2, 3))],
@@ -145,7 +146,8 @@ CASES = {
              case("x.std(1, keepdims=True)", signed(2, 3))],
     np.cumsum: [case("np.cumsum(x)", signed(2, 3)), case("np.cumsum(x, axis=1)", signed(2, 3)),
                 case("x.cumsum(0)", signed(3))],
-    np.cumprod: [case("np.cumprod(x)", signed(2, 3)), case("np.cumprod(x, axis=0)", signed(3, 2))],
+    np.cumprod: [case("np.cumprod(x)", signed(2, 3)), case("np.cumprod(x, axis=0)", signed(3, 2)),
+                 case("np.cumprod(x * Z)", signed(3)), case("x.cumprod(1) * np.cumprod(x * Z, 1)", signed(2, 3))],
     np.trace: [case("np.trace(x)", signed(3, 3)), case("np.trace(x, 1)", signed(3, 4)),
                case("np.trace(x, -1, axis1=1, axis2=2)", signed(2, 3, 3)), case("x.trace()", signed(2, 3))],
     np.diff: [case("np.diff(x)", signed(5)), case("np.diff(x, 2, axis=0)", signed(4, 2))],
@@ -265,6 +267,15 @@ CASES = {
                      case("prod_others(x * np.array([1.0, 0.0, 2.0]))", signed(3))],
     rt.prod_others_tangent: [case("prod_others_tangent(x, y, 1)", signed(2, 3), signed(2, 3), wrt=1),
                              case("prod_others_tangent(x, y)", signed(3), signed(3), wrt=1)],
+    rt.cumprod_tangent: [case("cumprod_tangent(x, y, 1)", signed(2, 3), signed(2, 3)),
+                         case("cumprod_tangent(x * Z, y)", signed(2, 3), signed(2, 3))],
+    rt.cumprod_cotangent: [case("cumprod_cotangent(x, y, 0)", signed(3, 2), signed(3, 2)),
+                           case("cumprod_cotangent(x * Z, y)", signed(2, 3), signed(6))],
+    rt.cumprod_curvature: [case("cumprod_curvature(x, y, z, 1)", signed(2, 3), signed(2, 3), signed(2, 3), wrt=(1, 2)),
+                           case("cumprod_curvature(x * Z, y, z)", signed(3), signed(3), signed(3), wrt=(1, 2))],
+    rt.cumprod_curvature_cotangent: [
+        case("cumprod_curvature_cotangent(x, y, z, -1)", signed(2, 3), signed(2, 3), signed(2, 3), wrt=(1, 2)),
+        case("cumprod_curvature_cotangent(x * Z, y, z)", signed(2, 3), signed(6), signed(2, 3), wrt=(1, 2))],
     rt.untranspose: [case("untranspose(x, (2, 0, 1))", signed(2, 3, 2))],
     rt.add_at: [case("add_at(x + 0.0, y, z, slice(1, None))", signed(4), signed(3), signed(4), wrt=(0, 1))],
     rt.unindex: [case("unindex(x, y, (slice(1, None), 0))", signed(2), signed(3, 2), wrt=0)],
@@ -373,7 +384,7 @@ TABLE = table()
 # -- making test functions from the table ------------------------------------------------------
 
 _counter = itertools.count()
-NAMESPACE = {"np": np, "math": math, "M": M}
+NAMESPACE = {"np": np, "math": math, "M": M, "Z": Z}
 NAMESPACE.update({name: getattr(rt, name) for name in dir(rt) if not name.startswith("_")})
 
 

@@ -187,6 +187,84 @@ def product_of(x):
     return np.prod(x)
 
 
+def cumprod_derivatives(x, axis):
+    """The first and second derivatives of np.cumprod(x, axis) by their definition: d y[o] / d x[i] is
+    y[o] with x[i] set to 1 if x[i] is one of its factors (else 0), d2 y[o] / d x[i] d x[l] the same
+    with x[i] and x[l] set to 1 (i != l)."""
+    y = np.cumprod(x, axis)
+    factors = {}  # (o, i): is x[i] a factor of y[o]?
+    for i in np.ndindex(x.shape):
+        unit = np.zeros(x.shape)
+        unit[i] = 1.0
+        counted = np.cumsum(unit, axis)
+        for o in np.ndindex(y.shape):
+            factors[o, i] = counted[o] > 0
+    J, T = np.zeros(y.shape + x.shape), np.zeros(y.shape + x.shape + x.shape)
+    for (o, i), factor in factors.items():
+        if factor:
+            z = x.copy()
+            z[i] = 1.0
+            J[o + i] = np.cumprod(z, axis)[o]
+            for l in np.ndindex(x.shape):
+                if l != i and factors[o, l]:
+                    z2 = z.copy()
+                    z2[l] = 1.0
+                    T[o + i + l] = np.cumprod(z2, axis)[o]
+    return J, T
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+@pytest.mark.parametrize("zeros", [0, 1, 2, 3])
+def test_cumprod_helpers_with_zeros(axis, zeros):
+    """J v, J^T g, T(v, w) and T^T(g, v) of np.cumprod against its derivatives by definition, with
+    zeros in a row included (the quotient rule gave nan)."""
+    rng = np.random.default_rng(zeros)
+    x = rng.uniform(0.5, 1.5, (2, 3, 2))
+    x.flat[[3, 7, 8][:zeros]] = 0.0
+    J, T = cumprod_derivatives(x, axis)
+    n_in, n_out = x.ndim, np.ndim(J) - x.ndim
+    v, w, g = rng.normal(size=x.shape), rng.normal(size=x.shape), rng.normal(size=J.shape[:n_out])
+    inputs = list(range(n_in))
+    close = dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(rt.cumprod_tangent(x, v, axis), np.tensordot(J, v, n_in), **close)
+    np.testing.assert_allclose(rt.cumprod_cotangent(x, g, axis), np.tensordot(g, J, n_out), **close)
+    np.testing.assert_allclose(rt.cumprod_curvature(x, v, w, axis),
+                               np.tensordot(np.tensordot(T, w, n_in), v, n_in), **close)
+    T_v = np.tensordot(T, v, (list(range(n_out, n_out + n_in)), inputs))  # T[o, l] contracted over i
+    np.testing.assert_allclose(rt.cumprod_curvature_cotangent(x, g, v, axis), np.tensordot(g, T_v, n_out), **close)
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1])
+@pytest.mark.parametrize("zeros", [[1], [1, 4]])
+def test_second_derivatives_of_a_cumulative_product_with_zeros(axis, zeros):
+    """Forward over reverse (hessian, hvp) and reverse over reverse, against the definition."""
+    x = np.array([[0.7, 1.3, -0.4], [1.1, -0.9, 0.6]])
+    x.flat[zeros] = 0.0
+    weights = np.linspace(0.5, 1.5, np.cumprod(x, axis).size).reshape(np.cumprod(x, axis).shape)
+    J, T = cumprod_derivatives(x, axis)
+    expected = np.tensordot(weights, T, weights.ndim)
+    f = weighted_cumprod_along_rows if axis == -1 else weighted_cumprod_down if axis == 0 else weighted_cumprod
+    for H in (adjoint.hessian(f)(x, weights), adjoint.jacobian(adjoint.grad(f), mode="reverse")(x, weights)):
+        np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-14)
+    v = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    np.testing.assert_allclose(adjoint.hvp(f)(x, weights, v), np.tensordot(expected, v, 2), rtol=1e-12, atol=1e-14)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(adjoint.grad(f, mode=mode)(x, weights), np.tensordot(weights, J, weights.ndim),
+                                   rtol=1e-12, atol=1e-14)
+
+
+def weighted_cumprod(x, weights):
+    return np.sum(weights * np.cumprod(x))
+
+
+def weighted_cumprod_down(x, weights):
+    return np.sum(weights * np.cumprod(x, axis=0))
+
+
+def weighted_cumprod_along_rows(x, weights):
+    return np.sum(weights * x.cumprod(-1))
+
+
 def test_log_or_zero_keeps_python_floats():
     assert type(rt.log_or_zero(2.0)) is float and rt.log_or_zero(0.0) == 0.0 and math.isnan(rt.log_or_zero(-1.0))
     np.testing.assert_allclose(rt.log_or_zero(np.array([0.0, 1.0, np.e])), [0.0, 0.0, 1.0])

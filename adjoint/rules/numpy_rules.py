@@ -91,8 +91,8 @@ structural(np.std, STATISTIC, out="reduce",
            jvp=dict(x=f"np.sum({CENTRED} * dx, axis, keepdims=keepdims) / (ans * {COUNT})"))
 structural(np.cumsum, "x, axis=None, dtype=None",
            vjp=dict(x="uncumsum(g, x, axis)"), jvp=dict(x="np.cumsum(dx, axis)"))
-structural(np.cumprod, "x, axis=None, dtype=None",  # divides by x: exact where x has no zeros
-           vjp=dict(x="uncumsum(g * ans, x, axis) / x"), jvp=dict(x="ans * np.cumsum(dx / x, axis)"))
+structural(np.cumprod, "x, axis=None, dtype=None",  # (exact where x has zeros: no quotients there)
+           vjp=dict(x="cumprod_cotangent(x, g, axis)"), jvp=dict(x="cumprod_tangent(x, dx, axis)"))
 structural(np.trace, "x, offset=0, axis1=0, axis2=1, dtype=None",
            vjp=dict(x="untrace(g, x, offset, axis1, axis2)"), jvp=dict(x="np.trace(dx, offset, axis1, axis2)"))
 structural(np.diff, "x, n=1, axis=-1",

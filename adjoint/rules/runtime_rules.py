@@ -52,6 +52,20 @@ unary(rt.sinc_slope, "np.where(x == 0, -np.pi ** 2 / 3, (-np.pi * np.sin(np.pi *
 unary(rt.digamma, "polygamma(1, x)", out="scalar")
 structural(rt.polygamma, "n, x", out="scalar",
            vjp=dict(x="g * polygamma(n + 1, x)"), jvp=dict(x="dx * polygamma(n + 1, x)"))
+# J v, J^T g and the second derivative T of np.cumprod, T(v, w) and T^T(g, v): linear in all but x (no rule
+# for x: third order). T is symmetric in its two input-shaped slots, which is what makes these four enough
+structural(rt.cumprod_tangent, "x, v, axis=None",
+           vjp=dict(x="cumprod_curvature_cotangent(x, g, v, axis)", v="cumprod_cotangent(x, g, axis)"),
+           jvp=dict(x="cumprod_curvature(x, v, dx, axis)", v="cumprod_tangent(x, dv, axis)"))
+structural(rt.cumprod_cotangent, "x, v, axis=None", out="like:x",
+           vjp=dict(x="cumprod_curvature_cotangent(x, v, g, axis)", v="cumprod_tangent(x, g, axis)"),
+           jvp=dict(x="cumprod_curvature_cotangent(x, v, dx, axis)", v="cumprod_cotangent(x, dv, axis)"))
+structural(rt.cumprod_curvature, "x, v, w, axis=None",
+           vjp=dict(v="cumprod_curvature_cotangent(x, g, w, axis)", w="cumprod_curvature_cotangent(x, g, v, axis)"),
+           jvp=dict(v="cumprod_curvature(x, dv, w, axis)", w="cumprod_curvature(x, v, dw, axis)"))
+structural(rt.cumprod_curvature_cotangent, "x, u, v, axis=None", out="like:x",
+           vjp=dict(u="cumprod_curvature(x, v, g, axis)", v="cumprod_curvature_cotangent(x, u, g, axis)"),
+           jvp=dict(u="cumprod_curvature_cotangent(x, du, v, axis)", v="cumprod_curvature_cotangent(x, u, dv, axis)"))
 structural(rt.uncumsum, "v, x: const, axis=None", out="like:x",
            vjp=dict(v="np.cumsum(g, axis)"), jvp=dict(v="uncumsum(dv, x, axis)"))
 structural(rt.undiagonal, "v, x: const, offset=0, axis1=0, axis2=1", out="like:x",

@@ -54,6 +54,116 @@ def uncumsum(g, x, axis=None):
     return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
 
 
+# np.cumprod: y[j] = x[0] ... x[j] along the axis. Where x has no zeros the derivatives are quotients
+# (dy[j]/dx[i] = y[j] / x[i], i <= j); where it has, they are the recurrences forward mode and reverse mode
+# would run through y[j] = y[j - 1] x[j], one step per element of the axis. The second derivative
+# T[j, i, l] = d2 y[j] / dx[i] dx[l] (the product up to j without x[i] and x[l], i != l) is symmetric in
+# i and l, so four maps cover both modes at both orders: J v, J^T g, T(v, w) and T^T(g, v).
+
+def cumprod_tangent(x, v, axis=None):
+    """J v, the tangent of `np.cumprod(x, axis)` along `v` (shaped like x)."""
+    rows = _CumprodRows(x, axis)
+    x, v = rows.x, rows.along(v)
+    if np.all(np.not_equal(x, 0)):
+        return rows.as_output(np.cumprod(x, -1) * np.cumsum(v / x, -1))
+    return rows.as_output(_cumprod_tangent_rows(x, v))
+
+
+def cumprod_cotangent(x, g, axis=None):
+    """J^T g, the gradient of `np.cumprod(x, axis)` for its output's adjoint `g`."""
+    rows = _CumprodRows(x, axis)
+    x, g = rows.x, rows.along(g, output=True)
+    if np.all(np.not_equal(x, 0)):
+        return rows.as_input(_reverse_cumsum(g * np.cumprod(x, -1)) / x)
+    return rows.as_input(_exclusive_cumprod(x) * _cumprod_backward(x, g))
+
+
+def cumprod_curvature(x, v, w, axis=None):
+    """T(v, w): the tangent of `cumprod_tangent(x, v, axis)` along `w` (symmetric in v and w)."""
+    rows = _CumprodRows(x, axis)
+    x, v, w = rows.x, rows.along(v), rows.along(w)
+    if np.all(np.not_equal(x, 0)):
+        a, b = v / x, w / x
+        return rows.as_output(np.cumprod(x, -1) * (np.cumsum(a, -1) * np.cumsum(b, -1) - np.cumsum(a * b, -1)))
+    dv, dw = _cumprod_tangent_rows(x, v), _cumprod_tangent_rows(x, w)
+    out = np.empty(x.shape, np.result_type(x, v, w, float))
+    previous = 0.0
+    for j in range(x.shape[-1]):  # T(v, w)[j] = x[j] T(v, w)[j - 1] + (J v)[j - 1] w[j] + (J w)[j - 1] v[j]
+        previous = x[..., j] * previous + (dv[..., j - 1] * w[..., j] + dw[..., j - 1] * v[..., j] if j else 0.0)
+        out[..., j] = previous
+    return rows.as_output(out)
+
+
+def cumprod_curvature_cotangent(x, g, v, axis=None):
+    """T^T(g, v): the gradient of `g . cumprod_tangent(x, v, axis)` with respect to x (`g` shaped like
+    the output). By T's symmetry, also the tangent of `cumprod_cotangent(x, g, axis)` along `v`."""
+    rows = _CumprodRows(x, axis)
+    x, g, v = rows.x, rows.along(g, output=True), rows.along(v)
+    if np.all(np.not_equal(x, 0)):
+        weighted = g * np.cumprod(x, -1)
+        return rows.as_input((_reverse_cumsum(weighted * np.cumsum(v / x, -1)) - v / x * _reverse_cumsum(weighted)) / x)
+    # reverse mode through J v's recurrence a[j] = x[j] a[j - 1] + y[j - 1] v[j], y[j] = x[j] y[j - 1]
+    a_bar = _cumprod_backward(x, g)
+    y_bar = np.zeros(a_bar.shape, np.result_type(a_bar, v))
+    for j in range(x.shape[-1] - 2, -1, -1):
+        y_bar[..., j] = x[..., j + 1] * y_bar[..., j + 1] + v[..., j + 1] * a_bar[..., j + 1]
+    tangent = _cumprod_tangent_rows(x, v)
+    a_before = np.concatenate([np.zeros_like(tangent[..., :1]), tangent[..., :-1]], -1)  # a[j - 1]
+    return rows.as_input(a_bar * a_before + y_bar * _exclusive_cumprod(x))
+
+
+class _CumprodRows:
+    """`x` with the axis of its cumulative product last (flattened if None), and the maps between that
+    layout and the shapes of the input and of the output."""
+
+    def __init__(self, x, axis):
+        x = np.asarray(x)
+        self.axis, self.shape = axis, x.shape
+        self.x = np.ravel(x) if axis is None else np.moveaxis(x, axis, -1)
+
+    def along(self, a, output=False):
+        """`a`, shaped like the input (or, `output`, like the output), in the layout of `self.x`."""
+        if self.axis is None:
+            return np.ravel(np.broadcast_to(a, self.x.shape if output else self.shape))
+        return np.moveaxis(np.broadcast_to(a, self.shape), self.axis, -1)
+
+    def as_input(self, rows):
+        return np.reshape(rows, self.shape) if self.axis is None else np.moveaxis(rows, -1, self.axis)
+
+    def as_output(self, rows):
+        return rows if self.axis is None else np.moveaxis(rows, -1, self.axis)
+
+
+def _exclusive_cumprod(x):
+    """y[j - 1] = x[0] ... x[j - 1] along the last axis (1 for j = 0)."""
+    return np.cumprod(np.concatenate([np.ones_like(x[..., :1]), x[..., :-1]], -1), -1)
+
+
+def _reverse_cumsum(a):
+    return np.flip(np.cumsum(np.flip(a, -1), -1), -1)
+
+
+def _cumprod_tangent_rows(x, v):
+    """J v along the last axis without dividing: a[j] = x[j] a[j - 1] + y[j - 1] v[j]."""
+    before = _exclusive_cumprod(x)
+    out = np.empty(np.broadcast_shapes(x.shape, v.shape), np.result_type(x, v, float))
+    previous = 0.0
+    for j in range(x.shape[-1]):
+        previous = x[..., j] * previous + before[..., j] * v[..., j]
+        out[..., j] = previous
+    return out
+
+
+def _cumprod_backward(x, g):
+    """The adjoints of y along the last axis for y's adjoint g: r[j] = g[j] + x[j + 1] r[j + 1]."""
+    out = np.empty(np.broadcast_shapes(x.shape, g.shape), np.result_type(x, g, float))
+    following = 0.0
+    for j in range(x.shape[-1] - 1, -1, -1):
+        following = g[..., j] + (x[..., j + 1] * following if j + 1 < x.shape[-1] else 0.0)
+        out[..., j] = following
+    return out
+
+
 def _float_zeros(shape, g):
     return np.zeros(shape, dtype=np.result_type(g, 1.0))
 

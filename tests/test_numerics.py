@@ -80,6 +80,29 @@ def test_clip_passes_the_gradient_at_its_bounds(mode):
                                   [1, 1, 1, 0, 0])
 
 
+def clipped_between(x, low, high):
+    return np.sum(np.clip(x, low, high) * np.array([1.0, 2.0, 3.0, 4.0]))
+
+
+def clipped_above(x, high):
+    return np.clip(x, None, high) * 2.0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_clip_with_crossed_bounds_follows_numpy(mode):
+    """np.clip is minimum(maximum(x, low), high): where low > high it returns high, whose gradient
+    that is (it went to low). A tie between low and high with x below goes to low, as before."""
+    x, low, high = np.array([0.0, 0.0, 2.0, 0.5]), np.array([1.0, -1.0, 1.0, 1.0]), np.array([0.5, 1.0, 0.5, 1.0])
+    assert np.array_equal(np.clip(x, low, high), [0.5, 0.0, 0.5, 1.0])
+    gradients = adjoint.grad(clipped_between, wrt=(0, 1, 2), mode=mode)(x, low, high)
+    for gradient, expected in zip(gradients, ([0, 2, 0, 0], [0, 0, 0, 4], [1, 0, 3, 0])):
+        np.testing.assert_array_equal(gradient, expected)
+    untied = high + np.array([0.0, 0.0, 0.0, 0.5])  # (away from the tie, finite differences see one side)
+    assert adjoint.check_grad(clipped_between, x + 0.1, low, untied, wrt=(0, 1, 2), modes=(mode,)) < 1e-6
+    assert adjoint.grad(clipped_above, wrt=(0, 1), mode=mode)(0.3, 0.5) == (2.0, 0.0)
+    assert adjoint.grad(clipped_above, wrt=(0, 1), mode=mode)(0.7, 0.5) == (0.0, 2.0)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_an_infinite_slope_is_inf_for_numpy_and_zero_division_for_python_floats(mode):
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -60,7 +60,8 @@ same_as(np.remainder, np.mod)
 structural(np.where, "condition: const, x, y", broadcasting=True, out="elementwise",
            vjp=dict(x="np.where(condition, g, 0.0)", y="np.where(condition, 0.0, g)"),
            jvp=dict(x="np.where(condition, dx, 0.0)", y="np.where(condition, 0.0, dy)"))
-elementwise(np.clip, "x, a_min, a_max", x="ans == x", a_min="x < a_min", a_max="x > a_max")
+elementwise(np.clip, "x, a_min, a_max", x="clip_choice(x, a_min, a_max) == 0",  # (a_min > a_max: a_max)
+            a_min="clip_choice(x, a_min, a_max) == 1", a_max="clip_choice(x, a_min, a_max) == 2")
 structural(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", out="like:x",  # nan, inf: replaced
            vjp=dict(x="g * np.isfinite(x)"), jvp=dict(x="dx * np.isfinite(x)"))
 

@@ -16,6 +16,17 @@ def mT(x):
     return np.swapaxes(x, -1, -2)
 
 
+def clip_choice(x, a_min, a_max):
+    """Where `np.clip(x, a_min, a_max)` takes each element from, as numpy computes it,
+    `minimum(maximum(x, a_min), a_max)`: 0 for x, 1 for a_min, 2 for a_max. A tie goes to x (then
+    to a_min); where a_min > a_max the result is a_max. A bound may be None."""
+    below = False if a_min is None else np.less(x, a_min)
+    choice = np.where(below, 1, 0)
+    if a_max is not None:
+        choice = np.where(np.greater(np.where(below, a_min, x), a_max), 2, choice)
+    return choice
+
+
 def sinc_slope(x):
     """d/dx np.sinc(x) = (cos(pi x) - sinc(x)) / x, which is 0 at x = 0."""
     safe = np.where(x == 0, 1.0, x)

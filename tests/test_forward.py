@@ -453,6 +453,25 @@ def test_second_derivatives_through_max_and_min(f):
                                    rtol=1e-6, atol=1e-7)
 
 
+def summed_gram(A):
+    return np.einsum('ij->', A @ A.T)
+
+
+@pytest.mark.parametrize("second", ["hvp", "hessian", "reverse over reverse"])
+def test_second_derivatives_of_a_one_operand_einsum(second):
+    """einsum('ij->', A @ A.T) = sum_k (sum_i A[i, k])^2, so (H V)[i, k] = 2 sum_j V[j, k]. The tangent
+    of a one-operand einsum's gradient was the number 0, which the matmul behind it refused."""
+    A, V = np.arange(6.0).reshape(2, 3) / 10, np.array([[1.0, -2.0, 0.5], [0.3, 1.0, 2.0]])
+    expected = np.broadcast_to(2 * np.sum(V, axis=0), (2, 3))
+    if second == "hvp":
+        result = adjoint.hvp(summed_gram)(A, V)
+    else:
+        H = adjoint.hessian(summed_gram)(A) if second == "hessian" else \
+            adjoint.jacobian(adjoint.grad(summed_gram), mode="reverse")(A)
+        result = np.tensordot(H, V, 2)
+    np.testing.assert_allclose(result, expected, rtol=1e-12)
+
+
 SOLVE_SHAPES = [((3, 3), (3,)), ((2, 3, 3), (3,)), ((2, 3, 3), (3, 2)), ((2, 3, 3), (1, 3, 2)),
                 ((3, 3), (2, 3, 2)), ((2, 1, 3, 3), (4, 3, 1))]
 

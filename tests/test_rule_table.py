@@ -298,7 +298,8 @@ CASES = {
     rt.untake: [case("untake(x, y, [0, 2, 0], 1)", signed(2, 3), signed(2, 4), wrt=0)],
     rt.untake_along_axis: [case("untake_along_axis(x, y, np.array([[1, 1], [0, 2]]), 1)", signed(2, 2), signed(2, 3), wrt=0)],
     rt.einsum_part: [case("einsum_part(x, 'ij,jk->ik', [y, z], 0)", signed(2, 2), signed(2, 3), signed(3, 2)),
-                     case("einsum_part(x, 'ij,jk->ik', [y, z], 1)", signed(2, 2), signed(2, 3), signed(3, 2))],
+                     case("einsum_part(x, 'ij,jk->ik', [y, z], 1)", signed(2, 2), signed(2, 3), signed(3, 2)),
+                     case("einsum_part(x, 'ij->j', [y], 0)", signed(3), signed(2, 3))],  # (no other operand)
     rt.kron_vjp_left: [case("kron_vjp_left(x, y, z)", signed(4, 6), signed(2, 3), signed(2, 2), wrt=(0, 2))],
     rt.kron_vjp_right: [case("kron_vjp_right(x, y, z)", signed(4, 6), signed(2, 3), signed(2, 2), wrt=(0, 1))],
     rt.norm_grad: [case("norm_grad(x, np.linalg.norm(x))", signed(3)),

@@ -442,7 +442,10 @@ def einsum_with(spec, ops, k, value):
 
 def einsum_part_jvp(v, spec, ops, dops, k):
     """The tangent of `einsum_part(v, spec, ops, k)` for tangents `dops` of the operands."""
-    return sum(einsum_part(v, spec, _with_item(ops, j, d), k) for j, d in enumerate(dops) if j != k)
+    parts = [einsum_part(v, spec, _with_item(ops, j, d), k) for j, d in enumerate(dops) if j != k]
+    if not parts:  # one operand: einsum_part reads only its shape
+        return zeros_grad(ops[k])
+    return sum(parts[1:], parts[0])
 
 
 def einsum_part_other(g, v, spec, ops, k, i):

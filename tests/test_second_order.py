@@ -56,3 +56,30 @@ def test_a_tape_of_arrays_that_change_shape_is_refused_reverse_over_reverse():
     with pytest.raises(adjoint.UnsupportedSyntax, match=r"items differ in shape \(here \(2,\) and \(3,\)\)"
                                                         r"(.|\n)*adjoint.hessian or adjoint.hvp"):
         adjoint.grad(cases.penalty_growing)(w, 3)
+
+
+def squared_sums_of_unequal_pieces(x):
+    return sum(np.sum(p) ** 2 for p in np.array_split(x, 3))
+
+
+def mixed_unequal_pieces(x):
+    a, b, c = np.array_split(x, 3)
+    return np.sum(a * a) * np.sum(b) + np.sum(np.sin(c)) ** 2
+
+
+@pytest.mark.parametrize("second", ["hessian", "hvp", "forward over reverse", "reverse over reverse"])
+def test_second_derivatives_through_pieces_of_different_shapes(second):
+    """np.array_split(x, 3) of 4 elements gives pieces of 2, 1 and 1: the tangent of their adjoints
+    (one per piece, a ragged tuple) was broadcast as one array (numpy's "inhomogeneous shape")."""
+    x = np.array([0.5, -1.0, 1.5, 2.0])
+    by_hand = np.array([[2.0, 2, 0, 0], [2, 2, 0, 0], [0, 0, 2, 0], [0, 0, 0, 2]])  # (x0 + x1)^2 + x2^2 + x3^2
+    gradient = adjoint.grad(mixed_unequal_pieces)
+    by_differences = np.array([(gradient(x + 1e-6 * e) - gradient(x - 1e-6 * e)) / 2e-6 for e in np.eye(4)])
+    for f, expected in ((squared_sums_of_unequal_pieces, by_hand), (mixed_unequal_pieces, by_differences)):
+        if second == "hvp":
+            v = np.array([1.0, -0.5, 2.0, 0.3])
+            np.testing.assert_allclose(adjoint.hvp(f)(x, v), expected @ v, rtol=1e-6, atol=1e-8)
+            continue
+        H = adjoint.hessian(f)(x) if second == "hessian" else \
+            adjoint.jacobian(adjoint.grad(f), mode=second.split()[0])(x)
+        np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-8)

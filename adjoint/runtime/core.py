@@ -30,7 +30,12 @@ def _ndim(x):
 
 def unbroadcast(g, x):
     """Sum the gradient `g` down to the shape of `x`, undoing numpy broadcasting."""
-    shape = _shape(x)
+    try:
+        shape = x.shape
+    except AttributeError:
+        if isinstance(x, (tuple, list)):
+            return _item_by_item(unbroadcast, g, x)
+        shape = np.shape(x)
     g_shape = _shape(g)
     if g_shape == shape:
         return g
@@ -48,10 +53,22 @@ def unbroadcast(g, x):
 
 def broadcast_like(t, ans):
     """Broadcast the tangent `t` to the shape of the value `ans` it belongs to."""
-    shape = np.shape(ans)
+    try:
+        shape = ans.shape
+    except AttributeError:
+        if isinstance(ans, (tuple, list)):
+            return _item_by_item(broadcast_like, t, ans)
+        shape = np.shape(ans)
     if np.shape(t) == shape:
         return t
     return np.broadcast_to(_weak(t, ans), shape)
+
+
+def _item_by_item(helper, t, items):
+    """`helper(t, items)` for a tuple or list value (the adjoints of `np.array_split`'s pieces, say),
+    which need not have one shape: one item at a time (a number `t` goes with each)."""
+    parts = t if isinstance(t, (tuple, list)) else [t] * len(items)
+    return Cotangents(helper(part, item) for part, item in zip(parts, items))
 
 
 def _expand_reduced(g, x, axis, keepdims):

@@ -76,7 +76,8 @@ class VJP(Structured, Transform):
         return "the cotangent, shaped like the function's output"
 
     def derive(self, primal, fn):
-        return reverse(primal, self.wrt, seed="cotangent", with_value=True, single=self.single)
+        return reverse(primal, self.wrt, seed="cotangent", with_value=True, single=self.single,
+                       seed_name=self.extra_params()[0])
 
     def flat_transform(self, flat_fn, flat_wrt):
         return get_transform(VJP, flat_fn, wrt=self.flat_wrt(flat_wrt))
@@ -107,8 +108,12 @@ class JVP(Structured, Transform):
             text += f", named {name} because d_{param} is a parameter of {getattr(base, '__name__', 'the function')}"
         return text
 
+    checks_seeds = True  # (not where adjoint makes the tangents itself, for a Jacobian's columns)
+
     def derive(self, primal, fn):
-        return forward(primal, self.wrt)
+        if not self.checks_seeds:
+            return forward(primal, self.wrt)
+        return forward(primal, self.wrt, seeds=list(zip(self.extra_params(), (self.params[i] for i in self.wrt))))
 
     def flat_transform(self, flat_fn, flat_wrt):
         if len(flat_wrt) != 1:
@@ -139,6 +144,7 @@ class Column(TangentOnly):
     the output itself need not be computed (the Jacobian is cast as a whole)."""
 
     label = "column"
+    checks_seeds = False
 
     def derive(self, primal, fn):
         function = super().derive(primal, fn)

@@ -13,9 +13,10 @@ from .reverse import no_rule, refuse_no_result
 from .rules import instantiate, rule_for
 
 
-def forward(function, wrt):
+def forward(function, wrt, seeds=None):
     """The tangent function of `function`: extra parameters hold one tangent per index in
-    `wrt`; it returns `(value, tangent of the value)`."""
+    `wrt`; it returns `(value, tangent of the value)`. `seeds`: for tangents the user passes, the
+    names of each and of its parameter, for `runtime.as_seed` to check its shape."""
     refuse_no_result(function)  # (its gradient in forward mode was 0.0)
     inputs = [function.params[i] for i in wrt]
     primal = function.body[:-1]
@@ -24,11 +25,16 @@ def forward(function, wrt):
     active = varied(primal, inputs) & useful(primal, outputs)
 
     tangents = {param: Var(None, of=param, prefix="d_") for param in inputs}
+    params = list(function.params) + [tangents[p] for p in inputs]
+    checked = []
+    for param, (name, of) in zip(inputs, seeds or ()):
+        tangent = Var(None, of=param, prefix="d_")
+        checked.append(Assign(tangent, Apply(rt.as_seed, (tangents[param], param, Const(name), Const(of)))))
+        tangents[param] = tangent
     sweep = Tangents(active, tangents)
-    body = sweep.block(primal)
+    body = checked + sweep.block(primal)
     output = Pack("tuple", [result, sweep.tangent_of_result(result)])
     body.append(Return(output))
-    params = list(function.params) + [tangents[p] for p in inputs]
     return Function(function.name, params, body, function.source, function.defaults)
 
 

@@ -36,11 +36,12 @@ def refuse_no_result(function):
                       function.body[-1].loc, "Return the value to differentiate.")
 
 
-def reverse(function, wrt, seed="one", with_value=False, single=False, expect_scalar=None):
+def reverse(function, wrt, seed="one", with_value=False, single=False, expect_scalar=None, seed_name="cotangent"):
     """The adjoint function of `function` with respect to the parameters at indices `wrt`.
 
     `seed="one"` differentiates a scalar output (its adjoint is 1.0); `seed="cotangent"`
-    appends a parameter holding the output's adjoint (a vector-Jacobian product).
+    appends a parameter holding the output's adjoint (a vector-Jacobian product), whose shape
+    `runtime.as_seed` checks against the output's (`seed_name`: what the user calls it).
     The result returns `(value, grads)` if `with_value`, else `grads`, where
     `grads` is a tuple with one entry per index in `wrt`, or the gradient itself if `single`.
     """
@@ -61,9 +62,11 @@ def reverse(function, wrt, seed="one", with_value=False, single=False, expect_sc
         cotangent = Var("cotangent")
         params.append(cotangent)
         if isinstance(result, Pack):
-            seeds = [(item, Apply(operator.getitem, (cotangent, Const(i)))) for i, item in enumerate(result.items)]
+            seeds = [(item, Apply(rt.as_seed, (Apply(operator.getitem, (cotangent, Const(i))), item,
+                                               Const(f"{seed_name}[{i}]"), Const(f"the output's item {i}"))))
+                     for i, item in enumerate(result.items)]
         else:
-            seeds = [(result, cotangent)]
+            seeds = [(result, Apply(rt.as_seed, (cotangent, result, Const(seed_name), Const("the output"))))]
 
     sweep = Backward(active)
     for value, adjoint in seeds:

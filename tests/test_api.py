@@ -226,6 +226,44 @@ def test_a_missing_tangent_is_named_in_the_error():
         adjoint.vjp(with_default_d_x)(np.ones(2))
 
 
+def doubled(x):
+    return 2 * x
+
+
+def doubled_and_summed(x):
+    return 2 * x, np.sum(np.sin(x))
+
+
+def curvature_of(x, scale):
+    return scale * np.sum(x ** 3)
+
+
+def test_a_list_tangent_or_cotangent_is_an_array():
+    """A list seed is used as the array it stands for (`cotangent * 2` repeated the list)."""
+    x = np.array([0.1, 0.2])
+    assert np.array_equal(adjoint.vjp(doubled)(x, [1.0, 0.0])[1], [2.0, 0.0])
+    assert np.array_equal(adjoint.jvp(doubled)(x, [1.0, 0.0])[1], [2.0, 0.0])
+    _, gradient = adjoint.vjp(doubled_and_summed)(x, ([1.0, 0.0], 1.0))
+    np.testing.assert_allclose(gradient, [2.0 + np.cos(0.1), np.cos(0.2)])
+    np.testing.assert_allclose(adjoint.hvp(curvature_of)(x, 2.0, [1.0, -1.0]), 12.0 * x * [1.0, -1.0])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: adjoint.jvp(doubled)(x, np.ones(3)), r"`d_x` must have the shape of x, \(2,\), not \(3,\)"),
+    (lambda x: adjoint.jvp(doubled)(x, np.ones((2, 1))), r"`d_x` must have the shape of x, \(2,\), not \(2, 1\)"),
+    (lambda x: adjoint.vjp(doubled)(x, [1.0, 2.0, 3.0]), r"`cotangent` must have the shape of the output, \(2,\)"),
+    (lambda x: adjoint.vjp(doubled_and_summed)(x, (np.ones(2), np.ones(2))),
+     r"`cotangent\[1\]` must have the shape of the output's item 1, \(\)"),
+    (lambda x: adjoint.hvp(curvature_of)(x, 2.0, np.ones(1)), r"`d_x` must have the shape of x, \(2,\), not \(1,\)"),
+    (lambda x: adjoint.jvp(curvature_of, wrt=1)(x, 2.0, np.ones(2)), r"`d_scale` must have the shape of scale, \(\)"),
+    (lambda x: adjoint.jvp(doubled)(x, [[1.0], [2.0, 3.0]]), r"`d_x` is a list numpy cannot make an array of"),
+], ids=["jvp", "jvp, broadcasting", "vjp", "vjp, tuple output", "hvp", "jvp of a number", "ragged list"])
+def test_a_tangent_or_cotangent_of_the_wrong_shape_is_refused(call, message):
+    """A clear error naming the shape needed (was numpy's broadcasting error, or a result of the wrong shape)."""
+    with pytest.raises(adjoint.InvalidArgument, match=message):
+        call(np.array([0.1, 0.2]))
+
+
 def parameters_named_like_builtins(x, y, len, range, min):
     # desugar's `for k in range(len(x))` and `min(len(x), len(y))` are Python's, not these
     total = 0.0

@@ -281,6 +281,8 @@ CASES = {
     rt.unindex: [case("unindex(x, y, (slice(1, None), 0))", signed(2), signed(3, 2), wrt=0)],
     rt.cast_like: [case("cast_like(x, y)", signed(3), signed(3), wrt=0)],
     rt.as_grad: [case("as_grad(x, y)", signed(3), signed(2, 3), wrt=0)],
+    rt.as_seed: [case("as_seed(x, y, 'd_y', 'y')", signed(2, 3), signed(2, 3), wrt=0),
+                 case("as_seed(x, y, 'd_y', 'y')", signed(), signed(), wrt=0)],
     rt.mT: [case("mT(x)", signed(2, 2, 3))],
     rt.polygamma: [case("polygamma(1, x)", positive()), case("polygamma(2, x)", positive(low=0.3, high=0.9))],
     rt.uncumsum: [case("uncumsum(x, y, 1)", signed(2, 3), signed(2, 3), wrt=0), case("uncumsum(x, y)", signed(6), signed(2, 3), wrt=0)],

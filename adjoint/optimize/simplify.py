@@ -184,6 +184,9 @@ class Rewriter:
         elif fn is rt.expect_scalar:
             if scalar(args[0]) == SCALAR:
                 return Const(None)
+        elif fn is rt.as_seed:
+            if scalar(args[0]) == SCALAR and scalar(args[1]) == SCALAR:  # a number for a number
+                return args[0]
         return node
 
     def reciprocal_squared(self, numerator, y):

@@ -42,6 +42,8 @@ structural(rt.cast_like, "v, ref: const",
            vjp=dict(v="cast_like(g, v)"), jvp=dict(v="cast_like(dv, ref)"), out="like:v")
 structural(rt.as_grad, "v, x: const",
            vjp=dict(v="unbroadcast(g, v)"), jvp=dict(v="as_grad(dv, x)"), out="like:x")
+structural(rt.as_seed, "v, value: const, name, of", out="like:value",
+           vjp=dict(v="g"), jvp=dict(v="as_seed(dv, value, name, of)"))
 unary(rt.log_or_zero, "1 / x")
 nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only, rt.refuse_changed_view)
 

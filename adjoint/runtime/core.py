@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..errors import NonScalarOutput, UnsupportedSyntax
+from ..errors import InvalidArgument, NonScalarOutput, UnsupportedSyntax
 
 def _weak(g, x):
     """A Python number `g` as an array of `x`'s float dtype (so a float32 gradient seeded with
@@ -333,6 +333,26 @@ def expect_scalar(value, where):
         raise NonScalarOutput(
             f"grad needs a scalar output, but {where} returns a value of shape {np.shape(value)}.\n"
             "Reduce it to a scalar (e.g. np.sum), or use adjoint.vjp or adjoint.jacobian for non-scalar outputs.")
+
+
+def as_seed(seed, value, name, of):
+    """The tangent or cotangent `name` the user passed for `value` (described as `of`), shaped like it:
+    a list becomes an array (`seed * 2` must not repeat it), a shape that differs is an
+    InvalidArgument naming the one needed. Only arrays and numbers are checked (not a tuple some
+    call returned)."""
+    if type(seed) is np.ndarray and type(value) is np.ndarray and seed.shape == value.shape:
+        return seed
+    if not isinstance(value, (np.ndarray, np.generic, int, float)):
+        return seed
+    if isinstance(seed, (list, tuple)):
+        try:
+            seed = np.asarray(seed)
+        except ValueError:  # (rows of different lengths)
+            raise InvalidArgument(f"`{name}` is a list numpy cannot make an array of; pass an array shaped like "
+                                  f"{of}, {np.shape(value)}") from None
+    if np.shape(seed) != np.shape(value):
+        raise InvalidArgument(f"`{name}` must have the shape of {of}, {np.shape(value)}, not {np.shape(seed)}")
+    return seed
 
 
 def refuse_changed_view(view, array, error):

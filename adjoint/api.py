@@ -195,6 +195,8 @@ def _as_column(tangent):
         return tangent
     if isinstance(tangent, tuple):
         return tuple(_as_column(t) for t in tangent)
+    if np.iscomplexobj(tangent):
+        raise runtime._complex_refused(np.result_type(tangent), "a value the derivative went through")
     if isinstance(tangent, np.ndarray) and tangent.ndim:
         return _floating(tangent)
     return float(tangent)
@@ -299,6 +301,8 @@ def _basis(x):
         yield (), 1.0
         return
     x = np.asarray(x)
+    if x.dtype.kind == "c":
+        raise runtime._complex_refused(x.dtype, "an argument or output of the function differentiated")
     dtype = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.dtype(float)
     for index in np.ndindex(x.shape):
         e = np.zeros(x.shape, dtype)
@@ -330,6 +334,8 @@ def _assembled(value, columns, x, scalar_output):
         return tuple(_assembled(part, {element: column[k] for element, column in columns.items()}, x, scalar_output)
                      for k, part in enumerate(value))
     columns = {element: np.asarray(column) for element, column in columns.items()}
+    if np.iscomplexobj(value) or any(column.dtype.kind == "c" for column in columns.values()):
+        raise runtime._complex_refused(np.result_type(value, *columns.values()), "the function's output")
     out_shape = np.shape(value)
     if scalar_output and out_shape != ():
         raise _non_scalar(out_shape)

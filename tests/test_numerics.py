@@ -128,3 +128,51 @@ def test_float32_stays_float32(mode):
     assert gradient.dtype == np.float32
     gradient = adjoint.grad(square, mode=mode)(np.float32(2.0))
     assert type(gradient) is np.float32 and gradient == 4.0
+
+
+def squared_modulus(z):
+    return np.sum(np.abs(z) ** 2)
+
+
+def rotated(x):
+    return np.sum(np.abs(x * (1.0 + 2.0j)) ** 2)
+
+
+def turned(x):
+    return x * 1j
+
+
+def scalar_square(x):
+    return x * x
+
+
+Z = np.array([1.0 + 2.0j, -0.5 + 0.3j])
+X = np.array([1.0, 2.0])
+
+
+@pytest.mark.parametrize("derivative, what", [
+    (lambda: adjoint.grad(squared_modulus)(Z), "is complex"),
+    (lambda: adjoint.grad(squared_modulus, mode="forward")(Z), "is complex"),
+    (lambda: adjoint.check_grad(squared_modulus, Z), "is complex"),
+    (lambda: adjoint.jvp(squared_modulus)(Z, np.ones(2)), "z is complex"),
+    (lambda: adjoint.vjp(squared_modulus)(Z, 1.0), "is complex"),
+    (lambda: adjoint.hessian(squared_modulus)(Z), "is complex"),
+    (lambda: adjoint.hvp(squared_modulus)(Z, np.ones(2)), "z is complex"),
+    (lambda: adjoint.jacobian(squared_modulus, mode="reverse")(Z), "is complex"),
+    (lambda: adjoint.grad(scalar_square)(1.0 + 2.0j), "is complex"),
+    (lambda: adjoint.grad(scalar_square, mode="forward")(1.0 + 2.0j), "is complex"),
+    (lambda: adjoint.grad(rotated)(X), "a value the derivative went through is complex"),
+    (lambda: adjoint.grad(rotated, mode="forward")(X), "a value the derivative went through is complex"),
+    (lambda: adjoint.check_grad(rotated, X), "a value the derivative went through is complex"),
+    (lambda: adjoint.vjp(turned)(X, np.ones(2)), "the output is complex"),
+    (lambda: adjoint.jacobian(turned)(X), "output is complex"),
+    (lambda: adjoint.jvp(scalar_square)(X, 1j * np.ones(2)), "`d_x` is complex"),
+    (lambda: adjoint.vjp(scalar_square)(X, 1j * np.ones(2)), "`cotangent` is complex"),
+], ids=["grad", "grad forward", "check_grad", "jvp", "vjp", "hessian", "hvp", "jacobian", "number", "number forward",
+        "complex constant", "complex constant forward", "check_grad of a complex constant", "complex output",
+        "jacobian of a complex output", "complex tangent", "complex cotangent"])
+def test_complex_numbers_are_refused(derivative, what):
+    """The rules are those of real functions (no conjugates): the modes disagreed on complex inputs,
+    and check_grad cast them to float. Every transform refuses them, and complex values on the way."""
+    with pytest.raises(adjoint.InvalidArgument, match=what + r" \(complex(64|128)\)(.|\n)*real and imaginary parts"):
+        derivative()

@@ -5,6 +5,6 @@ be differentiated. `core` holds those of the rules every program uses, `programs
 and lists, `numpy_surface` the helpers of the numpy functions' rules.
 """
 from .core import *  # noqa: F401,F403
-from .core import _grad_dtype  # noqa: F401
+from .core import _complex_refused, _grad_dtype  # noqa: F401
 from .numpy_surface import *  # noqa: F401,F403
 from .programs import *  # noqa: F401,F403

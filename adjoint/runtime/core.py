@@ -340,16 +340,21 @@ def as_seed(seed, value, name, of):
     a list becomes an array (`seed * 2` must not repeat it), a shape that differs is an
     InvalidArgument naming the one needed. Only arrays and numbers are checked (not a tuple some
     call returned)."""
-    if type(seed) is np.ndarray and type(value) is np.ndarray and seed.shape == value.shape:
+    if type(seed) is np.ndarray and type(value) is np.ndarray and seed.shape == value.shape \
+            and seed.dtype.kind != "c" != value.dtype.kind:
         return seed
-    if not isinstance(value, (np.ndarray, np.generic, int, float)):
+    if not isinstance(value, (np.ndarray, np.generic, int, float, complex)):
         return seed
+    if np.iscomplexobj(value):
+        raise _complex_refused(np.result_type(value), of)
     if isinstance(seed, (list, tuple)):
         try:
             seed = np.asarray(seed)
         except ValueError:  # (rows of different lengths)
             raise InvalidArgument(f"`{name}` is a list numpy cannot make an array of; pass an array shaped like "
                                   f"{of}, {np.shape(value)}") from None
+    if np.iscomplexobj(seed):
+        raise _complex_refused(np.result_type(seed), f"`{name}`")
     if np.shape(seed) != np.shape(value):
         raise InvalidArgument(f"`{name}` must have the shape of {of}, {np.shape(value)}, not {np.shape(seed)}")
     return seed
@@ -397,10 +402,23 @@ def zeros_grad(x):
 
 def _grad_dtype(x):
     dtype = x.dtype if isinstance(x, (np.ndarray, np.generic, Shape)) else np.result_type(x)
-    return dtype if dtype.kind in "fc" else _FLOAT  # (a float or complex dtype: np.inexact)
+    if dtype.kind == "f":
+        return dtype
+    if dtype.kind == "c":
+        raise _complex_refused(dtype)
+    return _FLOAT  # (integers and booleans get float gradients)
 
 
 _FLOAT = np.dtype(float)
+
+
+def _complex_refused(dtype, what="an argument, output or value being differentiated"):
+    """The error for a complex number where adjoint differentiates: its rules are those of real
+    functions (they do not conjugate), so a derivative through complex values would be wrong."""
+    return InvalidArgument(
+        f"{what} is complex ({dtype}), and adjoint differentiates real numbers and arrays only: its rules are "
+        "those of real functions. Pass the real and imaginary parts as separate real arguments and compute "
+        "with them (|z|^2 = re**2 + im**2); a complex constant inside the function makes its values complex too.")
 
 
 def _sum_dtype(g, x):
@@ -414,18 +432,29 @@ def _sum_dtype(g, x):
 def as_grad(g, x):
     """The gradient handed to the user: the shape and float dtype of `x`, a fresh writable array."""
     if type(x) is np.ndarray:  # the usual case first, without the helpers' tests
-        dtype, shape = (x.dtype if x.dtype.kind in "fc" else _FLOAT), x.shape
+        dtype, shape = (x.dtype if x.dtype.kind == "f" else _grad_dtype(x)), x.shape
     elif isinstance(x, (int, float)):
-        return g if type(g) is float else float(g)
+        if type(g) is float:
+            return g
+        _refuse_complex_gradient(g)
+        return float(g)
     else:
         dtype = _grad_dtype(x)
         if isinstance(x, np.generic):  # a numpy scalar stays one
+            _refuse_complex_gradient(g)
             return np.asarray(g, dtype=dtype).reshape(())[()]
         shape = _shape(x)
     if type(g) is np.ndarray and g.shape == shape and (g.dtype is dtype or g.dtype == dtype) and g.base is None \
             and g.flags.writeable:
         return g
+    _refuse_complex_gradient(g)
     return np.array(np.broadcast_to(g, shape), dtype=dtype)
+
+
+def _refuse_complex_gradient(g):
+    """A complex derivative of a real value: complex values were met on the way (a complex constant)."""
+    if np.iscomplexobj(g):
+        raise _complex_refused(np.result_type(g), "a value the derivative went through")
 
 
 class Cotangents(tuple):

@@ -176,3 +176,28 @@ def test_complex_numbers_are_refused(derivative, what):
     and check_grad cast them to float. Every transform refuses them, and complex values on the way."""
     with pytest.raises(adjoint.InvalidArgument, match=what + r" \(complex(64|128)\)(.|\n)*real and imaginary parts"):
         derivative()
+
+
+def piecewise(x):
+    return np.sum(np.where(x < 0.5, x ** 2, np.sqrt(x - 1.0)))
+
+
+def safe_piecewise(x):
+    inside = x < 0.5
+    return np.sum(np.where(inside, x ** 2, np.sqrt(np.where(inside, 1.0, x - 1.0))))
+
+
+def test_the_double_where_trap_and_its_documented_fix():
+    """docs/troubleshooting.md: the branch np.where does not pick is nan at 0.2, and reverse mode
+    multiplies its zero cotangent by that branch's nan slope; computed on a safe input, both modes
+    give 2 x below 0.5 and 1 / (2 sqrt(x - 1)) above it (second derivatives too: 2 and -1 / (4 (x - 1)^1.5))."""
+    x = np.array([0.2, 2.0, 0.4, 5.0])
+    expected = np.where(x < 0.5, 2 * x, 0.5 / np.sqrt(np.abs(x - 1.0)))
+    with np.errstate(all="ignore"):
+        assert np.isnan(adjoint.grad(piecewise)(x)[0])
+        np.testing.assert_allclose(adjoint.grad(piecewise, mode="forward")(x), expected, rtol=1e-12)
+    for mode in MODES:
+        np.testing.assert_allclose(adjoint.grad(safe_piecewise, mode=mode)(x), expected, rtol=1e-12)
+    curvature = np.where(x < 0.5, 2.0, -0.25 / np.abs(x - 1.0) ** 1.5)
+    np.testing.assert_allclose(adjoint.hessian(safe_piecewise)(x), np.diag(curvature), rtol=1e-12, atol=1e-15)
+    adjoint.check_grad(safe_piecewise, x)

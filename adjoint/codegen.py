@@ -17,6 +17,7 @@ import keyword
 import math
 import re
 import types
+import warnings
 from collections import Counter
 
 import astor
@@ -491,7 +492,9 @@ def compile_function(text, name, bindings, user_globals, label):
     for node in ast.walk(factory):
         if node is factory or isinstance(node, (ast.arguments, ast.arg)) and node in ast.walk(factory_args):
             node.lineno, node.end_lineno = 1, 1
-    code = compile(module, filename, "exec")
+    with warnings.catch_warnings():  # `(1.0)[0]` after a seed of a non-scalar output, which expect_scalar
+        warnings.simplefilter("ignore", SyntaxWarning)  # refuses first: no warning of ours is the user's
+        code = compile(module, filename, "exec")
     factory_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     inner_code = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType) and c.co_name == name)
     cells = tuple(types.CellType(bindings[free]) for free in inner_code.co_freevars)

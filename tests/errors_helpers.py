@@ -528,3 +528,7 @@ def returns_nothing_for_a_dict(d):  # <-
 
 def curve(t):
     return np.array([t, t * t])
+
+
+def pair_of_a_float(t):
+    return np.array([t, t * t])

@@ -474,3 +474,13 @@ def test_augmented_assignment_in_a_loop_to_a_shared_array_is_refused_when_it_run
 def test_a_pad_mode_without_a_derivative_is_named_with_the_modes_that_have_one():
     with pytest.raises(adjoint.NoDerivativeRule, match="linear_ramp.*'constant'"):
         adjoint.grad(h.pads_with_a_ramp)(np.ones(3))
+
+
+def test_generated_code_warns_nothing_when_warnings_are_errors():
+    """The gradient of a float function returning an array indexes the float seed on a line that
+    expect_scalar never lets run; compiling it must not raise a SyntaxWarning (an error under -W error)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(adjoint.NonScalarOutput):
+            adjoint.grad(h.pair_of_a_float)(0.5)

@@ -312,7 +312,6 @@ def test_errors_for_a_list_or_dict_argument_point_at_the_users_lines(fn, args, s
         assert "adjoint flattened" not in message and "called from" not in message, message
 
 
-@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # (grad of `curve` compiles `(1.0)[0]`, never reached)
 @pytest.mark.parametrize("second", ["hessian", "hvp", "jacobian of grad, reverse", "jacobian of grad, forward"])
 @pytest.mark.parametrize("fn, x", [(h.vector_output, np.array([0.3, 0.8])), (h.curve, 0.5)], ids=["array", "number"])
 def test_non_scalar_output_to_second_derivatives(second, fn, x):

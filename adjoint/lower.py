@@ -23,9 +23,9 @@ from .desugar import desugar
 from .lower_alias import AliasLowering
 from .lower_control import ControlFlowLowering, prune_unbound
 from .structures import StructureBuilder
-from .lower_data import (Closure, DataLowering, _Default, _integral_dtype, is_dict, make_dict, user_method,
-                         view_producing)
+from .lower_data import Closure, DataLowering, _Default, _integral_dtype, is_dict, make_dict, user_method
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data
+from .views import viewed
 
 STATEMENT_NAMES = {
     "FunctionDef": "a function defined inside the function", "ClassDef": "a class defined inside the function",
@@ -276,9 +276,10 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
                                                                           self.escaping([v for _, v in kwargs], node))]
         var = Var("")
         self.body.append(Assign(var, Apply(fn, args, kwargs), self.info.location(node)))
-        if view_producing(fn, args):
-            self.shared["views"][var] = args[0]  # (the array it looks into)
-        self.note_read_from_outside(var, fn, args)
+        bases = viewed(fn, args, kwargs)
+        if bases:
+            self.shared["views"][var] = bases  # (the arrays it may look into)
+        self.note_read_from_outside(var, fn, args, bases)
         if fn is rt.new_list or fn is rt.list_append:
             self.shared["lists"].add(var)
             self.shared["appended_to"][var] = args[0] if fn is rt.list_append else None

@@ -24,7 +24,6 @@ from . import runtime as rt
 from .errors import UnsupportedSyntax, located
 from .frontend import is_structure
 from .ir import Apply, Assign, Attribute, Const, Global, Method, Pack, Ref, Var, hashable
-from .lower_data import view_producing
 from .rules.table import display_name
 from .syntax import Static
 
@@ -107,16 +106,16 @@ class AliasLowering:
             return "read out of a global or a captured object, which Python would change too"
         return None
 
-    def note_read_from_outside(self, var, fn, args):
-        """Mark `var = fn(*args)` if it reads out of (or views) an object from outside, which changing
-        `var` in place would change. Marks pass on to views and reads of `var` (`MODEL.W[0]`)."""
-        if not args or not (isinstance(fn, Attribute) or view_producing(fn, args)):
-            return
-        source = args[0]
-        if isinstance(source, Var) and self.may_be(source) & self.shared["outside"] \
-                or isinstance(self.known_object(source), (np.ndarray, list, dict)) \
-                or is_structure(self.known_object(source)):
-            self.shared["outside"].add(var)
+    def note_read_from_outside(self, var, fn, args, bases):
+        """Mark `var = fn(*args)` if it reads out of (or views, through `bases`) an object from outside,
+        which changing `var` in place would change. Marks pass on to views and reads of `var` (`MODEL.W[0]`)."""
+        sources = bases or (args[:1] if isinstance(fn, Attribute) else ())
+        for source in sources:
+            if isinstance(source, Var) and self.may_be(source) & self.shared["outside"] \
+                    or isinstance(self.known_object(source), (np.ndarray, list, dict)) \
+                    or is_structure(self.known_object(source)):
+                self.shared["outside"].add(var)
+                return
 
     def refuse_change_in_place(self, fn, kwargs, node):
         """Refuse a call that changes one of its arguments in place (`a.fill(0)`, `np.copyto`,
@@ -143,33 +142,39 @@ class AliasLowering:
         through a branch or a loop (`for ...: y = x`) and may be this very array. Aliases by plain
         assignment (`y = x`) are followed exactly, by `rebind`. Inside a loop the check is made
         again when the loop is finished, when what its variables hold on later trips is known."""
-        others = {other: held for other, held in self.env.items()
-                  if other != name and isinstance(held, Var) and held is not current}
+        others = [(other, held) for other, held in self.held_by_others(name) if held is not current]
         mine = self.may_be(current)
-        for other, held in list(others.items()):
+        unchecked = []
+        for other, held in others:
             if any(mine & self.may_be(base) for base in self.looked_into(held)):
                 # a view or not, by the shape: asked when the code runs (`refuse_changed_view`)
-                what, advice = self.view_refusal(name, other)
+                what, advice = self.view_refusal(name, other, held)
                 error = located(UnsupportedSyntax, f"adjoint does not support {what}", self.info.location(node), advice)
                 self.body.append(Assign(None, Apply(rt.refuse_changed_view, (held, current, Const(error))),
                                         self.info.location(node)))
-                del others[other]
-        self.refuse_hidden_alias(name, current, node, others)
+            else:
+                unchecked.append((other, held))
+        self.refuse_hidden_alias(name, current, node, unchecked)
         if self.shared["loop_depth"]:
-            self.shared["loop_changes"].append((name, current, node, others))
+            self.shared["loop_changes"].append((name, current, node, unchecked))
+
+    def held_by_others(self, name):
+        """(other name, value) for each value another name holds, itself or inside the tuples, lists,
+        dicts and objects it holds (`rows = [A[0], A[1]]` holds two views of `A`)."""
+        return [(other, leaf) for other, held in self.env.items() if other != name for leaf in var_leaves(held)]
 
     def refuse_hidden_alias(self, name, current, node, others):
         """Refuse the change if another name may hold the same array, or a view of it, at run time
         (with what the merges made so far say)."""
         mine = self.may_be(current)
-        for other, held in others.items():
+        for other, held in others:
             if mine & self.may_be(held):
                 self.unsupported(node, f"changing `{name}` in place while `{other}` may hold the same "
                                  "array (assigned in a branch or a loop, or kept in a list)",
                                  f"Copy where it is assigned (`{other} = {name}.copy()`), or change a copy "
                                  f"of `{name}`.")
             if any(mine & self.may_be(base) for base in self.looked_into(held)):
-                self.unsupported(node, *self.view_refusal(name, other))
+                self.unsupported(node, *self.view_refusal(name, other, held))
 
     def check_in_place_operator(self, name, current, node):
         """`x op= e` changes an array in place but rebinds a number; adjoint rebinds, which is the
@@ -191,25 +196,25 @@ class AliasLowering:
             self.body.append(Assign(None, Apply(rt.refuse_outside_change, (current, Const(error))),
                                     self.info.location(node)))
         mine = self.memory_of(current)
-        sharing = [other for other, held in self.env.items()
-                   if other != name and isinstance(held, Var) and mine & self.memory_of(held)]
+        sharing = [(f"`{other}`", held) for other, held in self.held_by_others(name) if mine & self.memory_of(held)]
         if any(leaf is held or holds(leaf, held) for leaf in self.foreign for held in mine):
-            sharing.append(f"the caller of `{self.info.function_name}`")
-        for other in sharing:
-            who = other if other.startswith("the caller") else f"`{other}`"
+            sharing.append((f"the caller of `{self.info.function_name}`", current))
+        for who, held in sharing:
             error = located(UnsupportedSyntax, f"adjoint does not support `{name} {symbol}= ...` on an array whose "
                             f"memory {who} also holds (Python changes it in place, so {who} would see the change)",
                             self.info.location(node), f"Write `{name} = {name} {symbol} ...` (a new array), or copy "
                             "where the array is shared (`.copy()`).")
-            held = self.env.get(other, current) if not other.startswith("the caller") else current
             self.body.append(Assign(None, Apply(rt.refuse_changed_view, (held, current, Const(error))),
                                     self.info.location(node)))
 
-    @staticmethod
-    def view_refusal(name, other):
-        return (f"changing `{name}` in place while `{other}` is a view of it (a row, a slice or a transpose), "
-                "which would change too",
-                f"Make `{other}` a copy where it is assigned (`{other} = ....copy()`).")
+    def view_refusal(self, name, other, held):
+        if self.env.get(other) is held:
+            return (f"changing `{name}` in place while `{other}` is a view of it (a row, a slice, a transpose, a "
+                    "flip or a split), which would change too",
+                    f"Make `{other}` a copy where it is assigned (`{other} = ....copy()`).")
+        return (f"changing `{name}` in place while `{other}` holds a view of it (a row, a slice, a part of a "
+                "split, ...), which would change too",
+                f"Put copies in `{other}` (`.copy()` of each array), or change a copy of `{name}`.")
 
     def memory_of(self, var):
         """The values whose memory `var` may use: those it may be, and the arrays it may be a view of."""
@@ -223,10 +228,10 @@ class AliasLowering:
         views, found, stack = self.shared["views"], [], [var]
         while stack:
             for value in self.may_be(stack.pop()):
-                base = views.get(value)
-                if isinstance(base, Var) and base not in found:
-                    found.append(base)
-                    stack.append(base)
+                for base in views.get(value, ()):
+                    if isinstance(base, Var) and base not in found:
+                        found.append(base)
+                        stack.append(base)
         return found
 
     def objects(self, value):
@@ -255,6 +260,15 @@ class AliasLowering:
                 seen.add(value)
                 stack.extend(merged.get(value, ()))
         return seen
+
+
+def var_leaves(value):
+    """The `Var`s in `value`: itself, or those inside a tuple, list, dict or object (at any depth)."""
+    if isinstance(value, Var):
+        return [value]
+    if isinstance(value, Pack):
+        return [leaf for item in value.items for leaf in var_leaves(item)]
+    return []
 
 
 def holds(value, leaf):

@@ -59,14 +59,6 @@ structural(rt.stack_list, "xs, axis=0", vjp=dict(xs="list_cotangent(g, axis)"),
 structural(rt.list_cotangent, "v, axis=0", vjp=dict(v="np.moveaxis(g, 0, axis)"),
            jvp=dict(v="list_cotangent(dv, axis)"))
 
-# Operations whose result may share memory with their first argument: writing into such a
-# result would change the argument too, which the functional form of an update cannot follow.
-_VIEWS = {operator.getitem, np.transpose, np.reshape, np.ravel, np.squeeze, np.expand_dims, np.swapaxes,
-          np.moveaxis, np.broadcast_to, np.asarray, np.asanyarray, np.atleast_1d, np.atleast_2d,
-          np.atleast_3d, np.diagonal, np.real, np.imag}
-_VIEW_ATTRIBUTES = {"T", "real", "imag", "flat", "mT"}
-_VIEW_METHODS = {"view", "reshape", "ravel", "squeeze", "transpose", "swapaxes", "diagonal"}
-
 _LIST_ADVICE = "Build the list with `append` (and read it back with indexing, `sum` or np.stack)."
 _PURE = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod, operator.neg, operator.pos,
          operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_,
@@ -386,7 +378,7 @@ class DataLowering:
             array = self.make(np.array, (Pack(value.kind, items),), (), node)
         elif isinstance(value, Var) and value in self.shared["lists"]:
             array = self.make(rt.stack_list, (value,), (), node)
-        elif fn is np.asarray:  # the argument itself when it is an array, as numpy does (a view: see _VIEWS)
+        elif fn is np.asarray:  # the argument itself when it is an array, as numpy does (a view: see views.py)
             array = self.make(np.asarray, (value,) if dtype is None else (value, dtype), (), node)
             dtype = dtype if dtype is not None and _integral_dtype(dtype) else None
         elif isinstance(value, Var):
@@ -831,17 +823,6 @@ def _fresh(hint, taken):
         n += 1
         name = f"_{hint}_{n}"
     return name
-
-
-def view_producing(fn, args):
-    """Might `fn(*args)` share memory with its first argument?"""
-    if isinstance(fn, Attribute):
-        return fn.name in _VIEW_ATTRIBUTES
-    if isinstance(fn, Method):
-        return fn.name in _VIEW_METHODS
-    if not hashable(fn) or fn not in _VIEWS:
-        return False
-    return not (fn is operator.getitem and isinstance(args[0], Pack))
 
 
 __all__ = ["Closure", "DataLowering", "UnsupportedSyntax", "located", "rt"]

@@ -173,6 +173,7 @@ CASES = {
                    case("x.T", signed(2, 3))],
     np.reshape: [case("np.reshape(x, (3, 2))", signed(2, 3)), case("x.reshape(6)", signed(2, 3))],
     np.ravel: [case("np.ravel(x)", signed(2, 3))],
+    rt.flatten: [case("flatten(x.T)", signed(2, 3))],
     np.squeeze: [case("np.squeeze(x)", signed(1, 3)), case("np.squeeze(x, 1)", signed(2, 1))],
     np.expand_dims: [case("np.expand_dims(x, 0)", signed(3)), case("np.expand_dims(x, (0, 2))", signed(3))],
     np.concatenate: [case("np.concatenate([x, y, x])", signed(2), signed(3)),

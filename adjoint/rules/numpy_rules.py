@@ -3,6 +3,7 @@ import operator
 
 import numpy as np
 
+from .. import runtime as rt
 from ..ir import Attribute, Method
 
 from .registry import binary, elementwise, methods, nondiff, same_as, structural, unary
@@ -133,6 +134,8 @@ structural(np.reshape, "x, shape",
            vjp=dict(x="np.reshape(g, np.shape(x))"), jvp=dict(x="np.reshape(dx, shape)"))
 structural(np.ravel, "x",
            vjp=dict(x="np.reshape(g, np.shape(x))"), jvp=dict(x="np.ravel(dx)"))
+structural(rt.flatten, "x",
+           vjp=dict(x="np.reshape(g, np.shape(x))"), jvp=dict(x="flatten(dx)"))
 structural(np.squeeze, "x, axis=None",
            vjp=dict(x="np.reshape(g, np.shape(x))"), jvp=dict(x="np.squeeze(dx, axis)"))
 structural(np.expand_dims, "x, axis",
@@ -212,7 +215,7 @@ nondiff(np.floor, np.ceil, np.round, np.rint, np.trunc, np.sign, np.floor_divide
 methods(packs_varargs=("reshape", "transpose"),
         sum=np.sum, mean=np.mean, prod=np.prod, max=np.max, min=np.min, dot=np.dot,
         reshape=np.reshape, transpose=np.transpose, squeeze=np.squeeze, ravel=np.ravel,
-        flatten=np.ravel, copy=np.copy, clip=np.clip, argmax=np.argmax, argmin=np.argmin,
+        flatten=rt.flatten, copy=np.copy, clip=np.clip, argmax=np.argmax, argmin=np.argmin,
         argsort=np.argsort, any=np.any, all=np.all, round=np.round, nonzero=np.nonzero,
         cumsum=np.cumsum, cumprod=np.cumprod, var=np.var, std=np.std, trace=np.trace, diagonal=np.diagonal,
         repeat=np.repeat, swapaxes=np.swapaxes, take=np.take)

@@ -360,14 +360,6 @@ def as_seed(seed, value, name, of):
     return seed
 
 
-def refuse_changed_view(view, array, error):
-    """Refuse an in-place change of `array` while `view` looks into it: Python's view would change
-    too, which the derivative (whose updates are copies) cannot follow. Whether a value is a view
-    depends on its shape (`x[0]` is one of a matrix, not of a vector), so it is asked at run time."""
-    if isinstance(view, np.ndarray) and isinstance(array, np.ndarray) and np.may_share_memory(view, array):
-        raise error.with_traceback(None)
-
-
 def refuse_outside_change(value, error):
     """Refuse `x op= e` on an array or list read out of a global or captured object, which Python
     would change in place (a number is rebound: nothing outside changes)."""

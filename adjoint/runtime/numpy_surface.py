@@ -27,6 +27,11 @@ def clip_choice(x, a_min, a_max):
     return choice
 
 
+def flatten(x):
+    """`x.flatten()`: always a copy (np.ravel may return a view, which writing into would change `x`)."""
+    return np.asarray(x).flatten()
+
+
 def sinc_slope(x):
     """d/dx np.sinc(x) = (cos(pi x) - sinc(x)) / x, which is 0 at x = 0."""
     safe = np.where(x == 0, 1.0, x)

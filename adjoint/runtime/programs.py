@@ -89,6 +89,24 @@ class ListValue:
         return repr(self.tolist())
 
 
+def refuse_changed_view(view, array, error):
+    """Refuse an in-place change of `array` while `view` looks into it: Python's view would change
+    too, which the derivative (whose updates are copies) cannot follow. Whether a value is a view
+    depends on its shape (`x[0]` is one of a matrix, not of a vector), so it is asked at run time."""
+    if isinstance(array, np.ndarray) and _shares_memory(view, array):
+        raise error.with_traceback(None)
+
+
+def _shares_memory(view, array):
+    """Does `view`, or an array in the list or tuple `view` (rows, the parts of a split), use
+    `array`'s memory?"""
+    if isinstance(view, np.ndarray):
+        return np.may_share_memory(view, array)
+    if isinstance(view, (list, tuple, ListValue)):
+        return any(_shares_memory(item, array) for item in view)
+    return False
+
+
 def new_list(items):
     """A list made at run time from `items` (what `xs = []` becomes before a loop appends to it)."""
     return ListValue(list(items))

@@ -7,7 +7,8 @@ is one `Guard`; the dispatcher tests them all on each call (an identity test eac
 nanoseconds) and recompiles when one fails. Globals holding numbers or arrays need no guard: the
 generated code reads them when it runs. A global holding the user's objects, lists or dicts is
 guarded by its `Layout` (its structure, compared on each call: a layer appended to `MODEL.layers`
-changes the unrolled loop).
+changes the unrolled loop). The classes of the objects met are guarded by the attributes the
+code may read of them (`Model.out`, replaced on the class, is inlined no more).
 
 The facts come from the code objects (the names they load), so they are a superset of what the
 compiler actually used: a guard too many costs a few nanoseconds, a guard too few a wrong gradient.
@@ -15,8 +16,9 @@ compiler actually used: a guard too many costs a few nanoseconds, a guard too fe
 import numbers
 import types
 
-from .frontend import is_structure, is_user_function
+from .frontend import is_structure, is_user_class, is_user_function
 from .rules import is_nondiff, rule_for
+from .structures import StructureBuilder
 
 
 class Guard:
@@ -70,46 +72,140 @@ def all_hold(guards):
 
 def guards(fn):
     """The guards of a derivative of the Python function `fn` (the function object itself)."""
-    found, seen = [], set()
-    _visit(getattr(fn, "__func__", fn), found, seen)
-    return found
+    collector = _Collector()
+    collector.visit(getattr(fn, "__func__", fn))
+    collector.visit_classes()
+    return collector.found
 
 
-def _visit(fn, found, seen):
-    if id(fn) in seen or not _is_user_function(fn):
-        return
-    seen.add(id(fn))
-    found.append(Guard(fn, fn.__code__, "{holder}.__code__ is {value}", lambda fn: fn.__code__))
-    if fn.__defaults__ is not None:  # (defaults added later cannot change the calls compiled already)
-        found.append(Guard(fn, fn.__defaults__, "{holder}.__defaults__ is {value}", lambda fn: fn.__defaults__))
-    for cell in fn.__closure__ or ():
-        try:
-            value = cell.cell_contents
-        except ValueError:  # not bound yet: reading it fails when compiling, so nothing to guard
-            continue
-        found.append(Guard(cell, value, "{holder}.cell_contents is {value}", lambda cell: cell.cell_contents))
-        _visit(value, found, seen)
-    namespace = fn.__globals__
-    loaded = sorted(_loaded_names(fn.__code__))
-    modules = []
-    for name in loaded:
-        value = namespace.get(name)
-        if isinstance(value, types.ModuleType):
-            modules.append(value)
-        elif isinstance(value, (types.FunctionType, type)):  # inlined, or called as a rule: fixed when compiled
-            found.append(_entry(namespace, name, value))
-            _visit(value, found, seen)
-        elif is_structure(value):  # `model.layers`: what compiling read of it
-            layout = Layout(namespace, name)
-            found.append(Guard(layout, layout(), "{holder}() == {value}", lambda layout: layout(), equal=True))
-    for module in modules:  # `helpers.model(x)`: an attribute of an imported module of the user's
-        if (module.__name__ or "").split(".")[0] in ("numpy", "math", "adjoint"):
-            continue
+class _Collector:
+    """Walks the functions a derivative may have inlined, from the differentiated one, gathering guards.
+
+    The classes of the user's objects it meets (held by globals and closures, built by constructors,
+    or rebuilt from an argument) are guarded last, when every name the code loads is known: each
+    attribute of such a class the code may read (`Model.out`, `Model.scale`) must still be the object
+    compiling read, since methods are inlined. Class-level numbers and arrays are constants of the
+    code for objects built inside the function or rebuilt from an argument; of an object held by a
+    global they are read when the derivative runs (lower_data.read_known), and need no guard."""
+
+    def __init__(self):
+        self.found, self.seen, self.names = [], set(), set()
+        self.classes = {}  # class -> may compiling have taken its numbers and arrays as constants?
+        self.guarded, self.read_live = set(), set()  # (class, name) pairs done, and those left to run time
+
+    def visit(self, fn):
+        if id(fn) in self.seen or not _is_user_function(fn):
+            return
+        self.seen.add(id(fn))
+        found = self.found
+        found.append(Guard(fn, fn.__code__, "{holder}.__code__ is {value}", lambda fn: fn.__code__))
+        if fn.__defaults__ is not None:  # (defaults added later cannot change the calls compiled already)
+            found.append(Guard(fn, fn.__defaults__, "{holder}.__defaults__ is {value}", lambda fn: fn.__defaults__))
+        for cell in fn.__closure__ or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # not bound yet: reading it fails when compiling, so nothing to guard
+                continue
+            found.append(Guard(cell, value, "{holder}.cell_contents is {value}", lambda cell: cell.cell_contents))
+            self.visit(value)
+            self.note_classes(value)
+        namespace = fn.__globals__
+        loaded = sorted(_loaded_names(fn.__code__))
+        self.names.update(loaded)
+        modules = []
         for name in loaded:
-            value = module.__dict__.get(name)
-            if _is_user_function(value):
-                found.append(_entry(module.__dict__, name, value))
-                _visit(value, found, seen)
+            value = namespace.get(name)
+            if isinstance(value, types.ModuleType):
+                modules.append(value)
+            elif isinstance(value, (types.FunctionType, type)):  # inlined, or called as a rule: fixed when compiled
+                found.append(_entry(namespace, name, value))
+                self.visit(value)
+                self.note_class(value)
+            elif is_structure(value):  # `model.layers`: what compiling read of it
+                layout = Layout(namespace, name)
+                found.append(Guard(layout, layout(), "{holder}() == {value}", lambda layout: layout(), equal=True))
+                self.note_classes(value)
+            elif isinstance(value, StructureBuilder):  # an argument with structure, rebuilt (structures.py)
+                self.note_classes_of_spec(value.spec)
+        for module in modules:  # `helpers.model(x)`: an attribute of an imported module of the user's
+            if (module.__name__ or "").split(".")[0] in ("numpy", "math", "adjoint"):
+                continue
+            for name in loaded:
+                value = module.__dict__.get(name)
+                if _is_user_function(value):
+                    found.append(_entry(module.__dict__, name, value))
+                    self.visit(value)
+
+    def note_class(self, cls, constants=True):
+        if not is_user_class(cls) or self.classes.get(cls, False) or cls in self.classes and not constants:
+            return
+        self.classes[cls] = constants
+        if constants:  # its numbers and arrays, left to run time so far, are constants after all
+            self.guarded -= {pair for pair in self.read_live if pair[0] is cls}
+
+    def note_classes(self, value, depth=0):
+        """The classes of the user's objects in `value` (an object, or lists, tuples, dicts of them)."""
+        if depth > 6:
+            return
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                self.note_classes(item, depth + 1)
+        elif isinstance(value, dict):
+            for item in value.values():
+                self.note_classes(item, depth + 1)
+        elif is_structure(value):
+            self.note_class(type(value), constants=False)
+            for item in vars(value).values():
+                self.note_classes(item, depth + 1)
+
+    def note_classes_of_spec(self, spec):
+        if spec[0] == "object":
+            self.note_class(spec[1])
+        if spec[0] in ("dict", "object", "list", "tuple"):
+            for item in spec[-1]:
+                self.note_classes_of_spec(item[1] if spec[0] in ("dict", "object") else item)
+
+    def visit_classes(self):
+        """Guard each attribute of the classes met that the code loads by name (or calls implicitly:
+        `__init__`, `__call__`), and visit the methods among them, which load names of their own."""
+        while True:
+            pending = [(cls, name) for cls in list(self.classes) for name in sorted(self.names | _IMPLICIT)
+                       if (cls, name) not in self.guarded]
+            if not pending:
+                return
+            for cls, name in pending:
+                self.guarded.add((cls, name))
+                found = _class_guard(cls, name)
+                if found is None:
+                    continue
+                raw = found.value
+                if not self.classes[cls] and (isinstance(raw, numbers.Number) or hasattr(raw, "__array__")):
+                    self.read_live.add((cls, name))
+                    continue
+                self.found.append(found)
+                self.visit(getattr(raw, "__func__", raw))  # (a staticmethod's function)
+                self.visit(getattr(raw, "fget", None))     # (a property's getter)
+                self.note_class(raw)
+
+
+_IMPLICIT = {"__init__", "__call__"}  # methods Python calls without their name in the code: `Layer(W)`, `model(x)`
+
+
+def _class_guard(cls, name):
+    """A guard that `cls.name` is still what it is, when a user class of `cls`'s MRO defines `name`
+    (inherited from `object` or a builtin base, it is nothing the compiler inlines), else None."""
+    owner = next((base for base in cls.__mro__ if is_user_class(base) and name in vars(base)), None)
+    if owner is None:
+        return None
+    try:
+        value = getattr(cls, name)
+    except AttributeError:  # a descriptor refusing the class itself
+        value = None
+    if value is not None and getattr(cls, name, None) is value:  # the same object on each read: `cls.name is`
+        return Guard(cls, value, f"{{holder}}.{name} is {{value}}", lambda cls: getattr(cls, name, None))
+    # a descriptor making a new object on each read (a classmethod): the entry of the class defining it
+    entries = vars(owner)
+    return Guard(entries, entries[name], f"{{holder}}.get({name!r}) is {{value}}", lambda entries: entries.get(name))
 
 
 def _entry(namespace, name, value):

@@ -78,7 +78,7 @@ def get_transform(cls, fn, **options):
     with _lock:
         per_fn = _transforms.setdefault(fn, {})
         transform = per_fn.get(key)
-        if transform is None or transform.code is not _code(fn):
+        if transform is None or transform.code is not _code(fn) or not transform.still_holds():
             transform = cls(fn, **options)
             per_fn[key] = transform
         return transform
@@ -122,6 +122,7 @@ class Transform:
         self.defaults = _defaults(fn)
         self.wrt, self.single = normalize_wrt(wrt, self.params, getattr(fn, "__qualname__", repr(fn)))
         self.compiled = {}
+        self.checks = None  # the guards the code in `compiled` was compiled under (see `guards`)
         self.last_key = None
         self._dispatcher = None
         self.generation = 0  # dispatchers made so far after a guard failed (see `refresh`)
@@ -157,8 +158,8 @@ class Transform:
     def specialize(self, key, cache=None):
         """The compiled derivative for argument types `key`, from (or added to) `cache`: the cache of
         the dispatcher asking, since each dispatcher's cache holds code for what its guards say."""
-        cache = self.compiled if cache is None else cache
         with _lock:
+            cache = self.own_cache() if cache is None else cache
             compiled = cache.get(key)
             if compiled is None:
                 compiled = self.compile(key)
@@ -180,11 +181,27 @@ class Transform:
         return self.python_function(self.last_key)
 
     def guards(self):
-        """What compiling took as fixed (see guards.py): the base function's code, callees, closures."""
+        """What compiling took as fixed (see guards.py): the base function's code, callees, closures,
+        classes. Remembered: code compiled from now on is compiled under them."""
         base = self
         while base.inner is not None:
             base = base.inner
-        return guards(base.fn) if inspect.isfunction(getattr(base.fn, "__func__", base.fn)) else []
+        self.checks = guards(base.fn) if inspect.isfunction(getattr(base.fn, "__func__", base.fn)) else []
+        return self.checks
+
+    def still_holds(self):
+        """Is what the compiled code took as fixed still so (None known yet: nothing compiled)?"""
+        return self.checks is None or all_hold(self.checks)
+
+    def own_cache(self):
+        """The cache of code compiled outside a dispatcher (`adjoint.source`, a derivative inlined
+        into another), emptied first if what that code took as fixed changed: a dispatcher checks
+        its guards on each call, this path when it is asked."""
+        if self.checks is None or not all_hold(self.checks):
+            if self.checks is not None:
+                self.compiled = {}  # (a dispatcher holding the old dict finds its guards failing too)
+            self.guards()
+        return self.compiled
 
     def refresh(self, generation):
         """The dispatcher to call now that dispatcher `generation` found a guard failing: a new one

@@ -2,6 +2,7 @@
 import builtins
 import inspect
 import linecache
+import sys
 import types
 
 import gast
@@ -132,6 +133,16 @@ def is_user_function(fn):
     """A Python function of the user's: code adjoint reads. numpy's own Python functions, and
     adjoint's runtime helpers, stay opaque (without a rule they are an error naming them)."""
     return isinstance(fn, types.FunctionType) and not (fn.__module__ or "").startswith(("numpy", "adjoint."))
+
+
+def is_user_module(module):
+    """A module of the user's (not the standard library's, numpy's or adjoint's): its numbers and
+    arrays are read when the derivative runs, as the function's own globals are."""
+    root = (getattr(module, "__name__", "") or "").split(".")[0]
+    return root not in _LIBRARIES and root not in getattr(sys, "stdlib_module_names", ())
+
+
+_LIBRARIES = {"numpy", "adjoint", "builtins", "math", "cmath"}  # (stdlib_module_names is new in Python 3.10)
 
 
 def is_user_class(cls):

@@ -18,7 +18,9 @@ import types
 
 from .frontend import is_structure, is_user_class, is_user_function
 from .rules import is_nondiff, rule_for
+from .rules.registry import Template
 from .structures import StructureBuilder
+from .syntax import read_live
 
 
 class Guard:
@@ -94,7 +96,11 @@ class _Collector:
         self.guarded, self.read_live = set(), set()  # (class, name) pairs done, and those left to run time
 
     def visit(self, fn):
-        if id(fn) in self.seen or not _is_user_function(fn):
+        if id(fn) in self.seen:
+            return
+        if not _is_user_function(fn):
+            self.seen.add(id(fn))
+            self.guard_rule_globals(fn)
             return
         self.seen.add(id(fn))
         found = self.found
@@ -135,6 +141,17 @@ class _Collector:
                 if _is_user_function(value):
                     found.append(_entry(module.__dict__, name, value))
                     self.visit(value)
+
+    def guard_rule_globals(self, fn):
+        """A rule given with defvjp/defjvp is inlined with the globals of its module it reads: numbers
+        and arrays are read when the derivative runs, the others (a helper it calls, a flag) are
+        taken when compiling, and guarded."""
+        rule = rule_for(fn) if callable(fn) else None
+        for template in [*getattr(rule, "vjp", {}).values(), *getattr(rule, "jvp", {}).values()]:
+            for name in template.global_names if isinstance(template, Template) else ():
+                value = template.globals.get(name, _ABSENT)
+                if value is not _ABSENT and not isinstance(value, types.ModuleType) and not read_live(value):
+                    self.found.append(_entry(template.globals, name, value))
 
     def note_class(self, cls, constants=True):
         if not is_user_class(cls) or self.classes.get(cls, False) or cls in self.classes and not constants:
@@ -188,6 +205,7 @@ class _Collector:
                 self.note_class(raw)
 
 
+_ABSENT = object()
 _IMPLICIT = {"__init__", "__call__"}  # methods Python calls without their name in the code: `Layer(W)`, `model(x)`
 
 

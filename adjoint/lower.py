@@ -24,7 +24,7 @@ from .lower_alias import AliasLowering
 from .lower_control import ControlFlowLowering, prune_unbound
 from .structures import StructureBuilder
 from .lower_data import Closure, DataLowering, _Default, _integral_dtype, is_dict, make_dict, user_method
-from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data
+from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data, read_live
 from .views import viewed
 
 STATEMENT_NAMES = {
@@ -339,7 +339,11 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         if not hasattr(value.obj, node.attr):
             raise located(UnsupportedSyntax, f"`{value.name}` has no attribute `{node.attr}`",
                           self.info.location(node), "Check the spelling of the attribute.")
-        return Static(getattr(value.obj, node.attr), f"{value.name}.{node.attr}")
+        found = getattr(value.obj, node.attr)
+        if isinstance(value.obj, types.ModuleType) and read_live(found) and frontend.is_user_module(value.obj):
+            # `config.SCALE`: read when the code runs, as a global of the function's own module is
+            return self.make(Attribute(node.attr), (self.as_operand(value, node),), (), node)
+        return Static(found, f"{value.name}.{node.attr}")
 
     def attribute(self, value, attr, node):
         if attr == "T":

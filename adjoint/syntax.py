@@ -8,6 +8,7 @@ import numbers
 import operator
 
 import gast
+import numpy as np
 
 from .ir import Apply, Attribute, Const, Expr, Pack, Ref
 
@@ -37,6 +38,12 @@ class Static:
 
 def is_plain_data(obj):
     return obj is None or isinstance(obj, (numbers.Number, str, bytes))
+
+
+def read_live(value):
+    """Is a module global holding `value` read when the code runs (a number or an array), rather
+    than taken as it is when compiling (a function, a module, a flag, a string, an object)?"""
+    return isinstance(value, (numbers.Number, np.ndarray)) and not isinstance(value, bool)
 
 
 class ExpressionConverter:

@@ -1,4 +1,6 @@
 """User-defined primitives and rules (adjoint.primitive, defvjp, defjvp) and stop_gradient."""
+import types
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,65 @@ def test_a_rule_registered_again_replaces_the_derivative_already_running():
     assert d(0.5) == d(0.5) == 3.0  # (the second call runs the body written into the dispatcher)
     adjoint.defvjp(h.clipped, lambda g, ans, x: g * (-1.0 < x < 1.0) * 2.0)
     assert d(0.5) == 6.0 and d(2.0) == 0.0
+
+
+# -- a rule reading its module's globals ---------------------------------------------------------
+
+GAIN = 3.0
+SETTINGS = types.ModuleType("rule_settings")  # a module of the user's, read as `SETTINGS.OFFSET`
+SETTINGS.OFFSET = 0.5
+
+
+def doubled(v):
+    return 2.0 * v
+
+
+RULE_HELPER = doubled
+
+
+@adjoint.primitive
+def amplified(x):
+    return GAIN * x + SETTINGS.OFFSET * x
+
+
+adjoint.defvjp(amplified, lambda g, ans, x: RULE_HELPER(g) * (GAIN + SETTINGS.OFFSET) / 2.0)
+adjoint.defjvp(amplified, lambda d, ans, x: RULE_HELPER(d) * (GAIN + SETTINGS.OFFSET) / 2.0)
+
+
+def squared_amplified(x):
+    return amplified(x) ** 2
+
+
+def reads_a_module_attribute(x):
+    return SETTINGS.OFFSET * x ** 3
+
+
+def test_a_rule_reads_the_globals_of_its_module_as_they_are_when_it_runs():
+    """A copy of the module's globals taken when the rule was given kept `GAIN` at 3 for good."""
+    global GAIN, RULE_HELPER
+    reverse, forward = adjoint.grad(squared_amplified), adjoint.grad(squared_amplified, mode="forward")
+    hessian = adjoint.hessian(squared_amplified)
+    assert reverse(1.0) == forward(1.0) == pytest.approx(2 * 3.5 ** 2)
+    assert hessian(1.0) == pytest.approx(2 * 3.5 ** 2)
+    try:
+        GAIN, SETTINGS.OFFSET = 5.0, 1.0
+        assert reverse(1.0) == forward(1.0) == pytest.approx(2 * 6.0 ** 2)
+        assert hessian(1.0) == pytest.approx(2 * 6.0 ** 2)
+        assert adjoint.grad(squared_amplified)(1.0) == pytest.approx(2 * 6.0 ** 2)
+        adjoint.check_grad(squared_amplified, 0.7)
+        RULE_HELPER = lambda v: v + v   # noqa: E731 - a helper the rule calls, rebound: compiled again
+        assert reverse(1.0) == forward(1.0) == pytest.approx(2 * 6.0 ** 2)
+    finally:
+        GAIN, SETTINGS.OFFSET, RULE_HELPER = 3.0, 0.5, doubled
+    assert reverse(1.0) == pytest.approx(2 * 3.5 ** 2)
+
+
+def test_a_number_read_as_an_attribute_of_a_module_is_read_when_the_derivative_runs():
+    gradient, hessian = adjoint.grad(reads_a_module_attribute), adjoint.hessian(reads_a_module_attribute)
+    assert gradient(2.0) == pytest.approx(6.0) and hessian(2.0) == pytest.approx(6.0)
+    try:
+        SETTINGS.OFFSET = 2.0
+        assert gradient(2.0) == pytest.approx(24.0) and hessian(2.0) == pytest.approx(24.0)
+        assert adjoint.grad(reads_a_module_attribute, mode="forward")(2.0) == pytest.approx(24.0)
+    finally:
+        SETTINGS.OFFSET = 0.5

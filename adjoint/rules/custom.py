@@ -10,7 +10,6 @@ a one-line `def ... return expr`, its expression is inlined into generated code
 exactly as the built-in rules are; otherwise generated code calls it.
 """
 import ast
-import builtins
 import copy
 import functools
 import inspect
@@ -80,9 +79,6 @@ def rule_template(maker, first, rule):
     """A `Template` for the rule function `maker`, whose parameters are (first, ans, *rule params)."""
     expected = [first, "ans"] + [p.name for p in rule.params]
     names = _positional_names(maker)
-    namespace = dict(vars(builtins))
-    namespace.update(getattr(maker, "__globals__", {}))
-    namespace.update(_closure(maker))
     tree = _expression(maker) if names is not None and len(names) == len(expected) else None
     hint = getattr(maker, "__name__", "rule")
     hint = hint if hint.isidentifier() else "rule"
@@ -92,7 +88,12 @@ def rule_template(maker, first, rule):
     if tree is None:  # not an expression to inline
         return called
     # (an expression using what templates cannot say, `a < x < b` say, is called too)
-    return Template(_renamed(tree, dict(zip(names, expected))), namespace, fallback=called)
+    # its module's globals are read when the rule is used, numbers when the derivative runs (a
+    # copy made now would keep the values they had when the rule was given)
+    closure, module_globals = _closure(maker), getattr(maker, "__globals__", {})
+    reads = sorted({node.id for node in gast.walk(tree) if isinstance(node, gast.Name)} - set(names) - set(closure))
+    return Template(_renamed(tree, dict(zip(names, expected))), closure, fallback=called, globals=module_globals,
+                    global_names=tuple(reads))
 
 
 def _positional_names(fn):

@@ -11,13 +11,16 @@ the output.
 import builtins
 import functools
 import math
+import sys
+import types
 
 import gast
 import numpy as np
 
 from .. import runtime
-from ..ir import Const, Pack, Var, walk
-from ..syntax import ExpressionConverter, Static
+from ..frontend import is_user_module
+from ..ir import Attribute, Const, Pack, Ref, Var, walk
+from ..syntax import ExpressionConverter, Static, read_live
 
 RULES = {}        # callable -> Rule
 NONDIFF = set()   # callables whose result never carries a derivative
@@ -112,26 +115,46 @@ def template(text):
 
 
 class Template:
-    """A rule expression written by a user: its tree and the names it can see (its module, closure)."""
+    """A rule expression written by a user: its tree, the names it can see fixed (its closure), and
+    the module globals it reads: `globals`, the module's dict itself (read when the rule is used),
+    and `global_names`, those of its names the expression reads."""
 
-    __slots__ = ("tree", "namespace", "fallback")
+    __slots__ = ("tree", "namespace", "fallback", "globals", "global_names")
 
-    def __init__(self, tree, namespace, fallback=None):
-        self.tree, self.namespace = tree, namespace
+    def __init__(self, tree, namespace, fallback=None, globals=None, global_names=()):
+        self.tree, self.namespace, self.globals, self.global_names = tree, namespace, globals, global_names
         self.fallback = fallback  # a call of the user's function, where the expression cannot be inlined
 
 
 class _TemplateConverter(ExpressionConverter):
-    def __init__(self, env, namespace=NAMESPACE):
+    def __init__(self, env, namespace=NAMESPACE, user_globals=None):
         self.env = env
         self.namespace = namespace
+        self.user_globals = user_globals
 
     def name(self, identifier, node):
         if identifier in self.env:
             return self.env[identifier]
         if identifier in self.namespace:
             return Static(self.namespace[identifier], identifier)
+        if self.user_globals is not None and identifier in self.user_globals:
+            value = self.user_globals[identifier]
+            if read_live(value):  # `K` in `lambda g, ans, x: g * K`: as the module has it when the code runs
+                return self.make(Attribute(identifier), (_module_ref(self.user_globals),), (), node)
+            return Static(value, identifier)
         return Static(getattr(builtins, identifier), identifier)
+
+    def visit_Attribute(self, node):
+        value = self.convert(node.value)
+        if isinstance(value, Static) and isinstance(value.obj, types.ModuleType) and is_user_module(value.obj) \
+                and read_live(getattr(value.obj, node.attr, None)):  # `config.K`: read when the code runs, as `K` is
+            return self.make(Attribute(node.attr), (Ref(value.obj, value.name),), (), node)
+        if isinstance(value, Static):
+            try:
+                return Static(getattr(value.obj, node.attr), f"{value.name}.{node.attr}")
+            except AttributeError:
+                self.unsupported(node, f"attribute `{node.attr}`, which `{value.name}` does not have")
+        return self.attribute(value, node.attr, node)
 
     def call(self, func, args, kwargs, node):
         return self.make(func.obj, args, kwargs, node)
@@ -143,11 +166,20 @@ class _TemplateConverter(ExpressionConverter):
         raise ValueError(f"rule template uses {what}")
 
 
+def _module_ref(namespace):
+    """The module whose globals `namespace` is, as a value of generated code (`module.K` reads it)."""
+    module = sys.modules.get(namespace.get("__name__") or "")
+    if module is None or getattr(module, "__dict__", None) is not namespace:
+        module = types.ModuleType(namespace.get("__name__") or "rule_globals")
+        module.__dict__.update(namespace)  # (an exec'd namespace: no module reads it; a copy is what there is)
+    return Ref(module, module.__name__.replace(".", "_"))
+
+
 def instantiate(tree, env):
     """The IR expression for a parsed template (or a user's `Template`), its names bound by `env`."""
     if isinstance(tree, Template):
         try:
-            return _TemplateConverter(env, tree.namespace).operand(tree.tree)
+            return _TemplateConverter(env, tree.namespace, tree.globals).operand(tree.tree)
         except ValueError:
             if tree.fallback is None:
                 raise

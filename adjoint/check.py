@@ -11,7 +11,8 @@ from .transform import normalize_wrt
 def numerical_jacobian(f, args, index, eps=1e-6):
     """Central finite differences of `f` wrt `args[index]`, in float64: shape out.shape + in.shape."""
     given = args[index]
-    args = [np.array(a, dtype=np.float64) if i == index else a for i, a in enumerate(args)]
+    # C order, so that `flat_x` is a view to perturb (of a transposed argument, reshape would copy)
+    args = [np.array(a, dtype=np.float64, order="C") if i == index else a for i, a in enumerate(args)]
     x = args[index]
     flat_x = x.reshape(-1)
     columns = []

@@ -8,6 +8,7 @@ import pytest
 
 import adjoint
 from adjoint import runtime as rt
+from adjoint.check import numerical_grad
 from cases_straight import CASES, PENDING
 
 # Known failures whose cause lies outside the rules, runtime and optimiser: case name -> reason,
@@ -294,6 +295,18 @@ def test_check_grad_rejects_nan():
 
 def test_check_grad_float32_scalars_default_step():
     adjoint.check_grad(float32_pair, np.float32(1.3), np.float32(-0.4), wrt=(0, 1), modes=("reverse",))
+
+
+def bilinear(x, A):
+    return np.sum((x @ A) ** 2)
+
+
+def test_check_grad_perturbs_a_transposed_argument():
+    """A transposed (Fortran-ordered) argument was copied by `reshape(-1)`, so the finite
+    differences perturbed the copy and came out zero: a false mismatch."""
+    x, A = np.array([0.3, 1.5, -0.7]), np.array([[0.5, 2.0, -1.0], [1.5, 0.2, 0.7]]).T
+    adjoint.check_grad(bilinear, x, A, wrt=(0, 1))
+    np.testing.assert_allclose(numerical_grad(bilinear, [x, A], 1), 2 * np.outer(x, x @ A), rtol=1e-7)
 
 
 class Affine:

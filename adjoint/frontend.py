@@ -1,5 +1,7 @@
 """Front end: a Python function's source, parsed with gast, and what its names mean."""
+import ast
 import builtins
+import functools
 import inspect
 import linecache
 import sys
@@ -67,16 +69,19 @@ _ADVICE_NO_SOURCE = ("adjoint transforms source code, so the function must be de
                      "Move the function into a module and import it.")
 
 
-def parse(fn):
-    """The gast FunctionDef of `fn` and its SourceInfo."""
+def parse(fn, lambdas=False):
+    """The gast FunctionDef of `fn` and its SourceInfo. With `lambdas`, a lambda (a helper being
+    inlined, `relu = lambda z: ...`) is read as the `def` returning its expression."""
     code = getattr(fn, "__code__", None)
     if not isinstance(code, types.CodeType):
         hint = " To see a derivative's code, use adjoint.source(df)." if hasattr(fn, "__adjoint_inline__") else ""
         raise InvalidArgument(f"adjoint reads the source of Python functions (`def`); {fn!r} is not one.{hint}")
     name = getattr(fn, "__qualname__", code.co_name)
     if code.co_name == "<lambda>":
-        raise located(UnsupportedSyntax, f"cannot differentiate a lambda ({name})", _code_location(code, "lambda"),
-                      "Define the function with `def` and differentiate that function.")
+        if not lambdas:
+            raise located(UnsupportedSyntax, f"cannot differentiate a lambda ({name})", _code_location(code, "lambda"),
+                          "Define the function with `def` and differentiate that function.")
+        return _parse_lambda(code, name)
     try:
         # the source of the code that runs (not of a function a decorator's __wrapped__ points to)
         lines, first_line = inspect.getsourcelines(code)
@@ -103,6 +108,61 @@ def parse(fn):
         raise located(UnsupportedSyntax, f"{name} is not a plain function", info.location(node),
                       "Differentiate a function defined with `def`.")
     return node, info
+
+
+def _parse_lambda(code, name):
+    """A lambda as the FunctionDef `def _lambda(<its parameters>): return <its expression>`, located
+    in its file (whose lines the SourceInfo holds, so that every node keeps its own position)."""
+    lines = linecache.getlines(code.co_filename)
+    module = parsed_file(code.co_filename)
+    if module is None:
+        raise _no_source(f"cannot read the source of the lambda {name!r} (defined in {code.co_filename})",
+                         _ADVICE_NO_SOURCE)
+    node = lambda_node(code, module)
+    if node is None:
+        raise located(UnsupportedSyntax, f"cannot tell which of the lambdas on line {code.co_firstlineno} is the "
+                      "one called (Python records no columns here: `-X no_debug_ranges`, or a version before 3.11)",
+                      _code_location(code, "lambda"),
+                      "Define the function with `def`, or put each lambda on a line of its own.")
+    definition = gast.parse("def _lambda():\n    return None\n").body[0]
+    lowered = gast.ast_to_gast(node)
+    definition.args, definition.body[0].value = lowered.args, lowered.body
+    for made in (definition, definition.body[0]):
+        gast.copy_location(made, lowered)
+    return definition, SourceInfo(code.co_filename, 1, [line.rstrip("\r\n") for line in lines], name)
+
+
+def lambda_node(code, module):
+    """The `ast.Lambda` of `module` whose code is `code`, or None if it cannot be told apart from
+    another lambda on its line. Python 3.11 gives each instruction its column: the lambda whose
+    expression holds the first one of the body's (the innermost, when lambdas nest) is the one."""
+    candidates = [node for node in ast.walk(module) if isinstance(node, ast.Lambda)
+                  and node.lineno <= code.co_firstlineno <= node.end_lineno]
+    positions = getattr(code, "co_positions", None)
+    for line, _, col, _ in list(positions())[1:] if positions else ():
+        if line is None or col is None:
+            continue
+        holding = [node for node in candidates
+                   if (node.body.lineno, node.body.col_offset) <= (line, col) < (node.body.end_lineno,
+                                                                                 node.body.end_col_offset)]
+        if holding:
+            return max(holding, key=lambda node: (node.body.lineno, node.body.col_offset))
+    on_its_line = [node for node in candidates if node.lineno == code.co_firstlineno]
+    return on_its_line[0] if len(on_its_line) == 1 else None
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(filename, text):
+    try:
+        return ast.parse(text)
+    except SyntaxError:
+        return None
+
+
+def parsed_file(filename):
+    """The file as Python's `ast` parses it (from linecache, the lines Python reports), or None."""
+    lines = linecache.getlines(filename)
+    return _parsed(filename, "".join(lines)) if lines else None
 
 
 def _no_source(reason, advice):

@@ -471,7 +471,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         if depth:
             self.check_recursion(callee.__name__, args, kwargs, depth, node)
         try:
-            callee_node, callee_info = frontend.parse(callee)
+            callee_node, callee_info = frontend.parse(callee, lambdas=True)
             desugar(callee_node, callee_info)
         except SourceUnavailable as error:
             raise located(SourceUnavailable, f"cannot inline the call to `{callee.__qualname__}`: {error.reason}",
@@ -480,7 +480,10 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         signature = inspect.signature(callee)
         nested = Lowering(callee, callee_info, callee_node, self.inline_stack + (callee.__code__,),
                           self.root_globals, self.body, self.visible, parent=self)
-        return self.enter(nested, signature, args, kwargs, node, callee.__name__,
+        name = callee.__name__
+        if name == "<lambda>" and isinstance(getattr(node, "func", None), gast.Name):
+            name = node.func.id  # (`relu = lambda z: ...`: named as the call names it)
+        return self.enter(nested, signature, args, kwargs, node, name,
                           lambda: nested.lower_body(callee_node), constructing)
 
     def enter(self, nested, signature, args, kwargs, node, name, lower_body, constructing=False):

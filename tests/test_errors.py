@@ -2,7 +2,9 @@
 culprit, and says what to do instead; every one is an adjoint.AdjointError."""
 import inspect
 import linecache
+import os
 import re
+import subprocess
 import sys
 import traceback
 
@@ -11,6 +13,8 @@ import pytest
 
 import adjoint
 import errors_helpers as h
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ERROR_CLASSES = [adjoint.UnsupportedSyntax, adjoint.NoDerivativeRule, adjoint.NonScalarOutput,
                  adjoint.SourceUnavailable, adjoint.InvalidArgument, adjoint.GradientMismatch]
@@ -368,6 +372,32 @@ def test_source_unavailable():
         assert hasattr(adjoint, name), f"advice mentions adjoint.{name}, which does not exist:\n{message}"
     with pytest.raises(adjoint.SourceUnavailable):
         adjoint.ssa(made_by_exec)
+
+
+def calls_a_module_level_lambda_wrongly(x):
+    return lambda_on_one_line(x, 2.0)
+
+
+def test_a_module_level_lambda_called_with_the_wrong_arguments_is_named_as_it_is_called():
+    with pytest.raises(adjoint.UnsupportedSyntax, match="this call to `lambda_on_one_line`") as refused:
+        adjoint.grad(calls_a_module_level_lambda_wrongly)(1.0)
+    assert "return lambda_on_one_line(x, 2.0)" in str(refused.value)
+
+
+def test_lambdas_sharing_a_line_are_refused_where_python_records_no_columns(tmp_path):
+    script = tmp_path / "two_lambdas.py"
+    script.write_text("import adjoint\n"
+                      "double, triple = lambda z: z * 2.0, lambda z: z * 3.0\n"
+                      "def f(x):\n"
+                      "    return double(x) + triple(x)\n"
+                      "try:\n"
+                      "    adjoint.grad(f)(1.0)\n"
+                      "except adjoint.UnsupportedSyntax as error:\n"
+                      "    print(error)\n")
+    run = subprocess.run([sys.executable, "-X", "no_debug_ranges", str(script)], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})
+    assert "cannot tell which of the lambdas on line 2 is the one called" in run.stdout, run.stdout + run.stderr
+    assert "two_lambdas.py\", line 2" in run.stdout and "a line of its own" in run.stdout
 
 
 @pytest.mark.parametrize("fn", [lambda_on_one_line, lambda_in_a_call], ids=["one-line", "in-a-call"])

@@ -537,6 +537,23 @@ def apply_twice(fn, v):
     return fn(fn(v))
 
 
+relu = lambda z: np.maximum(z, 0.0)  # noqa: E731 - module-level lambdas, a common idiom
+halved, tripled = lambda z: z * 0.5, lambda z: z * 3.0  # noqa: E731 - two on one line: told apart by column
+scaled_by = lambda k: lambda z: k * z  # noqa: E731
+times_four = scaled_by(4.0)
+powered = lambda z, p=2: z ** p  # noqa: E731
+
+
+@case(X3, M.T, wrt=(0, 1))
+def module_level_lambdas(x, A):
+    return np.sum(relu(x @ A) ** 2) + np.sum(halved(x) * tripled(x)) + np.sum(times_four(x))
+
+
+@case(0.7)
+def module_level_lambda_with_a_default(x):
+    return powered(x) + powered(x, 3) + (lambda v: v * powered(v))(x)
+
+
 @case(0.9, 1.7, wrt=(0, 1))
 def star_args(x, y):
     return total_of(x, y, x * y) + total_of(*(x, y)) + keyword_total(x, y=y, z=2.0)

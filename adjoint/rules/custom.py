@@ -11,13 +11,12 @@ exactly as the built-in rules are; otherwise generated code calls it.
 """
 import ast
 import copy
-import functools
 import inspect
-import linecache
 
 import gast
 
 from ..errors import InvalidArgument
+from ..frontend import lambda_node, parsed_file
 from .registry import _REQUIRED, RULES, Param, Rule, Template
 
 
@@ -115,22 +114,13 @@ def _closure(fn):
 
 def _expression(fn):
     """The expression a lambda (or a `def` whose body is one `return`) computes, as gast; or None."""
-    module = _parsed_file(fn.__code__.co_filename)
+    module = parsed_file(fn.__code__.co_filename)
     if module is None:
         return None
     code = fn.__code__
     if fn.__name__ == "<lambda>":
-        # the first instruction after RESUME belongs to the body: find the lambda whose body holds it
-        positions = [(line, col) for line, _, col, _ in code.co_positions() if line is not None]
-        if len(positions) < 2:
-            return None
-        line, col = positions[1]
-        for node in ast.walk(module):
-            if isinstance(node, ast.Lambda) and node.body.lineno <= line <= node.body.end_lineno and \
-                    (node.body.lineno, node.body.col_offset) <= (line, col) < (node.body.end_lineno,
-                                                                               node.body.end_col_offset):
-                return gast.ast_to_gast(copy.deepcopy(node.body))
-        return None
+        node = lambda_node(code, module)
+        return None if node is None else gast.ast_to_gast(copy.deepcopy(node.body))
     for node in ast.walk(module):
         if isinstance(node, ast.FunctionDef) and node.lineno <= code.co_firstlineno and \
                 node.name == fn.__name__ and len(node.body) == 1 and isinstance(node.body[0], ast.Return) \
@@ -142,19 +132,6 @@ def _expression(fn):
 
 def _definition_line(node):
     return node.decorator_list[0].lineno if node.decorator_list else node.lineno
-
-
-@functools.lru_cache(maxsize=64)
-def _parsed(filename, text):
-    try:
-        return ast.parse(text)
-    except SyntaxError:
-        return None
-
-
-def _parsed_file(filename):
-    lines = linecache.getlines(filename)
-    return _parsed(filename, "".join(lines)) if lines else None
 
 
 def _renamed(tree, mapping):

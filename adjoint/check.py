@@ -153,6 +153,10 @@ def _gradient_leaves(spec, gradient, path=""):
         for i, item in enumerate(spec[1]):
             if _has_leaf(item):
                 yield from _gradient_leaves(item, gradient[i], f"{path}[{i}]")
+    elif kind == "namedtuple":
+        for i, (field, item) in enumerate(spec[2]):
+            if _has_leaf(item):
+                yield from _gradient_leaves(item, gradient[i], f"{path}.{field}")
 
 
 def _compare(got, expected, what, rtol, atol):

@@ -176,11 +176,11 @@ class _Collector:
                 self.note_classes(item, depth + 1)
 
     def note_classes_of_spec(self, spec):
-        if spec[0] == "object":
+        if spec[0] in ("object", "namedtuple"):
             self.note_class(spec[1])
-        if spec[0] in ("dict", "object", "list", "tuple"):
+        if spec[0] in ("dict", "object", "namedtuple", "list", "tuple"):
             for item in spec[-1]:
-                self.note_classes_of_spec(item[1] if spec[0] in ("dict", "object") else item)
+                self.note_classes_of_spec(item[1] if spec[0] in ("dict", "object", "namedtuple") else item)
 
     def visit_classes(self):
         """Guard each attribute of the classes met that the code loads by name (or calls implicitly:

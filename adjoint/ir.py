@@ -99,6 +99,26 @@ class Apply(Expr):
         return self.args + tuple(value for _, value in self.kwargs)
 
 
+class NamedTupleKind(str):
+    """The kind of a `Pack` holding a namedtuple. It equals "tuple", so whatever handles tuples
+    (indexing, unpacking, loops, merges) handles it, and it names the namedtuple's class, which
+    a Pack rebuilt from its kind (`Pack(pack.kind, items)`) keeps: `p.w` reads the field."""
+
+    def __new__(cls, tuple_class):
+        kind = super().__new__(cls, "tuple")
+        kind.tuple_class = tuple_class
+        return kind
+
+
+def is_namedtuple_class(cls):
+    return isinstance(cls, type) and issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple)
+
+
+def namedtuple_class(value):
+    """The namedtuple class of a compile-time tuple, or None."""
+    return getattr(value.kind, "tuple_class", None) if isinstance(value, Pack) else None
+
+
 class Pack(Expr):
     """A tuple, list or slice built from expressions (`(a, b)`, `[a, b]`, `1:n:2`)."""
 

@@ -17,7 +17,7 @@ import numpy as np
 from . import frontend
 from . import runtime as rt
 from .errors import SourceUnavailable, UnsupportedSyntax, located
-from .ir import Apply, Assign, Attribute, Const, Function, Global, Method, Pack, Ref, Return, Var
+from .ir import Apply, Assign, Attribute, Const, Function, Global, Method, Pack, Ref, Return, Var, namedtuple_class
 from .rules import METHODS, is_nondiff, rule_for
 from .desugar import desugar
 from .lower_alias import AliasLowering
@@ -351,6 +351,10 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         return self.make(Attribute(attr), (value,), (), node)
 
     def method_call(self, value, method, args, kwargs, node):
+        handled = self.namedtuple_method(value, method, args, kwargs, node) \
+            if namedtuple_class(value) is not None else None
+        if handled is not None:
+            return handled
         handled = self.list_method(value, method, args, kwargs, node)
         if handled is None:
             handled = self.method_of_value(value, method, args, kwargs, node)

@@ -24,7 +24,8 @@ from . import runtime as rt
 from .desugar import Desugar, desugar
 from .errors import UnsupportedSyntax, located
 from .frontend import closure_values, is_structure, is_user_class, is_user_function
-from .ir import Apply, Assign, Attribute, Const, Global, Method, Pack, Ref, Var, hashable
+from .ir import (Apply, Assign, Attribute, Const, Global, Method, NamedTupleKind, Pack, Ref, Var, hashable,
+                 is_namedtuple_class, namedtuple_class)
 from .rules.registry import RULES, structural, template
 from .syntax import BINARY, Static
 
@@ -495,6 +496,8 @@ class DataLowering:
 
     def object_attribute(self, value, attr, node):
         """`obj.attr` of a compile-time object (a structured argument); None if not one."""
+        if namedtuple_class(value) is not None:
+            return self.namedtuple_field(value, attr, node)
         if not is_object(value):
             return self.read_known(value, Attribute(attr), attr, node)
         for key, item in dict_pairs(value):
@@ -508,6 +511,45 @@ class DataLowering:
             return self.as_operand(Static(found, f"{cls.__name__}.{attr}"), node)
         self.unsupported(node, f"the attribute `.{attr}`, which this `{cls.__name__}` object does not have "
                          "as data", "Read data attributes (arrays, numbers) and call methods.")
+
+    def namedtuple_field(self, value, attr, node):
+        """`p.w` of a compile-time namedtuple: the value of the field (or a constant of its class)."""
+        cls = namedtuple_class(value)
+        if attr in cls._fields:
+            return value.items[cls._fields.index(attr)]
+        found = inspect.getattr_static(cls, attr, None)
+        if found is not None and not callable(found) and not hasattr(found, "__get__"):
+            return self.as_operand(Static(found, f"{cls.__name__}.{attr}"), node)
+        self.unsupported(node, f"the attribute `.{attr}` of the namedtuple `{cls.__name__}`",
+                         f"Read its fields ({', '.join(cls._fields)}) or index it.")
+
+    def new_namedtuple(self, cls, args, kwargs, node):
+        """`Params(w, b)`: a compile-time namedtuple, its fields the values given (or the defaults)."""
+        try:
+            bound = inspect.signature(cls).bind(*args, **dict(kwargs))
+        except TypeError as error:
+            self.unsupported(node, f"this call to `{cls.__name__}` ({error})",
+                             f"Give `{cls.__name__}` its fields: {', '.join(cls._fields)}.")
+        bound.apply_defaults()
+        return Pack(NamedTupleKind(cls), [self.as_operand(Static(bound.arguments[field], field), node)
+                                          if field in cls._field_defaults and not isinstance(
+                                              bound.arguments[field], (Var, Const, Global, Ref, Pack))
+                                          else bound.arguments[field] for field in cls._fields])
+
+    def namedtuple_method(self, value, method, args, kwargs, node):
+        """`p._replace(w=v)` and `p._asdict()` of a compile-time namedtuple; None for other methods."""
+        cls = namedtuple_class(value)
+        if method == "_replace" and not args:
+            fields = dict(zip(cls._fields, value.items))
+            unknown = [key for key, _ in kwargs if key not in fields]
+            if unknown:
+                self.unsupported(node, f"replacing the field `{unknown[0]}`, which `{cls.__name__}` does not have",
+                                 f"Its fields are {', '.join(cls._fields)}.")
+            fields.update(kwargs)
+            return Pack(value.kind, list(fields.values()))
+        if method == "_asdict" and not args and not kwargs:
+            return make_dict(zip(cls._fields, value.items))
+        return None
 
     def assign_attribute(self, target, value):
         owner_node = target.value
@@ -555,6 +597,8 @@ class DataLowering:
 
     def construct(self, cls, args, kwargs, node):
         """`Cls(...)` of the user's class with an `__init__` of its own: an object known while compiling."""
+        if is_namedtuple_class(cls):
+            return self.new_namedtuple(cls, args, kwargs, node)
         init = inspect.getattr_static(cls, "__init__", None)
         if inspect.getattr_static(cls, "__new__", object.__new__) is not object.__new__ or not is_user_class(cls):
             return None
@@ -658,6 +702,8 @@ class DataLowering:
             return make_dict([(key, self.build_structure(item, leaves, node)) for key, item in spec[1]])
         if kind in ("list", "tuple"):
             return Pack(kind, [self.build_structure(item, leaves, node) for item in spec[1]])
+        if kind == "namedtuple":
+            return Pack(NamedTupleKind(spec[1]), [self.build_structure(item, leaves, node) for _, item in spec[2]])
         if kind == "object":
             return make_object(spec[1], [(key, self.build_structure(item, leaves, node)) for key, item in spec[2]])
         raise ValueError(spec)

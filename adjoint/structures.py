@@ -20,6 +20,7 @@ import threading
 import numpy as np
 
 from .errors import InvalidArgument
+from .ir import is_namedtuple_class
 
 _counter = itertools.count(1)
 _lock = threading.RLock()
@@ -71,7 +72,7 @@ class Constant:
 def flatten(value, static_ints):
     """(spec, leaves) of one argument. Specs are hashable: ("leaf",), ("const", Constant),
     ("static", int), ("dict", ((key, spec), ...)), ("list" | "tuple", (spec, ...)),
-    ("object", cls, ((attribute, spec), ...))."""
+    ("namedtuple", cls, ((field, spec), ...)), ("object", cls, ((attribute, spec), ...))."""
     leaves = []
     spec = _flatten(value, leaves, static_ints)
     return spec, leaves
@@ -85,6 +86,9 @@ def _flatten(value, leaves, static_ints):
         return ("leaf",)
     if isinstance(value, dict):
         return ("dict", tuple((key, _flatten(item, leaves, False)) for key, item in value.items()))
+    if is_namedtuple_class(type(value)):  # (its gradient comes back as one of its class)
+        return ("namedtuple", type(value), tuple((field, _flatten(item, leaves, False))
+                                                 for field, item in zip(value._fields, value)))
     if isinstance(value, (list, tuple)):
         kind = "list" if isinstance(value, list) else "tuple"
         return (kind, tuple(_flatten(item, leaves, False) for item in value))
@@ -136,6 +140,8 @@ def rebuild(spec, leaves, gradient=True):
     if kind in ("list", "tuple"):
         items = [rebuild(item, leaves, gradient) for item in spec[1]]
         return items if kind == "list" else tuple(items)
+    if kind == "namedtuple":  # (a gradient has None for a field without one, as a tuple has)
+        return spec[1](*(rebuild(item, leaves, gradient) for _, item in spec[2]))
     if kind == "object":
         values = {key: rebuild(item, leaves, gradient) for key, item in spec[2]}
         if gradient:
@@ -150,7 +156,7 @@ def _has_leaf(spec):
     kind = spec[0]
     if kind == "leaf":
         return True
-    if kind in ("dict", "object"):
+    if kind in ("dict", "object", "namedtuple"):
         return any(_has_leaf(item) for _, item in spec[-1])
     if kind in ("list", "tuple"):
         return any(_has_leaf(item) for item in spec[1])
@@ -161,7 +167,7 @@ def _count(spec):
     kind = spec[0]
     if kind in ("leaf", "asis"):
         return 1
-    if kind in ("dict", "object"):
+    if kind in ("dict", "object", "namedtuple"):
         return sum(_count(item) for _, item in spec[-1])
     if kind in ("list", "tuple"):
         return sum(_count(item) for item in spec[1])
@@ -173,7 +179,7 @@ def _names(spec, prefix, out):
     kind = spec[0]
     if kind in ("leaf", "asis"):
         out.append(prefix)
-    elif kind in ("dict", "object"):
+    elif kind in ("dict", "object", "namedtuple"):
         for key, item in spec[-1]:
             _names(item, f"{prefix}_{key}", out)
     elif kind in ("list", "tuple"):

@@ -3,6 +3,8 @@ methods, closures and lambdas, `*args`, recursion. Every case is checked in both
 central finite differences, and the caller's arguments must come back unchanged."""
 import math
 import time
+from collections import namedtuple
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -513,6 +515,31 @@ def loops_over_a_dict_argument(params, x):
     return total + np.sum(params[sorted(params)[0]] @ x)
 
 
+Affine = namedtuple("Affine", "w b")
+
+
+class Particle(NamedTuple):
+    x: float
+    v: float
+    label: str = "particle"
+
+
+@case(0.7, X3)
+def namedtuples_built_inside(a, x):
+    p = Affine(a * 2.0, b=a)
+    q = p._replace(b=p.b * 3.0)
+    w, b = q
+    return np.sum(q.w * x) + q._asdict()["b"] + w * b * len(q) + q[1]
+
+
+@case(0.4, 2.0, wrt=(0, 1))
+def namedtuple_carried_by_a_loop(x0, k):
+    state = Particle(x0, 0.0)
+    for _ in range(5):
+        state = Particle(state.x + 0.1 * state.v, state.v - 0.1 * k * state.x, state.label)
+    return state.x ** 2 + state.v
+
+
 # -- 4. closures, lambdas, *args -----------------------------------------------------------------
 
 @case(0.6)
@@ -751,6 +778,28 @@ def test_loops_over_a_dict_argument():
     assert adjoint.check_grad(loops_over_a_dict_argument, params, X3, wrt=(0, 1)) < 1e-6
     grads = adjoint.grad(loops_over_a_dict_argument)(params, X3)
     assert list(grads) == ["W", "b", "scale"]
+
+
+def affine_loss(p, x):
+    return np.sum((p.w * x + p.b) ** 2)
+
+
+def particle_energy(particles, k):
+    return sum(0.5 * p.v ** 2 + 0.5 * k * p.x ** 2 for p in particles["all"])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_namedtuple_argument_gives_a_gradient_of_its_class(mode):
+    p = Affine(np.array([2.0, -1.0]), 0.5)
+    grads = adjoint.grad(affine_loss, mode=mode)(p, X3[:2])
+    assert type(grads) is Affine
+    residual = p.w * X3[:2] + p.b
+    np.testing.assert_allclose(grads.w, 2 * residual * X3[:2], rtol=1e-12)
+    assert grads.b == pytest.approx(2 * np.sum(residual))
+    adjoint.check_grad(affine_loss, p, X3[:2], modes=(mode,))
+    particles = {"all": [Particle(1.0, 0.5), Particle(-0.5, 2.0, "other")]}
+    grads = adjoint.grad(particle_energy, mode=mode)(particles, 3.0)
+    assert grads["all"] == [Particle(3.0, 0.5, None), Particle(-1.5, 2.0, None)]   # a string: no gradient
 
 
 def test_value_and_grad_and_vjp_with_a_dict():

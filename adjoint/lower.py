@@ -25,7 +25,7 @@ from .lower_control import ControlFlowLowering, prune_unbound
 from .structures import StructureBuilder
 from .lower_data import Closure, DataLowering, _Default, _integral_dtype, is_dict, make_dict, user_method
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data, read_live
-from .views import viewed
+from .views import returns_list_of_views, viewed
 
 STATEMENT_NAMES = {
     "FunctionDef": "a function defined inside the function", "ClassDef": "a class defined inside the function",
@@ -139,8 +139,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         self.parent = parent    # the lowering that inlined this one
         self.outer = outer      # for a nested function: the lowering of the function that defined it
         self.shared = parent.shared if parent is not None else {
-            "views": {}, "known": {}, "outside": set(), "lists": set(), "appended_to": {}, "merged": {},
-            "loop_changes": [], "loop_depth": 0, "recursive_calls": 0}
+            "views": {}, "lists_of_views": set(), "known": {}, "outside": set(), "lists": set(), "appended_to": {},
+            "merged": {}, "loop_changes": [], "loop_depth": 0, "recursive_calls": 0}
         self.foreign = ()       # values the caller passed in (an inlined callee must not change them)
         self.root_globals = root_globals  # the globals the generated code will run with
         self.info = info
@@ -279,6 +279,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         bases = viewed(fn, args, kwargs)
         if bases:
             self.shared["views"][var] = bases  # (the arrays it may look into)
+            if returns_list_of_views(fn):
+                self.shared["lists_of_views"].add(var)
         self.note_read_from_outside(var, fn, args, bases)
         if fn is rt.new_list or fn is rt.list_append:
             self.shared["lists"].add(var)

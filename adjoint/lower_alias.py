@@ -239,6 +239,10 @@ class AliasLowering:
         built at run time only the list itself, not the values it holds."""
         return self.list_objects(value) if value in self.shared["lists"] else self.may_be(value)
 
+    def may_be_a_list(self, var):
+        """May `var` be a list at run time (built with `append`, or of views: `np.split(y, 2)`)?"""
+        return bool(self.list_objects(var) & (self.shared["lists"] | self.shared["lists_of_views"]))
+
     def list_objects(self, var):
         """The list objects the run-time list `var` may be: `append` keeps the object, a branch or a
         loop merges them; unlike `may_be`, not the values the lists hold."""

@@ -213,10 +213,17 @@ class DataLowering:
                 return Pack("list", items)
             current = self.materialize(current, node)
         elif isinstance(current, Var) and self.may_be(current) & self.shared["views"].keys():
-            self.unsupported(node, f"assignment into `{name}`, which may be a view of another array "
-                             "(an element, a slice, a transpose or a reshape of it)",
-                             f"Make it a copy first (`{name} = ....copy()`): changing a view changes the "
-                             "array it looks into, which a derivative cannot follow.")
+            what = (f"assignment into `{name}`, which may be a view of another array (an element, a slice, a "
+                    "transpose, a reshape or a flip of it)")
+            advice = (f"Make it a copy first (`{name} = ....copy()`): changing a view changes the array it looks "
+                      "into, which a derivative cannot follow.")
+            if not self.may_be_a_list(current):
+                self.unsupported(node, what, advice)
+            # a list of views (`parts = np.split(y, 2)`, rows): `parts[0] = v` replaces an item, which
+            # changes no array; whether `name` is a list or an array is asked when the code runs
+            error = located(UnsupportedSyntax, f"adjoint does not support {what}", self.info.location(node), advice)
+            self.body.append(Assign(None, Apply(rt.refuse_array_write, (current, Const(error))),
+                                    self.info.location(node)))
         if _is_sequence(value):  # `y[:2] = [a, b]`: numpy writes the array of the list
             value = self.as_array(np.array, value, None, node)
         return self.make(rt.setitem, (current, index, value), (), node)

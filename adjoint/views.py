@@ -38,6 +38,9 @@ _VIEWS_OF_FIRST = {operator.getitem, np.transpose, np.reshape, np.ravel, np.sque
 # The result may look into any argument (`np.atleast_1d(a, b)` is a view of each; `max(a, b)` is one
 # of them).
 _VIEWS_OF_EVERY = {np.atleast_1d, np.atleast_2d, np.atleast_3d, np.broadcast_arrays, builtins.max, builtins.min}
+# Those of them that return a Python list of views: assigning an item replaces it (`parts[0] = v`),
+# which changes no array.
+_LISTS_OF_VIEWS = {np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit, builtins.list, np.broadcast_arrays}
 _VIEW_ATTRIBUTES = {"T", "mT", "real", "imag", "flat", "base"}
 # (`conj` of a real array is the array itself)
 _VIEW_METHODS = {"view", "reshape", "ravel", "squeeze", "transpose", "swapaxes", "diagonal", "conj", "conjugate",
@@ -83,3 +86,8 @@ def _argument(args, kwargs, position, name, default):
     """The value of a parameter known while compiling, or None when it is computed at run time."""
     value = args[position] if len(args) > position else dict(kwargs).get(name, Const(default))
     return value.value if isinstance(value, Const) else None
+
+
+def returns_list_of_views(fn):
+    """Does `fn` return a Python list whose items may be views (the parts of `np.split`)?"""
+    return hashable(fn) and fn in _LISTS_OF_VIEWS

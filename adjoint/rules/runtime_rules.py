@@ -45,7 +45,8 @@ structural(rt.as_grad, "v, x: const",
 structural(rt.as_seed, "v, value: const, name, of", out="like:value",
            vjp=dict(v="g"), jvp=dict(v="as_seed(dv, value, name, of)"))
 unary(rt.log_or_zero, "1 / x")
-nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only, rt.refuse_changed_view)
+nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only, rt.refuse_changed_view,
+        rt.refuse_array_write)
 
 # -- helpers of the numpy surface (runtime/numpy_surface.py) -----------------------------
 # Most are linear in `v`: the vjp of one is the function it is the gradient of.

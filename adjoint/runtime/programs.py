@@ -97,6 +97,13 @@ def refuse_changed_view(view, array, error):
         raise error.with_traceback(None)
 
 
+def refuse_array_write(value, error):
+    """Refuse `value[i] = v` where `value` may be a list of views or a view: an item of a list is
+    replaced (no array changes), an array that may be a view is refused."""
+    if isinstance(value, np.ndarray):
+        raise error.with_traceback(None)
+
+
 def _shares_memory(view, array):
     """Does `view`, or an array in the list or tuple `view` (rows, the parts of a split), use
     `array`'s memory?"""

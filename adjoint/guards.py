@@ -138,7 +138,7 @@ class _Collector:
                 continue
             for name in loaded:
                 value = module.__dict__.get(name)
-                if _is_user_function(value):
+                if _is_user_function(value) or isinstance(value, types.FunctionType) and rule_for(value) is not None:
                     found.append(_entry(module.__dict__, name, value))
                     self.visit(value)
 

@@ -57,3 +57,17 @@ def clipped(x):
 
 def uses_clipped(x):
     return 3.0 * clipped(x)
+
+
+def doubled(v):
+    return 2.0 * v
+
+
+RULE_HELPER = doubled  # called by the rule of `tripled` below; a test rebinds it
+
+
+def tripled(x):
+    return 3.0 * x
+
+
+adjoint.defvjp(tripled, lambda g, ans, x: RULE_HELPER(g) * 1.5)

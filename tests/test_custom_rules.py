@@ -128,3 +128,18 @@ def test_a_number_read_as_an_attribute_of_a_module_is_read_when_the_derivative_r
         assert adjoint.grad(reads_a_module_attribute, mode="forward")(2.0) == pytest.approx(24.0)
     finally:
         SETTINGS.OFFSET = 0.5
+
+
+def squared_tripled(x):
+    return h.tripled(x) ** 2   # a primitive read as an attribute of its module
+
+
+def test_a_helper_called_by_the_rule_of_another_modules_primitive_is_guarded():
+    gradient = adjoint.grad(squared_tripled)
+    assert gradient(1.0) == 18.0
+    try:
+        h.RULE_HELPER = lambda v: 0.0 * v
+        assert gradient(1.0) == 0.0
+    finally:
+        h.RULE_HELPER = h.doubled
+    assert gradient(1.0) == 18.0

@@ -67,7 +67,7 @@ def viewed(fn, args, kwargs=()):
         return tuple(args)
     if fn is np.array and _copy_may_be_skipped(kwargs):
         return args[:1]
-    if fn is np.diff and _argument(args, kwargs, 1, "n", 1) == 0:  # zero differences: the array itself
+    if fn is np.diff and _argument(args, kwargs, 1, "n", 1) in (0, None):  # zero differences: the array itself
         return args[:1]
     if fn is np.einsum and len(args) == 2:  # one operand: a transpose or a diagonal is a view
         return args[1:]
@@ -83,7 +83,8 @@ def _copy_may_be_skipped(kwargs):
 
 
 def _argument(args, kwargs, position, name, default):
-    """The value of a parameter known while compiling, or None when it is computed at run time."""
+    """The value of a parameter known while compiling, or None when it is computed at run time
+    (and may be anything)."""
     value = args[position] if len(args) > position else dict(kwargs).get(name, Const(default))
     return value.value if isinstance(value, Const) else None
 

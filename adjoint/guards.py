@@ -63,6 +63,9 @@ def _layout(value, depth):
         return (dict, tuple((key, _layout(item, depth + 1)) for key, item in value.items()))
     if is_structure(value):  # an object of the user's
         return (type(value), tuple((key, _layout(item, depth + 1)) for key, item in vars(value).items()))
+    if isinstance(value, types.MethodType):  # a bound method: its function, its object (a constant of
+        # the compiled code, which reads its attributes) and that object's structure
+        return (types.MethodType, id(value.__func__), id(value.__self__), _layout(value.__self__, depth + 1))
     if isinstance(value, numbers.Number) or hasattr(value, "__array__"):
         return None  # (read when the derivative runs)
     return id(value)  # a function, a module, a string: what compiling took as it was
@@ -127,10 +130,11 @@ class _Collector:
                 found.append(_entry(namespace, name, value))
                 self.visit(value)
                 self.note_class(value)
-            elif is_structure(value):  # `model.layers`: what compiling read of it
-                layout = Layout(namespace, name)
+            elif is_structure(value) or isinstance(value, types.MethodType):  # `model.layers`, `step = model.step`:
+                layout = Layout(namespace, name)                                # what compiling read of it
                 found.append(Guard(layout, layout(), "{holder}() == {value}", lambda layout: layout(), equal=True))
-                self.note_classes(value)
+                self.note_classes(getattr(value, "__self__", value))
+                self.visit(getattr(value, "__func__", None))
             elif isinstance(value, StructureBuilder):  # an argument with structure, rebuilt (structures.py)
                 self.note_classes_of_spec(value.spec)
         for module in modules:  # `helpers.model(x)`: an attribute of an imported module of the user's

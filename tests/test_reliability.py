@@ -274,6 +274,27 @@ def test_a_class_level_number_of_a_global_object_is_read_when_called_without_rec
         Quadratic.scale = 2.0
 
 
+BOUND_OUT = QUADRATIC.out  # a global holding a bound method
+
+
+def through_a_global_bound_method(x):
+    return BOUND_OUT(x)
+
+
+def test_a_global_holding_a_bound_method_is_guarded():
+    global BOUND_OUT
+    gradient = adjoint.grad(through_a_global_bound_method)
+    assert gradient(1.5) == 6.0
+    try:
+        BOUND_OUT = Quadratic(3.0).out       # another object's method: its `w` is 3
+        assert gradient(1.5) == pytest.approx(18.0)
+        BOUND_OUT = QUADRATIC.__call__       # another function
+        assert gradient(1.5) == 6.0
+    finally:
+        BOUND_OUT = QUADRATIC.out
+    assert gradient(1.5) == 6.0
+
+
 # -- scale: deep nesting compiles (benchmarks/scale.py measures the times) -------------------
 
 def _module_function(tmp_path, name, source):

@@ -402,7 +402,7 @@ class Jacobian:
         self.wrt, self.single = normalize_wrt(wrt, params, getattr(fn, "__qualname__", repr(fn)))
         self.transforms = {}
         self.modes = {}  # for mode="auto": (types, shapes) of the arguments -> the mode needing fewer passes
-        self.scalar_outputs = set()  # argument types that gave a scalar output: reverse mode runs `grad`
+        self.gradients = {}  # argument types that gave a scalar output in reverse mode -> `grad`'s dispatcher
         self.flat = {}  # specs of arguments with structure -> the Jacobian of the function of their leaves
 
     def transform(self, cls, wrt):
@@ -425,6 +425,13 @@ class Jacobian:
         return mode
 
     def __call__(self, *args, **kwargs):
+        if self.gradients and not kwargs:
+            gradient = self.gradients.get(tuple(map(type, args)))
+            if gradient is not None:  # such arguments gave a scalar before: the gradient, if it still is one
+                try:  # (shaped and typed like each argument, as `_reverse_rows` gives them)
+                    return gradient(*args)
+                except NonScalarOutput:
+                    self.gradients.clear()
         if kwargs or len(args) != len(self.params):
             defaults = self.fn.defaults if isinstance(self.fn, Transform) else (self.fn.__defaults__ or ())
             args = bind_arguments(f"jacobian of {getattr(self.fn, '__name__', 'f')}", self.params, defaults, (),
@@ -441,15 +448,10 @@ class Jacobian:
             if isinstance(columns[0], tuple):  # a tuple output (a gradient wrt several arguments, say):
                 return tuple(zip(*columns))    # one tuple per output, `hessian(f, wrt=(0, 1))[i][j]`
             return tuple(columns)
-        key = tuple(map(type, args))
-        if key in self.scalar_outputs:  # such arguments gave a scalar before: the gradient, if it still is one
-            try:  # (shaped and typed like each argument, as `_reverse_rows` gives them)
-                return self.transform(Grad, self.wrt[0] if self.single else self.wrt).dispatcher(*args)
-            except NonScalarOutput:
-                self.scalar_outputs.discard(key)
         out, scalar_output = _reverse_rows(self.transform(VJP, self.wrt), args, self.wrt)
         if scalar_output:
-            self.scalar_outputs.add(key)
+            gradient = self.transform(Grad, self.wrt[0] if self.single else self.wrt).dispatcher
+            self.gradients[tuple(map(type, args))] = gradient
         return out[0] if self.single else tuple(out)
 
     def structured(self, args):

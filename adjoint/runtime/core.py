@@ -331,7 +331,7 @@ def expect_scalar(value, where):
     """Refuse a non-scalar output where `grad` needs a scalar."""
     if np.ndim(value) != 0:
         raise NonScalarOutput(
-            f"grad needs a scalar output, but {where} returns a value of shape {np.shape(value)}.\n"
+            f"a gradient (grad, hessian, hvp) needs a scalar output, but {where} returns a value of shape {np.shape(value)}.\n"
             "Reduce it to a scalar (e.g. np.sum), or use adjoint.vjp or adjoint.jacobian for non-scalar outputs.")
 
 

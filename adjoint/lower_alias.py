@@ -104,6 +104,10 @@ class AliasLowering:
         if isinstance(value, Pack) and value in self.shared["outside"] \
                 or isinstance(value, Var) and self.objects(value) & self.shared["outside"]:
             return "read out of a global or a captured object, which Python would change too"
+        if isinstance(value, Var):  # a loop or a branch may hand on what came from outside (`a = C; for ...: a[0] = v`)
+            merged = [m for v in self.may_be(value) for m in self.shared["merged"].get(v, ())
+                      if not isinstance(m, (Var, Const))]
+            return next((self.outside_origin(m) for m in merged), None)
         return None
 
     def note_read_from_outside(self, var, fn, args, bases):

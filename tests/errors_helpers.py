@@ -532,3 +532,18 @@ def curve(t):
 
 def pair_of_a_float(t):
     return np.array([t, t * t])
+
+
+def writes_into_a_global_in_a_while_loop(x):
+    a = GLOBAL_ARRAY  # (a loop-carried name: found by the fuzz harness, seed 420)
+    i = 0
+    while i < 1:
+        i += 1
+        a[0] = np.tanh(x)  # <-
+    return np.sum(a)
+
+
+def writes_into_a_global_picked_in_a_branch(x):
+    a = GLOBAL_ARRAY if x > 0 else np.zeros(3)
+    a[0] = x  # <-
+    return np.sum(a)

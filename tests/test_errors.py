@@ -88,6 +88,8 @@ UNSUPPORTED = [
     (h.uses_yield, (1.0,), "yield", "return"),
     (h.writes_into_view, (np.ones(3),), "row[0]", "copy"),
     (h.writes_into_global, (1.0,), "GLOBAL_ARRAY[0]", "copy"),
+    (h.writes_into_a_global_in_a_while_loop, (1.0,), "a[0]", "copy"),
+    (h.writes_into_a_global_picked_in_a_branch, (1.0,), "a[0]", "copy"),
     (h.sorts_list, (1.0,), "ys.sort()", "append"),
     (h.set_comprehension, (1.0,), "{x * i", None),
     (h.assigns_attribute, (np.ones(2),), "y.shape", None),

@@ -643,6 +643,28 @@ def recursion_counting_up_to_int_argument(x, n):  # `i == n` folds only once `n`
     return count_up(x, 0, n)
 
 
+# -- 6. arrays made from numbers, and builtins over lists built at run time ---------------------
+
+@case(0.7, X3, wrt=(0, 1))
+def filled_as_the_fill_refusal_advises(v, x):  # `a.fill(v)` is refused, advising np.full_like
+    a = x * 1.0
+    a = np.full_like(a, v)
+    return np.sum(a * x) + np.sum(np.full(2, v * v))
+
+
+@case(2.0, 0.3, wrt=(0, 1))
+def time_grid_with_a_horizon(T, t0):
+    t = np.linspace(t0, T, 5)
+    dt = t[1] - t[0]
+    s, step = np.linspace(t0, T, 4, endpoint=False, retstep=True)
+    return np.sum(np.sin(t)) * dt + np.sum(s ** 2) * step
+
+
+@case(0.5, 0.45, wrt=(0, 1))
+def shifted_range(s, d):
+    return np.sum(np.arange(s, s + 3.0)) + np.sum(np.cos(np.arange(s, 2.0, d)))
+
+
 # -- the checks ----------------------------------------------------------------------------------
 
 def ids(cases):

@@ -89,7 +89,9 @@ structural(math.dist, "p: seq, q: seq", out=S,
 # (mantissa, exponent) and (fraction, integer part): the exponent and integer part are piecewise constant
 structural(math.frexp, "x", vjp=dict(x="g[0] * 2.0 ** -ans[1]"), jvp=dict(x="(dx * 2.0 ** -ans[1], 0)"))
 structural(math.modf, "x", vjp=dict(x="g[0]"), jvp=dict(x="(dx, 0.0)"))
+# the float next to x towards y: it moves with x (piecewise constant in y)
+elementwise(math.nextafter, "x, y: const", out=S, x="1")
 
 nondiff(math.floor, math.ceil, math.trunc, math.isfinite, math.isnan, math.isinf,
-        math.comb, math.factorial, math.gcd, math.lcm, math.isqrt, math.isclose, math.nextafter, math.ulp,
+        math.comb, math.factorial, math.gcd, math.lcm, math.isqrt, math.isclose, math.ulp,
         math.perm)

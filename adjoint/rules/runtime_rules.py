@@ -102,6 +102,10 @@ structural(rt.kron_vjp_left, "v, a: const, b", out="like:a",
 structural(rt.kron_vjp_right, "v, a, b: const", out="like:b",
            vjp=dict(v="np.kron(a, g)", a="kron_vjp_left(v, a, g)"),
            jvp=dict(v="kron_vjp_right(dv, a, b)", a="kron_vjp_right(v, da, b)"))
+# linear in v: the samples of a linspace from v's share to each end, and the tangent of that share
+structural(rt.linspace_cotangent, "v, num, endpoint, retstep, axis, end",
+           vjp=dict(v="np.linspace(g * (1 - end), g * end, num, endpoint, retstep, axis=axis)"),
+           jvp=dict(v="linspace_cotangent(dv, num, endpoint, retstep, axis, end)"))
 # norm_grad is sign(x) |x|^(p-1) / norm^(p-1) for vector p-norms (and Frobenius): elementwise in x and norm.
 # Its derivative in x (norm_curvature; for the matrix 2, -2 and nuclear norms, from the singular value
 # decomposition) is a Hessian, so symmetric: the same map in both modes
@@ -121,4 +125,4 @@ structural(rt.diag_embed, "v", vjp=dict(v="np.diagonal(g, 0, -2, -1)"), jvp=dict
 structural(rt.eigh_gaps, "w",
            vjp=dict(w="np.sum(g * ans ** 2, -1) - np.sum(g * ans ** 2, -2)"),
            jvp=dict(w="-(ans ** 2) * (np.expand_dims(dw, -2) - np.expand_dims(dw, -1))"))
-nondiff(rt.select_mask, rt.tensordot_spec, rt.inner_spec, rt.clip_choice)
+nondiff(rt.select_mask, rt.tensordot_spec, rt.inner_spec, rt.clip_choice, rt.arange_slope)

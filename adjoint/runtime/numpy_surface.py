@@ -32,6 +32,36 @@ def flatten(x):
     return np.asarray(x).flatten()
 
 
+# arrays made from numbers (np.linspace, np.arange): their values move with the numbers they are made from
+
+def linspace_cotangent(g, num, endpoint, retstep, axis, end):
+    """The gradient of np.linspace(start, stop, num, endpoint, retstep, axis=axis) with respect to `start`
+    (end 0) or `stop` (end 1), before it is summed to their shape: the samples are
+    start + t (stop - start) with t = k / (num - 1) (k / num without the endpoint), so each sample's adjoint
+    is weighted by 1 - t or by t; with `retstep`, `g` is the pair of adjoints of the samples and of the step,
+    (stop - start) / (num - 1)."""
+    samples, step = (g[0], g[1]) if retstep else (g, 0.0)
+    along = np.linspace(0.0, 1.0, num, endpoint)  # t
+    weights = along if end else 1.0 - along
+    part = np.sum(np.moveaxis(np.asarray(samples), axis, -1) * weights, -1)
+    intervals = num - 1 if endpoint else num
+    if retstep and intervals > 0:  # (one sample with its endpoint: numpy's step is nan, constant)
+        part = part + step * ((1.0 if end else -1.0) / intervals)
+    return part
+
+
+def arange_slope(ans, stop, of):
+    """How each value of `ans = np.arange(start, stop, step)` moves with `start` (`of` 'start': 1, but 0
+    when `stop` is None, since a lone number is the stop) or with `step` (`of` 'step': k for the k-th value);
+    zeros for an integer dtype (truncated: no derivative). The length is piecewise constant."""
+    ans = np.asarray(ans)
+    if ans.dtype.kind in "biu":
+        return np.zeros(ans.shape)
+    if of == "step":
+        return np.arange(ans.shape[0], dtype=ans.dtype)
+    return np.full(ans.shape, 0.0 if stop is None else 1.0, dtype=ans.dtype)
+
+
 def sinc_slope(x):
     """d/dx np.sinc(x) = (cos(pi x) - sinc(x)) / x, which is 0 at x = 0."""
     safe = np.where(x == 0, 1.0, x)

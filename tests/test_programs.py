@@ -665,6 +665,12 @@ def shifted_range(s, d):
     return np.sum(np.arange(s, s + 3.0)) + np.sum(np.cos(np.arange(s, 2.0, d)))
 
 
+@case(ROWS)
+def signed_areas_of_triangles(P):  # np.cross of 2-vectors is their z component (deprecated in numpy 2)
+    a, b = P[:, :2] - P[0, :2], P[:, 1:] * P[:, :1]
+    return np.sum(np.cross(a, b) ** 2) + 0.5 * np.cross(P[0, :2], P[1, :2]) + np.sum(np.cross(P[:, :2], P))
+
+
 # -- the checks ----------------------------------------------------------------------------------
 
 def ids(cases):

@@ -121,10 +121,10 @@ structural(np.inner, "x, y",
 structural(np.kron, "x, y",
            vjp=dict(x="kron_vjp_left(g, x, y)", y="kron_vjp_right(g, x, y)"),
            jvp=dict(x="np.kron(dx, y)", y="np.kron(x, dy)"))
-# g . (x × y) = x . (y × g) = y . (g × x); each vector axis goes where the rotated product puts it
+# g . (x × y) = x . (y × g) = y . (g × x), 2-vectors as 3-vectors in the plane z = 0 (cross_cotangent)
 structural(np.cross, "x, y, axisa=-1, axisb=-1, axisc=-1, axis=None",
-           vjp=dict(x="unbroadcast(np.cross(y, g, axisb, axisc, axisa, axis), x)",
-                    y="unbroadcast(np.cross(g, x, axisc, axisa, axisb, axis), y)"),
+           vjp=dict(x="cross_cotangent(g, y, x, axisb, axisc, axisa, axis)",
+                    y="-cross_cotangent(g, x, y, axisa, axisc, axisb, axis)"),
            jvp=dict(x="np.cross(dx, y, axisa, axisb, axisc, axis)", y="np.cross(x, dy, axisa, axisb, axisc, axis)"))
 
 # -- shape ----------------------------------------------------------------------

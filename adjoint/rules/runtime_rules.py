@@ -102,6 +102,13 @@ structural(rt.kron_vjp_left, "v, a: const, b", out="like:a",
 structural(rt.kron_vjp_right, "v, a, b: const", out="like:b",
            vjp=dict(v="np.kron(a, g)", a="kron_vjp_left(v, a, g)"),
            jvp=dict(v="kron_vjp_right(dv, a, b)", a="kron_vjp_right(v, da, b)"))
+# bilinear in v and other: for a cotangent h of target, <h, o x v> = v . (h x o) = o . (v x h)
+CROSS_AXES = "axis_other=-1, axis_v=-1, axis_target=-1, axis=None"
+structural(rt.cross_cotangent, f"v, other, target: const, {CROSS_AXES}", out="like:target",
+           vjp=dict(v="unbroadcast(np.cross(g, other, axis_target, axis_other, axis_v, axis), v)",
+                    other="-cross_cotangent(v, g, other, axis_target, axis_v, axis_other, axis)"),
+           jvp=dict(v="cross_cotangent(dv, other, target, axis_other, axis_v, axis_target, axis)",
+                    other="cross_cotangent(v, dother, target, axis_other, axis_v, axis_target, axis)"))
 # linear in v: the samples of a linspace from v's share to each end, and the tangent of that share
 structural(rt.linspace_cotangent, "v, num, endpoint, retstep, axis, end",
            vjp=dict(v="np.linspace(g * (1 - end), g * end, num, endpoint, retstep, axis=axis)"),

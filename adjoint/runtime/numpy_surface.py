@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from ..errors import NoDerivativeRule
-from .core import Cotangents, _expand_reduced, _grad_dtype, _ndim, _shape, unbroadcast, zeros_grad
+from .core import Cotangents, Shape, _expand_reduced, _grad_dtype, _ndim, _shape, unbroadcast, zeros_grad
 
 # Each helper that generated code may differentiate again has rules of its own in rules/runtime_rules.py.
 # `i` is the item of a sequence argument a rule's contribution is for, or `slice(None)` when the
@@ -515,6 +515,33 @@ def inner_spec(a, b):
         sb = sb[:-1] + sa[-1]
         return f"{sa},{sb}->{sa[:-1]}{sb[:-1]}"
     return f"{sa},{sb}->{sa}{sb}"
+
+
+def cross_cotangent(v, other, target, axis_other=-1, axis_v=-1, axis_target=-1, axis=None):
+    """The gradient of `sum(v * np.cross(target, other, ...))` with respect to `target`, for the axes np.cross
+    was given for each (`axis` overrides them): np.cross(other, v), since v . (t x o) = t . (o x v). numpy
+    reads a 2-vector as a 3-vector in the plane z = 0, and the product of two of them as its z component (a
+    number): so this works in three dimensions and keeps the components `target` has."""
+    if axis is not None:
+        axis_other = axis_v = axis_target = axis
+    other = np.moveaxis(np.asarray(other), axis_other, -1)
+    shape = list(_shape(target))
+    length = shape.pop(axis_target % len(shape))
+    if length == 2 and other.shape[-1] == 2:  # v is the z component of each product
+        v = np.asarray(v)
+        v = np.stack([np.zeros_like(v), np.zeros_like(v), v], -1)
+    else:
+        v = np.moveaxis(np.asarray(v), axis_v, -1)
+    part = np.cross(_in_3d(other), _in_3d(v))[..., :length]
+    part = unbroadcast(part, Shape(tuple(shape) + (length,), _grad_dtype(target)))
+    return np.moveaxis(part, -1, axis_target)
+
+
+def _in_3d(a):
+    """Vectors along the last axis, 2-vectors given a zero third component."""
+    if a.shape[-1] == 3:
+        return a
+    return np.concatenate([a, np.zeros(a.shape[:-1] + (1,), a.dtype)], -1)
 
 
 def _kron_layout(g, a, b):

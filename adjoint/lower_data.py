@@ -214,7 +214,7 @@ class DataLowering:
             current = self.materialize(current, node)
         elif isinstance(current, Var) and self.may_be(current) & self.shared["views"].keys():
             what = (f"assignment into `{name}`, which may be a view of another array (an element, a slice, a "
-                    "transpose, a reshape or a flip of it)")
+                    "transpose, a reshape or a flip of it, or the array itself, which a call with `copy=False` returns)")
             advice = (f"Make it a copy first (`{name} = ....copy()`): changing a view changes the array it looks "
                       "into, which a derivative cannot follow.")
             if not self.may_be_a_list(current):

@@ -154,7 +154,7 @@ structural(np.append, "x, values, axis=None",
 structural(np.array, "xs: seq",
            vjp=dict(xs="g[i]"), jvp=dict(xs="np.array(dxs)"))
 structural(np.copy, "x", vjp=dict(x="g"), jvp=dict(x="np.copy(dx)"), out="like:x")
-structural(np.asarray, "x, dtype=None", vjp=dict(x="cast_like(g, x)"), jvp=dict(x="cast_like(np.asarray(dx), ans)"),
+structural(np.asarray, "x, dtype=None, order=None, copy=None", vjp=dict(x="cast_like(g, x)"), jvp=dict(x="cast_like(np.asarray(dx), ans)"),
            out="like:x")
 # a list of pieces: its adjoint holds one adjoint per piece (zeros for the pieces nobody used)
 for split in (np.split, np.array_split):

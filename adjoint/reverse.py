@@ -14,6 +14,7 @@ count their trips. Each forward region gets a tag and its backward region
 names it (`mirror`), so that after optimisation the `record` pass can store
 exactly the loop values the backward code still reads.
 """
+import builtins
 import itertools
 import operator
 
@@ -349,6 +350,13 @@ def no_rule(stmt, rule, param=None):
                        "differentiated to a list built at run time", stmt.loc,
                        "Append an array instead (`xs.append(np.array([a, b]))`), or keep one list per item "
                        "(`hs.append(h)`, `cs.append(c)`).")
+    if stmt.expr.fn in (builtins.max, builtins.min) and stmt.expr.kwargs:
+        name = stmt.expr.fn.__name__
+        return located(NoDerivativeRule, f"adjoint differentiates `{name}` of numbers (`{name}(a, b)`, "
+                       f"`{name}(values)`), not with `{'`, `'.join(k + '=' for k, _ in stmt.expr.kwargs)}`", stmt.loc,
+                       f"Write np.{name}(np.array(values)); pick an item by a key with "
+                       f"`values[int(np.arg{name}(np.array(keys)))]`; test for an empty list first "
+                       f"(`{name}(values) if len(values) else default`).")
     name = callable_name(stmt.expr.fn)
     if rule is None:
         message = f"no derivative rule for `{name}`, and a value being differentiated flows into it"

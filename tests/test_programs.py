@@ -671,6 +671,49 @@ def signed_areas_of_triangles(P):  # np.cross of 2-vectors is their z component 
     return np.sum(np.cross(a, b) ** 2) + 0.5 * np.cross(P[0, :2], P[1, :2]) + np.sum(np.cross(P[:, :2], P))
 
 
+@case(3.5)
+def max_of_a_comprehension(x):  # the builtins over a list built at run time: the item Python picks
+    vals = [x * k - k ** 2 for k in range(3)]
+    return max(vals) + min(vals) ** 2
+
+
+@case(-3.5, 3)
+def min_of_a_list_of_run_time_length(x, n):
+    vals = [x * k for k in range(n)]
+    return min(vals)
+
+
+@case(0.7)
+def max_and_min_of_a_list_built_in_a_loop(x):
+    vals = []
+    for k in range(4):
+        vals.append(np.sin(x * k))
+    total = 0.0
+    for i in range(2):
+        shifted = [v + i for v in vals]
+        total = total + max(shifted) * min(shifted)
+    return max(vals) ** 2 - min(vals) + total
+
+
+@case(X3)
+def max_and_min_of_an_array(x):  # Python's max iterates the array: its first largest element
+    return max(x) * min(x ** 2)
+
+
+@case(3.5, 1.3, wrt=(0, 1))
+def sum_with_a_start(x, y):
+    vals = [x * k for k in range(3)]
+    return sum([x, x * x], 1.0) + sum((x * k for k in range(3)), start=y) + sum(vals, y * y) + sum(vals)
+
+
+@case(0.7, np.array([1.0, 2.0]), wrt=(0, 1))
+def sum_of_numbers_with_an_array_start(x, y):
+    vals = []
+    for k in range(3):
+        vals.append(x * k)
+    return np.sum(sum(vals, y) ** 2)
+
+
 # -- the checks ----------------------------------------------------------------------------------
 
 def ids(cases):
@@ -991,6 +1034,36 @@ def test_unsupported_changes_are_refused_with_their_line(fn, args, words):
             adjoint.grad(fn, mode=mode)(*args)
         for word in words:
             assert word in str(error.value), str(error.value)
+
+
+def ties_in_a_list(x):
+    vals = [x * 2.0, x + x, x * x]  # all 4.0 at x = 2.0
+    return max(vals) * 3.0 + min(vals[::-1])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_max_and_min_of_a_list_give_the_gradient_to_the_first_winner_as_python_does(mode):
+    assert adjoint.grad(ties_in_a_list, mode=mode)(2.0) == 3.0 * 2.0 + 2.0 * 2.0  # max: x * 2.0; min: x * x
+
+
+def max_with_a_key(x):
+    vals = [x * k - 1.0 for k in range(3)]
+    return max(vals, key=abs)
+
+
+def min_with_a_default(x):
+    vals = [x * k for k in range(3)]
+    return min(vals, default=0.0)
+
+
+@pytest.mark.parametrize("fn, words", [(max_with_a_key, ["`key=`", "max(vals, key=abs)", "np.argmax"]),
+                                       (min_with_a_default, ["`default=`", "min(vals, default=0.0)", "len(values)"])])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_max_and_min_with_a_key_or_a_default_are_refused_with_advice(fn, words, mode):
+    with pytest.raises(adjoint.NoDerivativeRule) as error:
+        adjoint.grad(fn, mode=mode)(1.5)
+    assert all(word in str(error.value) for word in words), str(error.value)
+    assert fn.__name__ in str(error.value) and "test_programs.py" in str(error.value)
 
 
 def ragged_list_loss(arrays):

@@ -44,9 +44,11 @@ structural(rt.as_grad, "v, x: const",
            vjp=dict(v="unbroadcast(g, v)"), jvp=dict(v="as_grad(dv, x)"), out="like:x")
 structural(rt.as_seed, "v, value: const, name, of", out="like:value",
            vjp=dict(v="g"), jvp=dict(v="as_seed(dv, value, name, of)"))
+structural(rt.sum_cotangent, "v, xs: const", out="like:xs",
+           vjp=dict(v="broadcast_like(np.sum(g, 0), v)"), jvp=dict(v="sum_cotangent(dv, xs)"))
 unary(rt.log_or_zero, "1 / x")
 nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only, rt.refuse_changed_view,
-        rt.refuse_array_write)
+        rt.refuse_array_write, rt.index_of_max, rt.index_of_min)
 
 # -- helpers of the numpy surface (runtime/numpy_surface.py) -----------------------------
 # Most are linear in `v`: the vjp of one is the function it is the gradient of.

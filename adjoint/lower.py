@@ -369,7 +369,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             fn, packs_varargs = METHODS[method]
             if packs_varargs and len(args) > 1:
                 args = [Pack("tuple", args)]
-            return self.make(fn, (value, *args), kwargs, node)
+            in_order = self.read_in_order(fn, (value, *args), kwargs, node)
+            return in_order if in_order is not None else self.make(fn, (value, *args), kwargs, node)
         return self.make(Method(method), (value, *args), kwargs, node)
 
     def call(self, func, args, kwargs, node):

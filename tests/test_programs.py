@@ -714,6 +714,13 @@ def sum_of_numbers_with_an_array_start(x, y):
     return np.sum(sum(vals, y) ** 2)
 
 
+@case(M)
+def reads_in_fortran_order(A):
+    v = A.flatten(order="F") * np.arange(6.0) + np.ravel(A.T, "F")
+    B = np.reshape(v, (3, 2), order="F") + A.reshape(3, 2, order="F") * A.T
+    return np.sum(B ** 2) + np.sum(np.reshape(A, shape=A.shape[::-1], order="F") * B)
+
+
 # -- the checks ----------------------------------------------------------------------------------
 
 def ids(cases):
@@ -1064,6 +1071,29 @@ def test_max_and_min_with_a_key_or_a_default_are_refused_with_advice(fn, words, 
         adjoint.grad(fn, mode=mode)(1.5)
     assert all(word in str(error.value) for word in words), str(error.value)
     assert fn.__name__ in str(error.value) and "test_programs.py" in str(error.value)
+
+
+def flattens_in_memory_order(x):
+    return np.sum(x.flatten(order="K") * np.arange(4.0))
+
+
+def ravels_in_memory_order(x):
+    return np.sum(np.ravel(x, "A") * np.arange(4.0))
+
+
+def reshapes_in_memory_order(x):
+    return np.sum(np.reshape(x, 4, order="A") * np.arange(4.0))
+
+
+@pytest.mark.parametrize("fn, name", [(flattens_in_memory_order, "x.flatten"), (ravels_in_memory_order, "np.ravel"),
+                                      (reshapes_in_memory_order, "np.reshape")])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_orders_that_follow_the_memory_layout_are_refused_with_advice(fn, name, mode):
+    with pytest.raises(adjoint.NoDerivativeRule) as error:
+        adjoint.grad(fn, mode=mode)(np.ones((2, 2)))
+    message = str(error.value)
+    assert f"`{name}` in order 'C' or 'F'" in message and "order='F'" in message and fn.__name__ in message, message
+    assert "adjoint.runtime" not in message
 
 
 def ragged_list_loss(arrays):

@@ -134,4 +134,4 @@ structural(rt.diag_embed, "v", vjp=dict(v="np.diagonal(g, 0, -2, -1)"), jvp=dict
 structural(rt.eigh_gaps, "w",
            vjp=dict(w="np.sum(g * ans ** 2, -1) - np.sum(g * ans ** 2, -2)"),
            jvp=dict(w="-(ans ** 2) * (np.expand_dims(dw, -2) - np.expand_dims(dw, -1))"))
-nondiff(rt.select_mask, rt.tensordot_spec, rt.inner_spec, rt.clip_choice, rt.arange_slope)
+nondiff(rt.select_mask, rt.tensordot_spec, rt.inner_spec, rt.clip_choice, rt.arange_slope, rt.reversed_shape)

@@ -27,9 +27,14 @@ def clip_choice(x, a_min, a_max):
     return choice
 
 
-def flatten(x):
-    """`x.flatten()`: always a copy (np.ravel may return a view, which writing into would change `x`)."""
-    return np.asarray(x).flatten()
+def flatten(x, order="C"):
+    """`x.flatten(order)`: always a copy (np.ravel may return a view, which writing into would change `x`)."""
+    return np.asarray(x).flatten(order)
+
+
+def reversed_shape(shape):
+    """A shape (a tuple, or one number) with its axes in reverse order."""
+    return shape if np.ndim(shape) == 0 else tuple(shape)[::-1]
 
 
 # arrays made from numbers (np.linspace, np.arange): their values move with the numbers they are made from

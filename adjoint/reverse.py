@@ -26,7 +26,7 @@ from .errors import NoDerivativeRule, NonScalarOutput, UnsupportedSyntax, locate
 from .ir import (Apply, Assign, Attribute, Const, Function, If, Loop, Method, Pack, Phi, Return, Var, all_statements, defined_in, hashable,
                  map_expressions, statement_uses, substitute)
 from .lower_data import ORDER_POSITION
-from .rules import METHODS, instantiate, rule_for
+from .rules import METHODS, WITHOUT_RULES, instantiate, rule_for
 
 _tags = itertools.count(1)
 WHOLE = Pack("slice", [Const(None)] * 3)  # the item `i` of a sequence argument that is one array or list
@@ -387,6 +387,8 @@ def no_rule(stmt, rule, param=None):
         message = f"no derivative rule for `{name}` with respect to its argument `{param}`"
     advice = ("Wrap the argument in adjoint.stop_gradient(...) if no gradient should flow through it, "
               "or write the computation with functions that have rules (listed in adjoint.rules.RULES).")
+    if rule is None and hashable(stmt.expr.fn) and stmt.expr.fn in WITHOUT_RULES:
+        message, advice = f"{message}: {WITHOUT_RULES[stmt.expr.fn][0]}", WITHOUT_RULES[stmt.expr.fn][1]
     error = located(NoDerivativeRule, message, stmt.loc, advice)
     # an attribute or a method of a value not known while compiling: an object that is an argument, say,
     # in a derivative compiled before any call told what it is (adjoint.source(df) without arguments)

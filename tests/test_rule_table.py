@@ -504,6 +504,26 @@ def test_piecewise_constant_functions_are_constants(fn):
     assert fn in NONDIFF and fn not in RULES
 
 
+def histogram_edges_weighted(x):
+    counts, edges = np.histogram(x, bins=3)
+    return np.sum(edges[1:] * counts)
+
+
+def histogram_counts(x):
+    counts, _ = np.histogram(adjoint.stop_gradient(x), bins=3)
+    return np.sum(counts * x[:3])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_histogram_is_refused_with_advice_not_taken_for_a_constant(mode):
+    """Its bin edges move with the data's range: as a constant its gradient would be silently 0."""
+    assert np.histogram not in NONDIFF and np.histogram not in RULES
+    with pytest.raises(adjoint.NoDerivativeRule, match="bin edges move") as error:
+        adjoint.grad(histogram_edges_weighted, mode=mode)(np.array([0.1, -0.5, 0.9, 0.3]))
+    assert "np.histogram(x, bins=3)" in str(error.value) and "stop_gradient" in str(error.value)
+    adjoint.check_grad(histogram_counts, np.array([0.1, -0.5, 0.9, 0.3]))
+
+
 def test_an_active_value_in_a_list_result_keeps_the_other_items_zero():
     """`a, b = np.split(x, 2)` using only `b`: the cotangent of the list holds zeros for `a`."""
     f = make_function(Case("np.split(x, 2)[1] * 3.0", (signed(4),)))

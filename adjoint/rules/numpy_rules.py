@@ -6,7 +6,7 @@ import numpy as np
 from .. import runtime as rt
 from ..ir import Attribute, Method
 
-from .registry import RULES, binary, elementwise, methods, nondiff, same_as, structural, template, unary
+from .registry import RULES, binary, elementwise, methods, nondiff, same_as, structural, template, unary, without_rule
 
 # -- elementwise, one argument: the derivative of f at x (`ans` is f(x)) ------
 unary(np.sin,         "np.cos(x)")
@@ -233,7 +233,14 @@ nondiff(np.floor, np.ceil, np.round, np.rint, np.trunc, np.sign, np.floor_divide
         np.all, np.any, np.count_nonzero, np.result_type, np.issubdtype,
         np.searchsorted, np.digitize, np.isclose, np.allclose, np.array_equal,
         np.signbit, np.fix, np.tri, np.indices, np.diag_indices, np.tril_indices, np.triu_indices,
-        np.unravel_index, np.ravel_multi_index, np.argwhere, np.flatnonzero, np.histogram)
+        np.unravel_index, np.ravel_multi_index, np.argwhere, np.flatnonzero)
+
+# counts are piecewise constant, but the bin edges move with the data's range, and with density=True or
+# weights so do the values: no constant (which would be silently wrong) and no rule yet
+without_rule(np.histogram, "its counts are piecewise constant, but its bin edges move with the data's minimum and "
+             "maximum, and its values with `weights` and, for density=True, with the edges",
+             "If only the counts are used, wrap the data in adjoint.stop_gradient(...); for weights, sum them per bin "
+             "with np.bincount(np.digitize(data, edges), weights), which has a rule.")
 
 # -- array methods and what they mean ---------------------------------------------
 methods(packs_varargs=("reshape", "transpose"),

@@ -198,7 +198,7 @@ CASES = {
     np.append: [case("np.append(x, y)", signed(2, 2), signed(3)), case("np.append(x, y, axis=0)", signed(1, 2), signed(2, 2))],
     np.array: [case("np.array([x, y, x * y])", signed(), signed()), case("np.array([x, y])", signed(3), signed(3)),
                case("np.array([[x, -y], (y, x * y)])", signed(), signed()), case("np.array(x * y)", signed(), signed())],
-    np.asarray: [case("np.asarray(x)", signed(3)), case("np.asarray([[x, 1.0], [y, x]], dtype=float)", signed(), signed())],
+    np.asarray: [case("np.asarray(x)", signed(3)), case("np.asarray(x * y, copy=None)", signed(3), signed()), case("np.asarray([[x, 1.0], [y, x]], dtype=float)", signed(), signed())],
     np.copy: [case("np.copy(x)", signed(3)), case("x.copy()", signed(2, 2))],
     np.split: [case("np.split(x, 3)[1]", signed(6)),
                case("a, b = np.split(x, [1], axis=1)\n    return a * b[:, :1] + b", signed(2, 3)),

@@ -369,7 +369,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             fn, packs_varargs = METHODS[method]
             if packs_varargs and len(args) > 1:
                 args = [Pack("tuple", args)]
-            return self.make(fn, (value, *args), kwargs, node)
+            in_order = self.read_in_order(fn, (value, *args), kwargs, node)
+            return in_order if in_order is not None else self.make(fn, (value, *args), kwargs, node)
         return self.make(Method(method), (value, *args), kwargs, node)
 
     def call(self, func, args, kwargs, node):
@@ -402,13 +403,18 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             handled = self.sequence_call(fn, args, kwargs)
         if handled is not None:
             return handled
-        if fn is builtins.sum and len(args) == 1 and isinstance(args[0], Pack) and not kwargs:
-            return self.sum_of(args[0].items, node)
+        if fn is builtins.sum and len(args) in (1, 2) and isinstance(args[0], Pack) \
+                and all(key == "start" for key, _ in kwargs) and len(args) + len(kwargs) <= 2:
+            start = args[1] if len(args) == 2 else dict(kwargs).get("start")
+            return self.sum_of(args[0].items, node, start)
         if fn in (builtins.max, builtins.min) and not kwargs:
             # `max(a, b, c)` and `max([a, b, c])` as `max(max(a, b), c)`: the same first winner
             items = args[0].items if len(args) == 1 and isinstance(args[0], Pack) else args
             if len(items) > 2 or items is not args:
                 return self.fold(fn, items, node)
+            if len(args) == 1:  # a list built at run time, or an array: the item Python's max returns
+                first_winner = rt.index_of_max if fn is builtins.max else rt.index_of_min
+                return self.make(operator.getitem, (args[0], self.make(first_winner, args, (), node)), (), node)
         if fn is builtins.reversed and len(args) == 1 and not kwargs:
             # the sequence backwards, as a sequence that `len` and indexing read (Python's iterator has
             # neither), so a loop over it runs by index like one over any sequence: generated code
@@ -461,8 +467,10 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             total = self.make(fn, (total, item), (), node)
         return total
 
-    def sum_of(self, items, node):
-        """`sum([a, b, c])` as `a + b + c`."""
+    def sum_of(self, items, node, start=None):
+        """`sum([a, b, c])` as `a + b + c`, and `sum([a, b], start)` as `start + a + b`."""
+        if start is not None:
+            items = [start, *items]
         if not items:
             return Const(0)
         total = items[0]

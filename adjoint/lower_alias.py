@@ -214,7 +214,8 @@ class AliasLowering:
     def view_refusal(self, name, other, held):
         if self.env.get(other) is held:
             return (f"changing `{name}` in place while `{other}` is a view of it (a row, a slice, a transpose, a "
-                    "flip or a split), which would change too",
+                    "flip or a split; or the array itself, which a call with `copy=False` returns), which would "
+                    "change too",
                     f"Make `{other}` a copy where it is assigned (`{other} = ....copy()`).")
         return (f"changing `{name}` in place while `{other}` holds a view of it (a row, a slice, a part of a "
                 "split, ...), which would change too",

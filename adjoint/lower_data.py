@@ -214,7 +214,7 @@ class DataLowering:
             current = self.materialize(current, node)
         elif isinstance(current, Var) and self.may_be(current) & self.shared["views"].keys():
             what = (f"assignment into `{name}`, which may be a view of another array (an element, a slice, a "
-                    "transpose, a reshape or a flip of it)")
+                    "transpose, a reshape or a flip of it, or the array itself, which a call with `copy=False` returns)")
             advice = (f"Make it a copy first (`{name} = ....copy()`): changing a view changes the array it looks "
                       "into, which a derivative cannot follow.")
             if not self.may_be_a_list(current):
@@ -364,6 +364,9 @@ class DataLowering:
         """`np.array(...)`, `np.asarray(...)`, and `np.stack(xs)` of a list built at run time; None for
         other calls."""
         keywords = dict(kwargs)
+        in_order = self.read_in_order(fn, args, kwargs, node)
+        if in_order is not None:
+            return in_order
         if fn in (np.array, np.asarray) and len(args) == 1 and set(keywords) <= {"dtype"}:
             return self.as_array(fn, args[0], keywords.get("dtype"), node)
         if fn is np.stack and args and not isinstance(args[0], Pack) and set(keywords) <= {"axis"} and len(args) <= 2:
@@ -373,6 +376,39 @@ class DataLowering:
             self.unsupported(node, f"np.{fn.__name__} of a list built at run time",
                              "Stack the items instead (np.stack(xs)), then reshape the result.")
         return None
+
+    def read_in_order(self, fn, args, kwargs, node):
+        """`np.ravel(x, order='F')`, `x.flatten('F')` and `np.reshape(x, shape, order='F')` as the same calls in
+        C order on transposes (reading an array in Fortran order is reading its transpose in C order), whose
+        rules exist; `order='C'` is dropped. None for other calls, and for the orders 'A' and 'K', which
+        follow the array's memory layout (refused if differentiated: reverse.no_rule)."""
+        position = ORDER_POSITION.get(fn) if hashable(fn) else None
+        if position is None:
+            return None
+        if fn is np.reshape and len(args) == 1 and "shape" in dict(kwargs):  # (np.reshape(x, shape=s, order='F'))
+            args, kwargs = (args[0], dict(kwargs)["shape"]), [(key, value) for key, value in kwargs if key != "shape"]
+        if len(args) == position + 1 and "order" not in dict(kwargs):
+            order, args = args[position], tuple(args[:position])
+        elif len(args) == position and "order" in dict(kwargs):
+            order = dict(kwargs)["order"]
+        else:
+            return None
+        if not isinstance(order, Const) or order.value not in ("C", "F"):
+            return None
+        rest = [(key, value) for key, value in kwargs if key != "order"]
+        if order.value == "C":
+            return self.make(fn, args, rest, node)
+        transposed = self.make(np.transpose, args[:1], (), node)
+        if fn is not np.reshape:
+            return self.make(fn, (transposed,), rest, node)
+        shape = args[1]
+        if isinstance(shape, Pack):
+            shape = Pack(shape.kind, shape.items[::-1])
+        elif isinstance(shape, Const):
+            shape = Const(rt.reversed_shape(shape.value))
+        else:
+            shape = self.make(rt.reversed_shape, (shape,), (), node)
+        return self.make(np.transpose, (self.make(np.reshape, (transposed, shape), rest, node),), (), node)
 
     def as_array(self, fn, value, dtype, node):
         """`np.array(value)` or `np.asarray(value)`, with an optional `dtype`.
@@ -829,6 +865,7 @@ class DataLowering:
 
 
 _NONE = object()
+ORDER_POSITION = {np.ravel: 1, rt.flatten: 1, np.reshape: 2}  # where `order` goes among the positional arguments
 
 
 def _is_sequence(value):

@@ -27,7 +27,8 @@ APPEND, POP = Method("append"), Method("pop")
 # argument positions where a runtime helper reads only the shape and dtype of its argument
 _SHAPE_ONLY = {rt.unbroadcast: {1}, rt.broadcast_like: {1}, rt.repeat_to: {1}, rt.matmul_vjp_left: {1},
                rt.matmul_vjp_right: {2}, rt.dot_vjp_left: {1}, rt.dot_vjp_right: {2}, rt.zeros_grad: {0},
-               rt.as_grad: {1}, rt.cast_like: {1}, rt.unindex: {1}, rt.to_columns: {1, 2}, rt.from_columns: {1, 2}}
+               rt.as_grad: {1}, rt.cast_like: {1}, rt.unindex: {1}, rt.to_columns: {1, 2}, rt.from_columns: {1, 2},
+               rt.cross_cotangent: {2}, rt.sum_cotangent: {1}}
 _RECOMPUTE_LIMIT = 4  # operations recomputed for one value, at most, before recording it instead
 _CHEAP = {operator.add, operator.sub, operator.mul, operator.truediv, operator.neg, operator.pos,
           operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_}

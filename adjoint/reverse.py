@@ -14,15 +14,19 @@ count their trips. Each forward region gets a tag and its backward region
 names it (`mirror`), so that after optimisation the `record` pass can store
 exactly the loop values the backward code still reads.
 """
+import builtins
 import itertools
 import operator
+
+import numpy as np
 
 from . import runtime as rt
 from .activity import leaves_of_operand, useful, varied
 from .errors import NoDerivativeRule, NonScalarOutput, UnsupportedSyntax, located
-from .ir import (Apply, Assign, Attribute, Const, Function, If, Loop, Method, Pack, Phi, Return, Var, all_statements, defined_in,
+from .ir import (Apply, Assign, Attribute, Const, Function, If, Loop, Method, Pack, Phi, Return, Var, all_statements, defined_in, hashable,
                  map_expressions, statement_uses, substitute)
-from .rules import instantiate, rule_for
+from .lower_data import ORDER_POSITION
+from .rules import METHODS, WITHOUT_RULES, instantiate, rule_for
 
 _tags = itertools.count(1)
 WHOLE = Pack("slice", [Const(None)] * 3)  # the item `i` of a sequence argument that is one array or list
@@ -333,7 +337,18 @@ def callable_name(fn):
     module = getattr(fn, "__module__", None)
     if module in ("numpy", "math", "builtins", "_operator") or module is None:
         return name
+    if module.startswith("adjoint."):  # a method lowered to a helper (`x.flatten()`), or a helper as generated code calls it
+        method = next((method for method, (target, _) in METHODS.items() if target is fn), None)
+        return f".{method}(...)" if method is not None else name
     return f"{module}.{name}"
+
+
+def _order_argument(expr):
+    """The `order` argument of a call of np.ravel, np.reshape or `x.flatten`, or None."""
+    position = ORDER_POSITION.get(expr.fn) if hashable(expr.fn) else None
+    if position is None:
+        return None
+    return expr.args[position] if len(expr.args) > position else dict(expr.kwargs).get("order")
 
 
 def no_rule(stmt, rule, param=None):
@@ -349,6 +364,20 @@ def no_rule(stmt, rule, param=None):
                        "differentiated to a list built at run time", stmt.loc,
                        "Append an array instead (`xs.append(np.array([a, b]))`), or keep one list per item "
                        "(`hs.append(h)`, `cs.append(c)`).")
+    if stmt.expr.fn in (builtins.max, builtins.min) and stmt.expr.kwargs:
+        name = stmt.expr.fn.__name__
+        return located(NoDerivativeRule, f"adjoint differentiates `{name}` of numbers (`{name}(a, b)`, "
+                       f"`{name}(values)`), not with `{'`, `'.join(k + '=' for k, _ in stmt.expr.kwargs)}`", stmt.loc,
+                       f"Write np.{name}(np.array(values)); pick an item by a key with "
+                       f"`values[int(np.arg{name}(np.array(keys)))]`; test for an empty list first "
+                       f"(`{name}(values) if len(values) else default`).")
+    order = _order_argument(stmt.expr)
+    if order is not None:  # (orders 'C' and 'F' are lowered to calls with rules: lower_data.read_in_order)
+        written = repr(order.value) if isinstance(order, Const) else "computed when the code runs"
+        name = "x.flatten" if stmt.expr.fn is rt.flatten else f"np.{stmt.expr.fn.__name__}"
+        return located(NoDerivativeRule, f"adjoint differentiates `{name}` in order 'C' or 'F' given as a constant, "
+                       f"not in order {written}: 'A' and 'K' follow the array's memory layout", stmt.loc,
+                       "Write order='C' or order='F'.")
     name = callable_name(stmt.expr.fn)
     if rule is None:
         message = f"no derivative rule for `{name}`, and a value being differentiated flows into it"
@@ -358,6 +387,8 @@ def no_rule(stmt, rule, param=None):
         message = f"no derivative rule for `{name}` with respect to its argument `{param}`"
     advice = ("Wrap the argument in adjoint.stop_gradient(...) if no gradient should flow through it, "
               "or write the computation with functions that have rules (listed in adjoint.rules.RULES).")
+    if rule is None and hashable(stmt.expr.fn) and stmt.expr.fn in WITHOUT_RULES:
+        message, advice = f"{message}: {WITHOUT_RULES[stmt.expr.fn][0]}", WITHOUT_RULES[stmt.expr.fn][1]
     error = located(NoDerivativeRule, message, stmt.loc, advice)
     # an attribute or a method of a value not known while compiling: an object that is an argument, say,
     # in a derivative compiled before any call told what it is (adjoint.source(df) without arguments)

@@ -65,8 +65,10 @@ def viewed(fn, args, kwargs=()):
         return args[:1]
     if fn in _VIEWS_OF_EVERY:
         return tuple(args)
-    if fn is np.array and _copy_may_be_skipped(kwargs):
-        return args[:1]
+    if fn is np.nan_to_num and _argument(args, kwargs, 1, "copy", True) is not True:
+        return args[:1]  # `copy=False` replaces nan and inf in place and returns the array itself
+    if _copy_may_be_skipped(kwargs):  # any function told it need not copy may return its argument
+        return tuple(args) if fn is np.meshgrid else args[:1]
     if fn is np.diff and _argument(args, kwargs, 1, "n", 1) in (0, None):  # zero differences: the array itself
         return args[:1]
     if fn is np.einsum and len(args) == 2:  # one operand: a transpose or a diagonal is a view

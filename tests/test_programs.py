@@ -643,6 +643,84 @@ def recursion_counting_up_to_int_argument(x, n):  # `i == n` folds only once `n`
     return count_up(x, 0, n)
 
 
+# -- 6. arrays made from numbers, and builtins over lists built at run time ---------------------
+
+@case(0.7, X3, wrt=(0, 1))
+def filled_as_the_fill_refusal_advises(v, x):  # `a.fill(v)` is refused, advising np.full_like
+    a = x * 1.0
+    a = np.full_like(a, v)
+    return np.sum(a * x) + np.sum(np.full(2, v * v))
+
+
+@case(2.0, 0.3, wrt=(0, 1))
+def time_grid_with_a_horizon(T, t0):
+    t = np.linspace(t0, T, 5)
+    dt = t[1] - t[0]
+    s, step = np.linspace(t0, T, 4, endpoint=False, retstep=True)
+    return np.sum(np.sin(t)) * dt + np.sum(s ** 2) * step
+
+
+@case(0.5, 0.45, wrt=(0, 1))
+def shifted_range(s, d):
+    return np.sum(np.arange(s, s + 3.0)) + np.sum(np.cos(np.arange(s, 2.0, d)))
+
+
+@case(ROWS)
+def signed_areas_of_triangles(P):  # np.cross of 2-vectors is their z component (deprecated in numpy 2)
+    a, b = P[:, :2] - P[0, :2], P[:, 1:] * P[:, :1]
+    return np.sum(np.cross(a, b) ** 2) + 0.5 * np.cross(P[0, :2], P[1, :2]) + np.sum(np.cross(P[:, :2], P))
+
+
+@case(3.5)
+def max_of_a_comprehension(x):  # the builtins over a list built at run time: the item Python picks
+    vals = [x * k - k ** 2 for k in range(3)]
+    return max(vals) + min(vals) ** 2
+
+
+@case(-3.5, 3)
+def min_of_a_list_of_run_time_length(x, n):
+    vals = [x * k for k in range(n)]
+    return min(vals)
+
+
+@case(0.7)
+def max_and_min_of_a_list_built_in_a_loop(x):
+    vals = []
+    for k in range(4):
+        vals.append(np.sin(x * k))
+    total = 0.0
+    for i in range(2):
+        shifted = [v + i for v in vals]
+        total = total + max(shifted) * min(shifted)
+    return max(vals) ** 2 - min(vals) + total
+
+
+@case(X3)
+def max_and_min_of_an_array(x):  # Python's max iterates the array: its first largest element
+    return max(x) * min(x ** 2)
+
+
+@case(3.5, 1.3, wrt=(0, 1))
+def sum_with_a_start(x, y):
+    vals = [x * k for k in range(3)]
+    return sum([x, x * x], 1.0) + sum((x * k for k in range(3)), start=y) + sum(vals, y * y) + sum(vals)
+
+
+@case(0.7, np.array([1.0, 2.0]), wrt=(0, 1))
+def sum_of_numbers_with_an_array_start(x, y):
+    vals = []
+    for k in range(3):
+        vals.append(x * k)
+    return np.sum(sum(vals, y) ** 2)
+
+
+@case(M)
+def reads_in_fortran_order(A):
+    v = A.flatten(order="F") * np.arange(6.0) + np.ravel(A.T, "F")
+    B = np.reshape(v, (3, 2), order="F") + A.reshape(3, 2, order="F") * A.T
+    return np.sum(B ** 2) + np.sum(np.reshape(A, shape=A.shape[::-1], order="F") * B)
+
+
 # -- the checks ----------------------------------------------------------------------------------
 
 def ids(cases):
@@ -963,6 +1041,59 @@ def test_unsupported_changes_are_refused_with_their_line(fn, args, words):
             adjoint.grad(fn, mode=mode)(*args)
         for word in words:
             assert word in str(error.value), str(error.value)
+
+
+def ties_in_a_list(x):
+    vals = [x * 2.0, x + x, x * x]  # all 4.0 at x = 2.0
+    return max(vals) * 3.0 + min(vals[::-1])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_max_and_min_of_a_list_give_the_gradient_to_the_first_winner_as_python_does(mode):
+    assert adjoint.grad(ties_in_a_list, mode=mode)(2.0) == 3.0 * 2.0 + 2.0 * 2.0  # max: x * 2.0; min: x * x
+
+
+def max_with_a_key(x):
+    vals = [x * k - 1.0 for k in range(3)]
+    return max(vals, key=abs)
+
+
+def min_with_a_default(x):
+    vals = [x * k for k in range(3)]
+    return min(vals, default=0.0)
+
+
+@pytest.mark.parametrize("fn, words", [(max_with_a_key, ["`key=`", "max(vals, key=abs)", "np.argmax"]),
+                                       (min_with_a_default, ["`default=`", "min(vals, default=0.0)", "len(values)"])])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_max_and_min_with_a_key_or_a_default_are_refused_with_advice(fn, words, mode):
+    with pytest.raises(adjoint.NoDerivativeRule) as error:
+        adjoint.grad(fn, mode=mode)(1.5)
+    assert all(word in str(error.value) for word in words), str(error.value)
+    assert fn.__name__ in str(error.value) and "test_programs.py" in str(error.value)
+
+
+def flattens_in_memory_order(x):
+    return np.sum(x.flatten(order="K") * np.arange(4.0))
+
+
+def ravels_in_memory_order(x):
+    return np.sum(np.ravel(x, "A") * np.arange(4.0))
+
+
+def reshapes_in_memory_order(x):
+    return np.sum(np.reshape(x, 4, order="A") * np.arange(4.0))
+
+
+@pytest.mark.parametrize("fn, name", [(flattens_in_memory_order, "x.flatten"), (ravels_in_memory_order, "np.ravel"),
+                                      (reshapes_in_memory_order, "np.reshape")])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_orders_that_follow_the_memory_layout_are_refused_with_advice(fn, name, mode):
+    with pytest.raises(adjoint.NoDerivativeRule) as error:
+        adjoint.grad(fn, mode=mode)(np.ones((2, 2)))
+    message = str(error.value)
+    assert f"`{name}` in order 'C' or 'F'" in message and "order='F'" in message and fn.__name__ in message, message
+    assert "adjoint.runtime" not in message
 
 
 def ragged_list_loss(arrays):

@@ -91,7 +91,7 @@ ELEMENTWISE = {
     math.erf: (signed,), math.erfc: (signed,), math.pow: (positive, signed), math.hypot: (signed, signed),
     math.atan2: (signed, signed), math.log: (positive, above_one), math.fmod: (positive, positive),
     math.remainder: (positive, positive), math.copysign: (signed, signed), math.ldexp: (signed, lambda: 3),
-    math.gamma: (positive,), math.lgamma: (positive,),
+    math.gamma: (positive,), math.lgamma: (positive,), math.nextafter: (signed, signed),
     np.sin: (signed,), np.cos: (signed,), np.tan: (unit,), np.arcsin: (unit,), np.arccos: (unit,),
     np.arctan: (signed,), np.sinh: (signed,), np.cosh: (signed,), np.tanh: (signed,), np.arcsinh: (signed,),
     np.arccosh: (above_one,), np.arctanh: (unit,), np.exp: (signed,), np.exp2: (signed,), np.expm1: (signed,),
@@ -107,12 +107,14 @@ ELEMENTWISE = {
     np.clip: (lambda *s: distinct(*s) * 2, lambda *s: -1.05 * np.ones(s) if s else -1.05,
               lambda *s: 1.05 * np.ones(s) if s else 1.05),
     rt.log_or_zero: (positive,), rt.sinc_slope: (signed,), rt.digamma: (positive,),
+    np.heaviside: (lambda *s: HEAVISIDE_STEPS, signed),  # (cases of their own: see elementwise_cases)
 }
 if hasattr(math, "cbrt"):
     ELEMENTWISE.update({math.cbrt: (signed,), math.exp2: (signed,)})
 # elementwise rules that are not ufuncs: called with numbers only
 SCALAR_ONLY = {abs, float, max, min, rt.digamma} | {fn for fn in ELEMENTWISE if getattr(fn, "__module__", "") == "math"}
 
+HEAVISIDE_STEPS = np.array([-1.0, 0.0, 2.0, 0.0])  # np.heaviside(x, y) is y where x is 0 exactly
 M = np.array([[0, 1, 0], [1, 0, 1]], dtype=bool)  # a fixed condition for np.where / np.select
 Z = np.array([1.0, 0.0, 2.0])  # `x * Z` has a zero, where products' derivatives must not divide
 
@@ -123,7 +125,8 @@ CASES = {
                       case("x @ y", signed(2, 2, 3), signed(3, 2))],
     operator.getitem: [case("x[1:, 0]", signed(3, 2)), case("x[np.array([0, 2, 2])]", signed(4)),
                        case("x[1]", signed(3)), case("x[..., None, 1]", signed(2, 3))],
-    sum: [case("sum(x)", signed(4))],
+    sum: [case("sum(x)", signed(4)), case("sum(x, y)", signed(4), signed()), case("sum(x, start=y)", signed(3), signed(2, 1)),
+          case("xs = [x * k for k in range(3)]\n    return sum(xs, y)", signed(), signed(2))],
     math.fsum: [case("math.fsum([x, y, 2.0])", signed(), signed()), case("math.fsum(x)", signed(3))],
     math.prod: [case("math.prod([x, y, 2.0])", signed(), signed()), case("math.prod(x)", signed(3)),
                 case("math.prod([x], start=y)", signed(), signed())],
@@ -168,12 +171,20 @@ CASES = {
                case("np.inner(x, y)", signed(), signed(2))],
     np.kron: [case("np.kron(x, y)", signed(2, 3), signed(2, 2)), case("np.kron(x, y)", signed(2), signed(2, 3))],
     np.cross: [case("np.cross(x, y)", signed(3), signed(3)), case("np.cross(x, y)", signed(2, 3), signed(3)),
-               case("np.cross(x, y, axis=0)", signed(3, 2), signed(3, 2))],
+               case("np.cross(x, y, axis=0)", signed(3, 2), signed(3, 2)),
+               # 2-vectors (deprecated in numpy 2, still computed): as 3-vectors in the plane z = 0
+               case("np.cross(x, y)", signed(2), signed(2)), case("np.cross(x, y)", signed(4, 2), signed(2)),
+               case("np.cross(x, y)", signed(2), signed(3)), case("np.cross(x, y, axis=0)", signed(2, 3), signed(2, 3)),
+               case("np.cross(x, y, axisa=0, axisb=0, axisc=0)", signed(3, 4), signed(2, 1)),
+               case("np.cross(x, y, axisa=1, axisb=0, axisc=1)", signed(2, 3, 4), signed(3, 4))],
     np.transpose: [case("np.transpose(x)", signed(2, 3)), case("np.transpose(x, (1, 2, 0))", signed(2, 3, 2)),
                    case("x.T", signed(2, 3))],
-    np.reshape: [case("np.reshape(x, (3, 2))", signed(2, 3)), case("x.reshape(6)", signed(2, 3))],
-    np.ravel: [case("np.ravel(x)", signed(2, 3))],
-    rt.flatten: [case("flatten(x.T)", signed(2, 3))],
+    # (order='F' is read as order 'C' of transposes: lower_data.read_in_order)
+    np.reshape: [case("np.reshape(x, (3, 2))", signed(2, 3)), case("x.reshape(6)", signed(2, 3)),
+                 case("np.reshape(x, (3, 2), order='F')", signed(2, 3)), case("x.reshape(3, 2, 2, order='F')", signed(2, 6)),
+                 case("np.reshape(x, x.T.shape, 'F') + x.reshape(-1, order='C')[:1]", signed(3, 2))],
+    np.ravel: [case("np.ravel(x)", signed(2, 3)), case("np.ravel(x, order='F')", signed(2, 3, 2)), case("x.ravel('F')", signed(2, 3))],
+    rt.flatten: [case("flatten(x.T)", signed(2, 3)), case("x.flatten(order='F')", signed(2, 3)), case("x.flatten('C')", signed(2, 3))],
     np.squeeze: [case("np.squeeze(x)", signed(1, 3)), case("np.squeeze(x, 1)", signed(2, 1))],
     np.expand_dims: [case("np.expand_dims(x, 0)", signed(3)), case("np.expand_dims(x, (0, 2))", signed(3))],
     np.concatenate: [case("np.concatenate([x, y, x])", signed(2), signed(3)),
@@ -187,7 +198,7 @@ CASES = {
     np.append: [case("np.append(x, y)", signed(2, 2), signed(3)), case("np.append(x, y, axis=0)", signed(1, 2), signed(2, 2))],
     np.array: [case("np.array([x, y, x * y])", signed(), signed()), case("np.array([x, y])", signed(3), signed(3)),
                case("np.array([[x, -y], (y, x * y)])", signed(), signed()), case("np.array(x * y)", signed(), signed())],
-    np.asarray: [case("np.asarray(x)", signed(3)), case("np.asarray([[x, 1.0], [y, x]], dtype=float)", signed(), signed())],
+    np.asarray: [case("np.asarray(x)", signed(3)), case("np.asarray(x * y, copy=None)", signed(3), signed()), case("np.asarray([[x, 1.0], [y, x]], dtype=float)", signed(), signed())],
     np.copy: [case("np.copy(x)", signed(3)), case("x.copy()", signed(2, 2))],
     np.split: [case("np.split(x, 3)[1]", signed(6)),
                case("a, b = np.split(x, [1], axis=1)\n    return a * b[:, :1] + b", signed(2, 3)),
@@ -224,6 +235,19 @@ CASES = {
     np.take_along_axis: [case("np.take_along_axis(x, np.array([[0, 0], [2, 1]]), 1)", signed(2, 3)),
                          case("np.take_along_axis(x, np.array([[1], [0], [0]]), axis=0)", signed(3, 2)),
                          case("np.take_along_axis(x, np.array([3, 0, 0]), None)", signed(2, 2))],
+    # arrays made from numbers: moved by them (an integer dtype truncates: no derivative)
+    np.full: [case("np.full((2, 3), x)", signed()), case("np.full((2, 3), x)", signed(3)),
+              case("np.full(3, x, dtype=int) * y + x", signed(), signed(3))],
+    np.full_like: [case("np.full_like(y, x)", signed(), signed(2, 3)), case("np.full_like(y, x)", signed(3), signed(2, 3)),
+                   case("np.full_like(np.arange(3), x) * x + np.full_like(y, x, order='C')", signed(), signed(3))],
+    np.linspace: [case("np.linspace(x, y, 5)", signed(), signed()), case("np.linspace(x, y, 1)", signed(), signed()),
+                  case("np.linspace(x, y, 4, endpoint=False, axis=-1)", signed(2), signed(3, 1)),
+                  case("s, d = np.linspace(x, y, 3, retstep=True)\n    return s * d", signed(2), signed()),
+                  case("np.linspace(x, y, 3, dtype=int) * y", signed(), signed())],
+    np.arange: [case("np.arange(x, 2.0, 0.5)", signed()), case("np.arange(x, x + 2.0, y) ** 2", signed(), positive(low=0.41, high=0.49)),
+                case("np.arange(x) * x", positive(low=2.2, high=2.8)), case("np.arange(2.0, step=x) * y", positive(low=0.7, high=0.9), signed())],
+    np.bincount: [case("np.bincount(np.array([0, 2, 2]), x, 4)", signed(3)),
+                  case("np.bincount(np.array([1, 1, 0]), weights=x * y)", signed(3), signed())],
     np.select: [case("np.select([M, ~M], [x, y], 0.5)", signed(2, 3), signed(3)),
                 case("np.select([x > 0, M], [x * y, y], y)", signed(2, 3), signed(2, 3))],
     np.linalg.det: [case("np.linalg.det(x)", well_conditioned(3, 3)), case("np.linalg.det(x)", well_conditioned(2, 2, 2))],
@@ -321,6 +345,15 @@ CASES = {
     rt.to_lower: [case("to_lower(x)", signed(3, 3))],
     rt.diag_embed: [case("diag_embed(x)", signed(2, 3))],
     rt.eigh_gaps: [case("eigh_gaps(x)", distinct(4))],
+    rt.cross_cotangent: [case("cross_cotangent(x, y, z)", signed(3), signed(3), signed(3), wrt=(0, 1)),
+                         case("cross_cotangent(x, y, z)", signed(4), signed(4, 2), signed(2), wrt=(0, 1)),
+                         case("cross_cotangent(x, y, z, 0, -1, 1)", signed(4, 3), signed(3, 4), signed(4, 2), wrt=(0, 1)),
+                         case("cross_cotangent(x, y, z, axis=0)", signed(3, 2), signed(2, 2), signed(3, 2), wrt=(0, 1))],
+    rt.sum_cotangent: [case("sum_cotangent(x, y)", signed(2, 3), signed(4, 3), wrt=0),
+                       case("sum_cotangent(x, y)", signed(2, 3), signed(4), wrt=0)],
+    rt.linspace_cotangent: [case("linspace_cotangent(x, 4, True, False, 0, 1)", signed(4)),
+                            case("linspace_cotangent(x, 3, False, False, -1, 0)", signed(2, 3)),
+                            case("linspace_cotangent(np.linspace(x, y, 3, retstep=True), 3, True, True, 0, 0)", signed(2), signed())],
 }
 if hasattr(rt, "list_append"):  # lists built at run time (lower_data.py)
     CASES.update({
@@ -357,6 +390,9 @@ def elementwise_cases(fn):
         body = f"{name}({', '.join(params)})"
     if fn is math.ldexp:
         return [Case("math.ldexp(x, 3)", (signed(),), 0, second=True)]
+    if fn is np.heaviside:  # (a step in x: differentiated in y only)
+        return [Case("np.heaviside(x, y)", (HEAVISIDE_STEPS, signed(4)), 1, second=True),
+                Case("np.heaviside(x, y)", (HEAVISIDE_STEPS, signed()), 1, second=True)]
     shapes = [()] if fn in SCALAR_ONLY else [(), (3,), (2, 3)]
     if arity == 2 and fn not in SCALAR_ONLY:
         shapes += [((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2,))]
@@ -461,12 +497,31 @@ def test_elementwise_rules_have_elementwise_cases():
 
 
 @pytest.mark.parametrize("fn", [np.floor, np.ceil, np.round, np.rint, np.trunc, np.sign, np.argmax, np.argmin,
-                                np.argsort, np.isfinite, np.isnan, np.zeros_like, np.ones_like, np.full_like,
-                                np.searchsorted, np.linalg.matrix_rank, math.floor, math.ceil, math.comb,
-                                math.factorial, math.gcd, math.lcm, math.isqrt, math.isclose, math.nextafter,
-                                math.ulp, math.perm], ids=display_name)
+                                np.argsort, np.isfinite, np.isnan, np.zeros_like, np.ones_like, np.empty_like,
+                                np.eye, np.tri, np.searchsorted, np.linalg.matrix_rank, math.floor, math.ceil, math.comb,
+                                math.factorial, math.gcd, math.lcm, math.isqrt, math.isclose, math.ulp, math.perm], ids=display_name)
 def test_piecewise_constant_functions_are_constants(fn):
     assert fn in NONDIFF and fn not in RULES
+
+
+def histogram_edges_weighted(x):
+    counts, edges = np.histogram(x, bins=3)
+    return np.sum(edges[1:] * counts)
+
+
+def histogram_counts(x):
+    counts, _ = np.histogram(adjoint.stop_gradient(x), bins=3)
+    return np.sum(counts * x[:3])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_histogram_is_refused_with_advice_not_taken_for_a_constant(mode):
+    """Its bin edges move with the data's range: as a constant its gradient would be silently 0."""
+    assert np.histogram not in NONDIFF and np.histogram not in RULES
+    with pytest.raises(adjoint.NoDerivativeRule, match="bin edges move") as error:
+        adjoint.grad(histogram_edges_weighted, mode=mode)(np.array([0.1, -0.5, 0.9, 0.3]))
+    assert "np.histogram(x, bins=3)" in str(error.value) and "stop_gradient" in str(error.value)
+    adjoint.check_grad(histogram_counts, np.array([0.1, -0.5, 0.9, 0.3]))
 
 
 def test_an_active_value_in_a_list_result_keeps_the_other_items_zero():

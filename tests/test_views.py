@@ -131,6 +131,20 @@ def array_without_a_copy_then_write(x):
     return np.sum(r @ x)
 
 
+def nan_to_num_without_a_copy_then_write(x):  # `copy=False`: the array itself, its nans replaced in place
+    y = x * 1.0
+    z = np.nan_to_num(y, copy=False)
+    y[0] = 5.0 * x[1]
+    return np.sum(z * 1.5) + np.sum(y)
+
+
+def asarray_without_a_copy_then_write(x):
+    y = x * 1.0
+    z = np.asarray(y, dtype=float, copy=None)
+    y[0] = 5.0 * x[1]
+    return np.sum(z * 1.5) + np.sum(y)
+
+
 def view_method_then_write(x):
     c = np.ones((4, 4))
     r = c.view()
@@ -170,6 +184,7 @@ def row_of_a_loop_then_write(x):
     (rows_in_a_list_literal_then_write, "m[0, 0] = 0.0"), (row_in_a_dict_then_write, "m[0, 0] = 0.0"),
     (diag_of_a_matrix_then_write, "m[0, 0] = 0.0"), (einsum_diagonal_then_write, "m[0, 0] = 0.0"),
     (zero_differences_then_write, "m[0, 0] = 0.0"), (array_without_a_copy_then_write, "c[0, 0] = 5.0"),
+    (nan_to_num_without_a_copy_then_write, "y[0] = 5.0 * x[1]"), (asarray_without_a_copy_then_write, "y[0] = 5.0 * x[1]"),
     (view_method_then_write, "c[0, 0] = 5.0"), (row_in_a_list_then_add_in_place, "m += 1.0"),
     (array_in_a_list_then_add_in_place, "y += 1.0"), (row_of_a_loop_then_write, "m[0, 0] = 3.0"),
 ])
@@ -197,6 +212,13 @@ def writes_into_a_part_of_a_split(x):
     return np.sum(y * x)
 
 
+def writes_into_nan_to_num_without_a_copy(x):
+    y = x * 1.0
+    z = np.nan_to_num(y, False)
+    z[0] = 5.0 * x[1]
+    return np.sum(z * 1.5) + np.sum(y)
+
+
 def writes_into_a_row_taken_by_a_loop(x):
     m = np.outer(x, x)
     for r in m:
@@ -214,6 +236,7 @@ def writes_into_a_row_read_back_from_a_list(x):
 
 @pytest.mark.parametrize("fn, line", [(writes_into_a_flip, "r[0, 0] = 3.0"),
                                       (writes_into_a_part_of_a_split, "a[0] = 3.0"),
+                                      (writes_into_nan_to_num_without_a_copy, "z[0] = 5.0 * x[1]"),
                                       (writes_into_a_row_taken_by_a_loop, "r[0] = 0.0"),
                                       (writes_into_a_row_read_back_from_a_list, "first[1] = 0.0")])
 def test_writing_into_a_view_is_refused(fn, line):
@@ -252,6 +275,13 @@ def writes_after_copies_of_the_views(x):
     return np.sum(a * b) + np.sum(r * y)
 
 
+def writes_after_nan_to_num_with_a_copy(x):
+    y = x * 1.0
+    z = np.nan_to_num(y) * np.nan_to_num(y, copy=False)  # (a view read before the write: fine)
+    y[0] = 5.0 * x[1]
+    return np.sum(z * 1.5) + np.sum(y)
+
+
 def replaces_a_part_of_a_split(x):
     y = x * 1.0
     parts = np.split(y, 2)
@@ -268,6 +298,7 @@ def replaces_a_row_of_a_list_of_rows(x):
 
 @pytest.mark.parametrize("fn", [writes_into_a_flattened_copy, writes_into_differences,
                                 writes_after_a_two_operand_einsum, writes_after_copies_of_the_views,
+                                writes_after_nan_to_num_with_a_copy,
                                 replaces_a_part_of_a_split, replaces_a_row_of_a_list_of_rows])
 def test_copies_can_be_changed(fn):
     assert adjoint.value_and_grad(fn)(X4)[0] == pytest.approx(fn(X4.copy()))

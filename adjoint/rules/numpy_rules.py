@@ -6,7 +6,7 @@ import numpy as np
 from .. import runtime as rt
 from ..ir import Attribute, Method
 
-from .registry import binary, elementwise, methods, nondiff, same_as, structural, unary
+from .registry import RULES, binary, elementwise, methods, nondiff, same_as, structural, template, unary, without_rule
 
 # -- elementwise, one argument: the derivative of f at x (`ans` is f(x)) ------
 unary(np.sin,         "np.cos(x)")
@@ -121,10 +121,10 @@ structural(np.inner, "x, y",
 structural(np.kron, "x, y",
            vjp=dict(x="kron_vjp_left(g, x, y)", y="kron_vjp_right(g, x, y)"),
            jvp=dict(x="np.kron(dx, y)", y="np.kron(x, dy)"))
-# g . (x × y) = x . (y × g) = y . (g × x); each vector axis goes where the rotated product puts it
+# g . (x × y) = x . (y × g) = y . (g × x), 2-vectors as 3-vectors in the plane z = 0 (cross_cotangent)
 structural(np.cross, "x, y, axisa=-1, axisb=-1, axisc=-1, axis=None",
-           vjp=dict(x="unbroadcast(np.cross(y, g, axisb, axisc, axisa, axis), x)",
-                    y="unbroadcast(np.cross(g, x, axisc, axisa, axisb, axis), y)"),
+           vjp=dict(x="cross_cotangent(g, y, x, axisb, axisc, axisa, axis)",
+                    y="-cross_cotangent(g, x, y, axisa, axisc, axisb, axis)"),
            jvp=dict(x="np.cross(dx, y, axisa, axisb, axisc, axis)", y="np.cross(x, dy, axisa, axisb, axisc, axis)"))
 
 # -- shape ----------------------------------------------------------------------
@@ -154,7 +154,7 @@ structural(np.append, "x, values, axis=None",
 structural(np.array, "xs: seq",
            vjp=dict(xs="g[i]"), jvp=dict(xs="np.array(dxs)"))
 structural(np.copy, "x", vjp=dict(x="g"), jvp=dict(x="np.copy(dx)"), out="like:x")
-structural(np.asarray, "x, dtype=None", vjp=dict(x="cast_like(g, x)"), jvp=dict(x="cast_like(np.asarray(dx), ans)"),
+structural(np.asarray, "x, dtype=None, order=None, copy=None", vjp=dict(x="cast_like(g, x)"), jvp=dict(x="cast_like(np.asarray(dx), ans)"),
            out="like:x")
 # a list of pieces: its adjoint holds one adjoint per piece (zeros for the pieces nobody used)
 for split in (np.split, np.array_split):
@@ -186,6 +186,30 @@ structural(np.triu, "x, k=0", out="like:x", vjp=dict(x="np.triu(g, k)"), jvp=dic
 structural(np.pad, "x, pad_width, mode='constant', constant_values=0",
            vjp=dict(x="unpad(g, x, pad_width, mode)"), jvp=dict(x="np.pad(dx, pad_width, mode)"))
 
+# -- arrays made from numbers ------------------------------------------------------
+# (an integer dtype truncates the values: `item_tangent` of an integer result is zero, no derivative)
+FILLED = dict(vjp=dict(fill_value="unbroadcast(item_tangent(g, ans), fill_value)"),
+              jvp=dict(fill_value="cast_like(broadcast_like(item_tangent(dfill_value, ans), ans), ans)"))
+structural(np.full, "shape: const, fill_value, dtype=None, order='C'", **FILLED)
+structural(np.full_like, "x: const, fill_value, dtype=None, order='K', subok=True, shape=None", **FILLED)
+# linear in (start, stop): the tangent is the linspace of the tangents (with the step's, for `retstep`)
+LINSPACE = "num, endpoint, retstep, dtype, axis"
+structural(np.linspace, "start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0",
+           vjp=dict(start="unbroadcast(linspace_cotangent(item_tangent(g, ans), num, endpoint, retstep, axis, 0), start)",
+                    stop="unbroadcast(linspace_cotangent(item_tangent(g, ans), num, endpoint, retstep, axis, 1), stop)"),
+           jvp=dict(start=f"item_tangent(np.linspace(dstart, zeros_grad(stop), {LINSPACE}), ans)",
+                    stop=f"item_tangent(np.linspace(zeros_grad(start), dstop, {LINSPACE}), ans)"))
+RULES[np.linspace].joint_jvp = template(f"item_tangent(np.linspace(dstart, dstop, {LINSPACE}), ans)")
+# start + k step: the stop (and the length) only decide how many values there are
+structural(np.arange, "start, stop: const = None, step=None, dtype=None",
+           vjp=dict(start="np.sum(g * arange_slope(ans, stop, 'start'))", step="np.sum(g * arange_slope(ans, stop, 'step'))"),
+           jvp=dict(start="dstart * arange_slope(ans, stop, 'start')", step="dstep * arange_slope(ans, stop, 'step')"))
+# counts are piecewise constant, but sums of weights are linear in them
+structural(np.bincount, "x: const, weights=None, minlength=0",
+           vjp=dict(weights="g[x]"), jvp=dict(weights="np.bincount(x, dweights, minlength)"))
+# x2 where x1 is 0 exactly (an array of data with zeros, say): its derivative there is 1
+elementwise(np.heaviside, "x: const, y", y="x == 0")
+
 # -- choosing and sorting elements -----------------------------------------------
 structural(np.sort, "x, axis=-1, kind=None",
            vjp=dict(x="unsort(g, x, axis)"), jvp=dict(x="np.take_along_axis(dx, np.argsort(x, axis, kind='stable'), axis)"))
@@ -202,14 +226,21 @@ structural(np.select, "condlist: const, choicelist: seq, default=0",
 # -- no derivative ----------------------------------------------------------------
 nondiff(np.floor, np.ceil, np.round, np.rint, np.trunc, np.sign, np.floor_divide,
         np.argmax, np.argmin, np.argsort, np.nonzero, np.shape, np.ndim, np.size,
-        np.zeros, np.ones, np.empty, np.eye, np.arange, np.linspace, np.identity,
+        np.zeros, np.ones, np.empty, np.eye, np.identity,
         np.zeros_like, np.ones_like, np.empty_like,
         np.isfinite, np.isnan, np.isinf, np.equal, np.not_equal, np.less, np.less_equal,
         np.greater, np.greater_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
         np.all, np.any, np.count_nonzero, np.result_type, np.issubdtype,
-        np.full, np.full_like, np.searchsorted, np.digitize, np.isclose, np.allclose, np.array_equal,
-        np.heaviside, np.signbit, np.fix, np.tri, np.indices, np.diag_indices, np.tril_indices, np.triu_indices,
-        np.unravel_index, np.ravel_multi_index, np.argwhere, np.flatnonzero, np.bincount, np.histogram)
+        np.searchsorted, np.digitize, np.isclose, np.allclose, np.array_equal,
+        np.signbit, np.fix, np.tri, np.indices, np.diag_indices, np.tril_indices, np.triu_indices,
+        np.unravel_index, np.ravel_multi_index, np.argwhere, np.flatnonzero)
+
+# counts are piecewise constant, but the bin edges move with the data's range, and with density=True or
+# weights so do the values: no constant (which would be silently wrong) and no rule yet
+without_rule(np.histogram, "its counts are piecewise constant, but its bin edges move with the data's minimum and "
+             "maximum, and its values with `weights` and, for density=True, with the edges",
+             "If only the counts are used, wrap the data in adjoint.stop_gradient(...); for weights, sum them per bin "
+             "with np.bincount(np.digitize(data, edges), weights), which has a rule.")
 
 # -- array methods and what they mean ---------------------------------------------
 methods(packs_varargs=("reshape", "transpose"),

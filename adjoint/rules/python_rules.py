@@ -30,9 +30,10 @@ unary(builtins.abs,       "np.sign(x)")
 unary(builtins.float,     "1", out="scalar")
 binary(builtins.max,      x="x >= y",     y="x < y")
 binary(builtins.min,      x="x <= y",     y="x > y")
-structural(builtins.sum, "x",
-           vjp=dict(x="np.broadcast_to(g, np.shape(x))"),
-           jvp=dict(x="sum(dx)"))
+# (a list of numbers known while compiling is added up as `start + a + b` instead: lower.py)
+structural(builtins.sum, "x, start=0",
+           vjp=dict(x="sum_cotangent(g, x)", start="unbroadcast(g, start)"),
+           jvp=dict(x="broadcast_like(sum(dx), ans)", start="broadcast_like(dstart, ans)"))
 
 nondiff(builtins.len, builtins.int, builtins.bool, builtins.round, builtins.range, builtins.isinstance,
         builtins.type)
@@ -89,7 +90,9 @@ structural(math.dist, "p: seq, q: seq", out=S,
 # (mantissa, exponent) and (fraction, integer part): the exponent and integer part are piecewise constant
 structural(math.frexp, "x", vjp=dict(x="g[0] * 2.0 ** -ans[1]"), jvp=dict(x="(dx * 2.0 ** -ans[1], 0)"))
 structural(math.modf, "x", vjp=dict(x="g[0]"), jvp=dict(x="(dx, 0.0)"))
+# the float next to x towards y: it moves with x (piecewise constant in y)
+elementwise(math.nextafter, "x, y: const", out=S, x="1")
 
 nondiff(math.floor, math.ceil, math.trunc, math.isfinite, math.isnan, math.isinf,
-        math.comb, math.factorial, math.gcd, math.lcm, math.isqrt, math.isclose, math.nextafter, math.ulp,
+        math.comb, math.factorial, math.gcd, math.lcm, math.isqrt, math.isclose, math.ulp,
         math.perm)

@@ -25,6 +25,7 @@ from ..syntax import ExpressionConverter, Static, read_live
 RULES = {}        # callable -> Rule
 NONDIFF = set()   # callables whose result never carries a derivative
 METHODS = {}      # array method name -> (numpy function, packs varargs into one tuple)
+WITHOUT_RULES = {}  # callable -> (why it has no rule, what to write instead), for the error when one is needed
 
 _REQUIRED = object()
 
@@ -228,6 +229,11 @@ def nondiff(*fns):
     NONDIFF.update(fns)
 
 
+def without_rule(fn, why, advice):
+    """`fn` has no rule on purpose (a constant would be silently wrong): say why when a derivative needs one."""
+    WITHOUT_RULES[fn] = (why, advice)
+
+
 def methods(packs_varargs=(), **table):
     for name, fn in table.items():
         METHODS[name] = (fn, name in packs_varargs)
@@ -251,4 +257,4 @@ def template_vars(expr):
     return [node for node in walk(expr) if isinstance(node, Var)]
 
 
-__all__ = ["RULES", "NONDIFF", "METHODS", "Rule", "Pack", "instantiate", "rule_for", "is_nondiff"]
+__all__ = ["RULES", "NONDIFF", "METHODS", "WITHOUT_RULES", "Rule", "Pack", "instantiate", "rule_for", "is_nondiff"]

@@ -44,9 +44,11 @@ structural(rt.as_grad, "v, x: const",
            vjp=dict(v="unbroadcast(g, v)"), jvp=dict(v="as_grad(dv, x)"), out="like:x")
 structural(rt.as_seed, "v, value: const, name, of", out="like:value",
            vjp=dict(v="g"), jvp=dict(v="as_seed(dv, value, name, of)"))
+structural(rt.sum_cotangent, "v, xs: const", out="like:xs",
+           vjp=dict(v="broadcast_like(np.sum(g, 0), v)"), jvp=dict(v="sum_cotangent(dv, xs)"))
 unary(rt.log_or_zero, "1 / x")
 nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only, rt.refuse_changed_view,
-        rt.refuse_array_write)
+        rt.refuse_array_write, rt.index_of_max, rt.index_of_min)
 
 # -- helpers of the numpy surface (runtime/numpy_surface.py) -----------------------------
 # Most are linear in `v`: the vjp of one is the function it is the gradient of.
@@ -102,6 +104,17 @@ structural(rt.kron_vjp_left, "v, a: const, b", out="like:a",
 structural(rt.kron_vjp_right, "v, a, b: const", out="like:b",
            vjp=dict(v="np.kron(a, g)", a="kron_vjp_left(v, a, g)"),
            jvp=dict(v="kron_vjp_right(dv, a, b)", a="kron_vjp_right(v, da, b)"))
+# bilinear in v and other: for a cotangent h of target, <h, o x v> = v . (h x o) = o . (v x h)
+CROSS_AXES = "axis_other=-1, axis_v=-1, axis_target=-1, axis=None"
+structural(rt.cross_cotangent, f"v, other, target: const, {CROSS_AXES}", out="like:target",
+           vjp=dict(v="unbroadcast(np.cross(g, other, axis_target, axis_other, axis_v, axis), v)",
+                    other="-cross_cotangent(v, g, other, axis_target, axis_v, axis_other, axis)"),
+           jvp=dict(v="cross_cotangent(dv, other, target, axis_other, axis_v, axis_target, axis)",
+                    other="cross_cotangent(v, dother, target, axis_other, axis_v, axis_target, axis)"))
+# linear in v: the samples of a linspace from v's share to each end, and the tangent of that share
+structural(rt.linspace_cotangent, "v, num, endpoint, retstep, axis, end",
+           vjp=dict(v="np.linspace(g * (1 - end), g * end, num, endpoint, retstep, axis=axis)"),
+           jvp=dict(v="linspace_cotangent(dv, num, endpoint, retstep, axis, end)"))
 # norm_grad is sign(x) |x|^(p-1) / norm^(p-1) for vector p-norms (and Frobenius): elementwise in x and norm.
 # Its derivative in x (norm_curvature; for the matrix 2, -2 and nuclear norms, from the singular value
 # decomposition) is a Hessian, so symmetric: the same map in both modes
@@ -121,4 +134,4 @@ structural(rt.diag_embed, "v", vjp=dict(v="np.diagonal(g, 0, -2, -1)"), jvp=dict
 structural(rt.eigh_gaps, "w",
            vjp=dict(w="np.sum(g * ans ** 2, -1) - np.sum(g * ans ** 2, -2)"),
            jvp=dict(w="-(ans ** 2) * (np.expand_dims(dw, -2) - np.expand_dims(dw, -1))"))
-nondiff(rt.select_mask, rt.tensordot_spec, rt.inner_spec, rt.clip_choice)
+nondiff(rt.select_mask, rt.tensordot_spec, rt.inner_spec, rt.clip_choice, rt.arange_slope, rt.reversed_shape)

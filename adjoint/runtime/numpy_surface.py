@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from ..errors import NoDerivativeRule
-from .core import Cotangents, _expand_reduced, _grad_dtype, _ndim, _shape, unbroadcast, zeros_grad
+from .core import Cotangents, Shape, _expand_reduced, _grad_dtype, _ndim, _shape, unbroadcast, zeros_grad
 
 # Each helper that generated code may differentiate again has rules of its own in rules/runtime_rules.py.
 # `i` is the item of a sequence argument a rule's contribution is for, or `slice(None)` when the
@@ -27,9 +27,44 @@ def clip_choice(x, a_min, a_max):
     return choice
 
 
-def flatten(x):
-    """`x.flatten()`: always a copy (np.ravel may return a view, which writing into would change `x`)."""
-    return np.asarray(x).flatten()
+def flatten(x, order="C"):
+    """`x.flatten(order)`: always a copy (np.ravel may return a view, which writing into would change `x`)."""
+    return np.asarray(x).flatten(order)
+
+
+def reversed_shape(shape):
+    """A shape (a tuple, or one number) with its axes in reverse order."""
+    return shape if np.ndim(shape) == 0 else tuple(shape)[::-1]
+
+
+# arrays made from numbers (np.linspace, np.arange): their values move with the numbers they are made from
+
+def linspace_cotangent(g, num, endpoint, retstep, axis, end):
+    """The gradient of np.linspace(start, stop, num, endpoint, retstep, axis=axis) with respect to `start`
+    (end 0) or `stop` (end 1), before it is summed to their shape: the samples are
+    start + t (stop - start) with t = k / (num - 1) (k / num without the endpoint), so each sample's adjoint
+    is weighted by 1 - t or by t; with `retstep`, `g` is the pair of adjoints of the samples and of the step,
+    (stop - start) / (num - 1)."""
+    samples, step = (g[0], g[1]) if retstep else (g, 0.0)
+    along = np.linspace(0.0, 1.0, num, endpoint)  # t
+    weights = along if end else 1.0 - along
+    part = np.sum(np.moveaxis(np.asarray(samples), axis, -1) * weights, -1)
+    intervals = num - 1 if endpoint else num
+    if retstep and intervals > 0:  # (one sample with its endpoint: numpy's step is nan, constant)
+        part = part + step * ((1.0 if end else -1.0) / intervals)
+    return part
+
+
+def arange_slope(ans, stop, of):
+    """How each value of `ans = np.arange(start, stop, step)` moves with `start` (`of` 'start': 1, but 0
+    when `stop` is None, since a lone number is the stop) or with `step` (`of` 'step': k for the k-th value);
+    zeros for an integer dtype (truncated: no derivative). The length is piecewise constant."""
+    ans = np.asarray(ans)
+    if ans.dtype.kind in "biu":
+        return np.zeros(ans.shape)
+    if of == "step":
+        return np.arange(ans.shape[0], dtype=ans.dtype)
+    return np.full(ans.shape, 0.0 if stop is None else 1.0, dtype=ans.dtype)
 
 
 def sinc_slope(x):
@@ -485,6 +520,33 @@ def inner_spec(a, b):
         sb = sb[:-1] + sa[-1]
         return f"{sa},{sb}->{sa[:-1]}{sb[:-1]}"
     return f"{sa},{sb}->{sa}{sb}"
+
+
+def cross_cotangent(v, other, target, axis_other=-1, axis_v=-1, axis_target=-1, axis=None):
+    """The gradient of `sum(v * np.cross(target, other, ...))` with respect to `target`, for the axes np.cross
+    was given for each (`axis` overrides them): np.cross(other, v), since v . (t x o) = t . (o x v). numpy
+    reads a 2-vector as a 3-vector in the plane z = 0, and the product of two of them as its z component (a
+    number): so this works in three dimensions and keeps the components `target` has."""
+    if axis is not None:
+        axis_other = axis_v = axis_target = axis
+    other = np.moveaxis(np.asarray(other), axis_other, -1)
+    shape = list(_shape(target))
+    length = shape.pop(axis_target % len(shape))
+    if length == 2 and other.shape[-1] == 2:  # v is the z component of each product
+        v = np.asarray(v)
+        v = np.stack([np.zeros_like(v), np.zeros_like(v), v], -1)
+    else:
+        v = np.moveaxis(np.asarray(v), axis_v, -1)
+    part = np.cross(_in_3d(other), _in_3d(v))[..., :length]
+    part = unbroadcast(part, Shape(tuple(shape) + (length,), _grad_dtype(target)))
+    return np.moveaxis(part, -1, axis_target)
+
+
+def _in_3d(a):
+    """Vectors along the last axis, 2-vectors given a zero third component."""
+    if a.shape[-1] == 3:
+        return a
+    return np.concatenate([a, np.zeros(a.shape[:-1] + (1,), a.dtype)], -1)
 
 
 def _kron_layout(g, a, b):

@@ -1,7 +1,8 @@
 """Whole programs: in-place updates and lists, as lowering emits them (see lower_data.py)."""
 import numpy as np
 
-from .core import _hits_each_element_once, _is_basic_index, _shape, refuse_items_of_different_shapes
+from .core import (Shape, _grad_dtype, _hits_each_element_once, _is_basic_index, _shape,
+                   refuse_items_of_different_shapes, unbroadcast)
 
 def setitem(x, index, v):
     """`x` after `x[index] = v`, as a new value: the functional form of an in-place update.
@@ -162,6 +163,24 @@ def without_last_cotangent(g, xs):
     if len(xs) > 1:  # (`g` of an empty list that never held an item is shaped (0,): nothing to write)
         out[:-1] = g
     return out
+
+
+def sum_cotangent(g, xs):
+    """The gradient of `sum(xs, start)` with respect to the list (or array) `xs`: `g` for each item, summed
+    to the items' shape where `start` broadcast them, stacked (the gradient of a list built at run time)."""
+    shape = _shape(xs)
+    return np.broadcast_to(unbroadcast(g, Shape(shape[1:], _grad_dtype(g))), shape)
+
+
+def index_of_max(xs):
+    """The position of the item `max(xs)` returns: the first of the largest, as Python picks it (its
+    gradient goes there)."""
+    return max(range(len(xs)), key=xs.__getitem__)
+
+
+def index_of_min(xs):
+    """The position of the item `min(xs)` returns: the first of the smallest."""
+    return min(range(len(xs)), key=xs.__getitem__)
 
 
 def stack_list(xs, axis=0):

@@ -147,6 +147,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         self.node = node
         self.inline_stack = inline_stack
         self.env = {}
+        self.lazy = False       # lowering a part of an expression that may not run (`b` of `a and b`)
         self.body = [] if body is None else body
         self.assigned = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
                          and isinstance(n.ctx, (gast.Store, gast.Param))}

@@ -98,13 +98,23 @@ class ControlFlowLowering:
 
     def expression_region(self, node, env):
         """Lower one expression into a fresh list; returns (statements, value)."""
-        saved_body, saved_env = self.body, self.env
-        self.body, self.env = [], dict(env)
+        saved_body, saved_env, saved_lazy = self.body, self.env, self.lazy
+        self.body, self.env, self.lazy = [], dict(env), True
         try:
             value = self.operand(node)
             return self.body, value
         finally:
-            self.body, self.env = saved_body, saved_env
+            self.body, self.env, self.lazy = saved_body, saved_env, saved_lazy
+
+    def visit_NamedExpr(self, node):
+        """`(name := value)` where it runs whenever its statement does (a statement, an `if` test):
+        an assignment. (Generated code writes an `elif` chain's conditions so.)"""
+        if self.lazy:
+            self.unsupported(node, "`:=` inside `and`/`or`, `a if c else b`, a chained comparison or a `while` "
+                                   "test, which may not run", "Assign the value in a statement of its own, then use the name.")
+        value = self.operand(node.value)
+        self.assign(node.target, value)
+        return value
 
     # -- if ------------------------------------------------------------------
 
@@ -231,14 +241,14 @@ class ControlFlowLowering:
         return result
 
     def _compare_region(self, left, op, right_node):
-        saved_body, saved_env = self.body, self.env
-        self.body, self.env = [], dict(self.env)
+        saved_body, saved_env, saved_lazy = self.body, self.env, self.lazy
+        self.body, self.env, self.lazy = [], dict(self.env), True
         try:
             right = self.operand(right_node)
             value = self.make(_COMPARE[type(op)], (left, right), (), right_node)
             return self.body, (value, right)
         finally:
-            self.body, self.env = saved_body, saved_env
+            self.body, self.env, self.lazy = saved_body, saved_env, saved_lazy
 
     # -- loops ---------------------------------------------------------------
 

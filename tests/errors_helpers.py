@@ -152,6 +152,11 @@ def walrus(x):
     return y
 
 
+def walrus_in_and(x):
+    y = x > 0.0 and (z := x * 2.0) > 1.0  # <-
+    return x * 2.0 if y else x
+
+
 def undefined_name(x):
     return x * not_defined_anywhere  # <-
 

@@ -94,7 +94,7 @@ UNSUPPORTED = [
     (h.raises, (1.0,), "raise", "before calling"),
     (h.asserts, (1.0,), "assert", "before calling"),
     (h.imports, (1.0,), "import", "module level"),
-    (h.walrus, (1.0,), "z := x", None),
+    (h.walrus_in_and, (1.0,), "z := x", "statement of its own"),
     (h.undefined_name, (1.0,), "not_defined_anywhere", "argument"),
     (h.recursive, (1.0,), "recursive(x * 0.5)", "loop"),
     (h.tests_membership_of_a_value, (1.0,), "x in (1.0, 2.0)", "key in d"),
@@ -133,7 +133,8 @@ if sys.version_info >= (3, 10):
 
 # refused by earlier releases, differentiated now (tests/test_programs.py has many more)
 PROGRAMS = [(h.defines_function, (1.0,)), (h.uses_lambda, (1.0,)), (h.assigns_subscript, (np.ones(3),)),
-            (h.augments_subscript, (np.ones(3),)), (h.comprehension, (1.0,)), (h.starred_call, (1.5,))]
+            (h.augments_subscript, (np.ones(3),)), (h.comprehension, (1.0,)), (h.starred_call, (1.5,)),
+            (h.walrus, (1.0,))]
 
 
 @pytest.mark.parametrize("fn, args", PROGRAMS, ids=[c[0].__name__ for c in PROGRAMS])

@@ -5,6 +5,7 @@ import builtins
 import enum
 import math
 import operator
+import re
 
 import numpy
 import numpy as np
@@ -310,3 +311,13 @@ def test_branches_become_python_if_with_merges_as_copies():
     assert namespace["f"](2.0) == 2.0 and namespace["f"](-2.0) == 0.0
     assert "if " in text
 
+
+
+def test_an_elif_chain_stays_flat_in_the_forward_sweep():
+    """Reverse mode keeps each condition for the backward sweep; an `else:` holding the next
+    condition and its `if` would indent once per link, so it is written `elif (t := ...)`."""
+    from cases_control import elif_chain_keeps_conditions
+    text = generated(adjoint.grad(elif_chain_keeps_conditions), 0.5)
+    assert re.search(r"^    elif \((\w+) := x < -1\.0\):$", text, re.M), text
+    assert max(len(line) - len(line.lstrip()) for line in text.splitlines()) == 8, text
+    assert "else:\n        if" not in text and "if not" not in text, text

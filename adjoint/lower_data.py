@@ -103,6 +103,13 @@ def dict_pairs(pack):
     return [(pair.items[0].value, pair.items[1]) for pair in items]
 
 
+def holds_object(value):
+    """Whether a compile-time value is, or holds, an object of the user's classes."""
+    if not isinstance(value, Pack) or value.kind == "slice":
+        return False
+    return value.kind == "object" or any(holds_object(item) for item in value.items)
+
+
 def make_object(cls, pairs):
     """A compile-time object of class `cls`: its attributes are values."""
     return Pack("object", [Const(cls)] + [Pack("tuple", [Const(key), value]) for key, value in pairs])
@@ -174,6 +181,11 @@ class DataLowering:
             found = self.pack_item(container, index, node)
             if found is not None:
                 return found
+            if holds_object(container):
+                self.unsupported(node, "reading an object of your classes out of a list or tuple at an index "
+                                 "known only when the code runs",
+                                 "Loop over the list itself (`for p in ps:`, or a comprehension), which adjoint "
+                                 "unrolls, or keep arrays of the objects' attributes.")
         return self.make(operator.getitem, (container, index), (), node)
 
     def pack_item(self, pack, index, node):
@@ -232,6 +244,8 @@ class DataLowering:
 
     def materialize(self, pack, node, body=None):
         """A run-time list with the items of the compile-time list `pack` (appended to `body`)."""
+        if holds_object(pack):
+            self.refuse_objects_at_run_time(node)
         var = Var("")
         statement = Assign(var, Apply(rt.new_list, (Pack("list", pack.items),)), self.info.location(node))
         (self.body if body is None else body).append(statement)
@@ -263,6 +277,8 @@ class DataLowering:
         self.check_local(name, value, node)
         if kwargs:
             self.unsupported(node, f"`.{method}` with keyword arguments", _LIST_ADVICE)
+        if isinstance(value, Var) and method in ("append", "extend") and any(holds_object(a) for a in args):
+            self.refuse_objects_at_run_time(node)
         if method == "append" and len(args) == 1:
             new = Pack("list", value.items + (args[0],)) if isinstance(value, Pack) \
                 else self.make(rt.list_append, (value, args[0]), (), node)
@@ -295,6 +311,15 @@ class DataLowering:
         self.unsupported(node, f"`.{method}` on a list built inside the function" if method != "extend" else
                          "`.extend` with a list built at run time",
                          _LIST_ADVICE + " Other changes in place are not supported.")
+
+    def refuse_objects_at_run_time(self, node):
+        """Objects of the user's classes exist only while compiling (their attributes are the values):
+        a list that holds them must be known then too."""
+        self.unsupported(node, "objects of your classes in a list built at run time (a loop or one branch "
+                         "appends to it, or a comprehension runs over a range known only when the code runs)",
+                         "Keep arrays of their attributes instead (`xs.append(p.x)`, then np.stack(xs)), or build "
+                         "the list with a comprehension over a range, tuple or list known while compiling "
+                         "(`[Particle(x[i]) for i in range(3)]`), which adjoint unrolls.")
 
     def key_at(self, pack, index, node):
         """The key at `index` of a dict known while compiling: the item a loop over the dict takes."""
@@ -746,6 +771,7 @@ class DataLowering:
             for condition in reversed(generator.ifs):
                 statement = gast.If(condition, [statement], [])
             statement = gast.For(generator.target, generator.iter, [statement], [], None)
+            statement.unrolled_if_known = True  # a list of known length: its items are values of their own
         statements = [gast.Assign([gast.Name(result, gast.Store(), None, None)], start, None), statement]
         for part in statements:
             for child in gast.walk(part):

@@ -537,3 +537,28 @@ def curve(t):
 
 def pair_of_a_float(t):
     return np.array([t, t * t])
+
+
+class Particle:
+    def __init__(self, x):
+        self.x = x
+
+
+def collects_objects_in_a_loop(x):
+    particles = []
+    for i in range(3):
+        particles.append(Particle(x * i))  # <-
+    return particles[2].x
+
+
+def collects_objects_over_a_range_known_when_it_runs(x):
+    particles = [Particle(x[i]) for i in range(x.shape[0])]  # <-
+    return particles[-1].x
+
+
+def reads_an_object_at_a_run_time_index(x):
+    particles = [Particle(x), Particle(2.0 * x)]
+    total = 0.0
+    for i in range(2):
+        total = total + particles[i].x  # <-
+    return total

@@ -125,6 +125,10 @@ UNSUPPORTED = [
     (h.adds_at, (np.ones(2),), "np.add.at", "item assignment"),
     (h.calls_setitem, (np.ones(2),), "a.__setitem__", "item assignment"),
     (h.puts, (np.ones(2),), "np.put", "item assignment"),
+    # objects exist while compiling: a list of them must be known then too
+    (h.collects_objects_in_a_loop, (1.0,), "particles.append", "comprehension over a range"),
+    (h.collects_objects_over_a_range_known_when_it_runs, (np.ones(2),), "[Particle", "arrays of their attributes"),
+    (h.reads_an_object_at_a_run_time_index, (1.0,), "particles[i]", "for p in ps"),
 ]
 if sys.version_info >= (3, 10):
     from errors_match_helper import uses_match

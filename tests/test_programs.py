@@ -467,6 +467,30 @@ def object_without_a_constructor(x):
     return bag.value * x
 
 
+class Body:
+    def __init__(self, x, v):
+        self.x, self.v = x, v
+
+    def moved(self, dt):
+        return Body(self.x + dt * self.v, self.v * 0.9)
+
+    def energy(self):
+        return self.v ** 2 + np.sin(self.x)
+
+
+@case(X3)
+def objects_collected_by_comprehensions(x):  # unrolled: the list's length is known while compiling
+    bodies = [Body(x[i], x[i] * i) for i in range(3)]
+    grid = [[Body(x[i], x[j]) for j in range(2)] for i in reversed(range(1, 3))]
+    odd = [Body(x[i], 1.0) for i in range(3) if i % 2]
+    pairs = [Body(a, b) for a, b in zip((x[0], x[1]), (x[2], 2.0 * x[0]))]
+    moved = []
+    for body in bodies:                  # a loop over a list known while compiling is unrolled too
+        moved.append(body.moved(0.1))
+    return (sum(b.energy() for b in moved) + grid[1][0].x * grid[0][1].v + odd[0].x
+            + sum([p.energy() for p in pairs]))
+
+
 @case(ShiftedLayer(W1, B1, 0.5, 0.1), X3, wrt=1)
 def subclass_object_as_argument(layer, x):
     return np.sum(layer(x) ** 2)

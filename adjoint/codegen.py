@@ -214,10 +214,14 @@ class Generator:
 
     def constant(self, value):
         if isinstance(value, np.generic) and id(type(value)) in _QUALIFIED and \
-                type(value.item()) in (bool, int, float) and np.isfinite(value):
+                type(value.item()) in (bool, int, float):
             # a numpy scalar keeps its type: `np.float64(0.5)`, with `np` bound like any other use
             return ast.Call(self.callee(type(value)), [self.constant(value.item())], [])
-        if type(value) in (bool, int, str, type(None)) or (type(value) is float and math.isfinite(value)):
+        if type(value) is float and not math.isfinite(value):  # `-np.inf`, `np.nan`: no literal has them
+            numpy = ast.Name(self.inject(np, "np"), ast.Load())
+            named = ast.Attribute(numpy, "nan" if math.isnan(value) else "inf", ast.Load())
+            return ast.UnaryOp(ast.USub(), named) if value < 0 else named
+        if type(value) in (bool, int, str, type(None)) or type(value) is float:
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 return ast.UnaryOp(ast.USub(), ast.Constant(-value))
             return ast.Constant(value)

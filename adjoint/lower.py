@@ -8,6 +8,7 @@ Python functions are inlined, so the transforms see one flat body.
 import builtins
 import inspect
 import operator
+import re
 import sys
 import types
 
@@ -75,6 +76,13 @@ ADVICE = {
 GENERIC_ADVICE = "Rewrite this part with assignments, arithmetic and calls of numpy, math or module-level functions."
 
 
+def object_name(obj):
+    """What generated code calls an object it reads as a constant (the `self` of a bound method): its
+    class's name in snake case (`model` for a `Model`), which reads as the object it is, where
+    `self` would read as a parameter the function does not have."""
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", type(obj).__name__).lower()
+
+
 def lower(fn):
     """The SSA `Function` of the Python function (or bound method) `fn`."""
     bound_self = getattr(fn, "__self__", None) if inspect.ismethod(fn) else None
@@ -89,7 +97,7 @@ def lower(fn):
     params = parameters(node, info)
     lowering = Lowering(fn, info, node, inline_stack=(fn.__code__,), root_globals=fn.__globals__)
     if bound_self is not None:  # a bound method: `self` is a constant, the rest are parameters
-        lowering.env[params[0]] = Ref(bound_self, params[0])
+        lowering.env[params[0]] = Ref(bound_self, object_name(bound_self))
         params = params[1:]
     param_vars = [Var(name) for name in params]
     lowering.env.update(zip(params, param_vars))
@@ -389,7 +397,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             return self.inline_closure(fn, args, kwargs, node)
         if isinstance(fn, types.MethodType) and frontend.is_user_function(fn.__func__) \
                 and rule_for(fn.__func__) is None and rule_for(fn) is None:  # `obj.method` of an object known now
-            owner = self.as_operand(Static(fn.__self__, getattr(fn.__self__, "__name__", "self")), node)
+            owner = self.as_operand(Static(fn.__self__, getattr(fn.__self__, "__name__", None)
+                                           or object_name(fn.__self__)), node)
             return self.inline(fn.__func__, [owner] + list(args), kwargs, node)
         if isinstance(fn, type):
             constructed = self.construct(fn, args, kwargs, node) if rule_for(fn) is None else None

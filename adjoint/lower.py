@@ -24,7 +24,8 @@ from .desugar import desugar
 from .lower_alias import AliasLowering
 from .lower_control import ControlFlowLowering, prune_unbound
 from .structures import StructureBuilder
-from .lower_data import Closure, DataLowering, _Default, _integral_dtype, is_dict, make_dict, user_method
+from .lower_data import (Closure, DataLowering, _Default, _integral_dtype, is_dict, is_function, make_dict,
+                         user_method)
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data, read_live
 from .views import returns_list_of_views, viewed
 
@@ -102,13 +103,13 @@ def lower(fn):
     param_vars = [Var(name) for name in params]
     lowering.env.update(zip(params, param_vars))
     result = lowering.lower_body(node)
+    last = node.body[-1] if node.body and isinstance(node.body[-1], gast.Return) else node
+    returned = last.value if isinstance(last, gast.Return) and last.value is not None else node
     if any(isinstance(leaf, Pack) and leaf.kind in ("dict", "object") for leaf in _packs(result)):
-        last = node.body[-1] if node.body and isinstance(node.body[-1], gast.Return) else node
-        lowering.unsupported(last.value if isinstance(last, gast.Return) else node,
-                             "returning a dict or an object from the differentiated function",
+        lowering.unsupported(returned, "returning a dict or an object from the differentiated function",
                              "Return a number, an array or a tuple of them (dicts work inside the function, "
                              "and as arguments: their gradient is a dict).")
-    lowering.body.append(Return(result, info.location(node)))
+    lowering.body.append(Return(result, info.location(returned)))  # (errors about the result point here)
     prune_unbound(lowering.body)
     function = Function(node.name, param_vars, lowering.body, info, defaults=fn.__defaults__ or ())
     function.visible = lowering.visible     # free names the code reads -> their objects
@@ -326,11 +327,14 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         if _is_static(value):
             return Static(value, identifier)
         if where == "global" and self.fn.__globals__ is self.root_globals:
-            return Global(identifier, value)
-        module = _module_of(self.fn) if where == "global" else None
-        if module is not None:  # another module's global (an inlined helper's): read it live too
-            return self.make(Attribute(identifier), (Ref(module, module.__name__.replace(".", "_")),), (), node)
-        return Ref(value, identifier)
+            read = Global(identifier, value)
+        else:
+            module = _module_of(self.fn) if where == "global" else None
+            if module is not None:  # another module's global (an inlined helper's): read it live too
+                read = self.make(Attribute(identifier), (Ref(module, module.__name__.replace(".", "_")),), (), node)
+            else:
+                read = Ref(value, identifier)
+        return self.structured(read, value, node) if holds_functions(value) else read
 
     def visit_Subscript(self, node):
         value = self.operand(node.value)
@@ -582,6 +586,12 @@ def _packs(value):
         yield value
         for item in value.items:
             yield from _packs(item)
+
+
+def holds_functions(value):
+    """A tuple or list of functions (`ACTIVATIONS = (np.tanh, relu)`): known while compiling, so that
+    `ACTIVATIONS[0](x)` and `for act in ACTIVATIONS` call the function itself."""
+    return isinstance(value, (list, tuple)) and any(is_function(item) for item in value)
 
 
 def _is_static(value):

@@ -400,7 +400,10 @@ class ControlFlowLowering:
         if not (isinstance(func, Static) and func.obj is builtins.range) or iterable.keywords:
             self.unsupported(stmt.iter, "a `for` loop over something other than a range, sequence, "
                              "zip or enumerate")
-        sequences = [self.env.get(name) for name in getattr(stmt, "sequences", ())]
+        # (a global sequence too: a tuple of functions is known while compiling)
+        sequences = [self.env[name] if name in self.env
+                     else self.convert(gast.copy_location(gast.Name(name, gast.Load(), None, None), stmt))
+                     for name in getattr(stmt, "sequences", ())]
         if any(isinstance(sequence, Pack) for sequence in sequences):
             return self.unroll(stmt, sequences)
         bounds = [self.operand(arg) for arg in iterable.args]

@@ -15,6 +15,7 @@ are read through their attributes; their methods are inlined like any other func
 import copy
 import inspect
 import operator
+import types
 
 import gast
 import numpy as np
@@ -148,8 +149,7 @@ class DataLowering:
     def item_target(self, target):
         """(name, current value, index) of `name[index]` as an assignment target."""
         if isinstance(target.value, gast.Subscript):
-            self.unsupported(target, "assignment to an element of an element (`y[i][j] = ...`)",
-                             "Index once: `y[i, j] = ...` for an array.")
+            return self.nested_item_target(target)
         if isinstance(target.value, gast.Attribute):
             owner = self.convert(target.value.value)
             if isinstance(owner, Pack) and owner.kind == "object":
@@ -164,6 +164,30 @@ class DataLowering:
         self.check_local(name, current, target)
         self.check_merged_aliases(name, current, target)
         return name, current, self.index(target.slice)
+
+    def nested_item_target(self, target):
+        """`d["W"][0] = v`, `rows[1][j] = v`: an element of what a dict, list or tuple known while
+        compiling holds at a key known then. That item is the value changed: every name holding it
+        sees the change, as in Python. Refused for the item of an array (`y[i][j]`: index once) or
+        of a list built at run time."""
+        root = target.value
+        while isinstance(root, (gast.Subscript, gast.Attribute)):
+            root = root.value
+        container = self.operand(target.value.value)
+        key = self.index(target.value.slice)
+        item = None
+        if isinstance(container, Pack) and container.kind in ("tuple", "list", "dict", "object"):
+            item = self.pack_item(container, key, target.value)
+        if isinstance(container, Var) and self.may_be_a_list(container):
+            self.unsupported(target, "assignment to an element of an item of a list built at run time",
+                             "Change a copy of the item and put it back: `row = xs[i].copy()`, `row[j] = ...`, "
+                             "`xs[i] = row`.")
+        if item is None or not isinstance(root, gast.Name):
+            self.unsupported(target, "assignment to an element of an element (`y[i][j] = ...`)",
+                             "Index an array once: `y[i, j] = ...`.")
+        self.check_local(root.id, item, target)
+        self.check_merged_aliases(root.id, item, target)
+        return root.id, item, self.index(target.slice)
 
     def assign_item(self, target, value):
         name, current, index = self.item_target(target)
@@ -186,6 +210,11 @@ class DataLowering:
                                  "known only when the code runs",
                                  "Loop over the list itself (`for p in ps:`, or a comprehension), which adjoint "
                                  "unrolls, or keep arrays of the objects' attributes.")
+            if any(isinstance(item, Ref) and is_function(item.obj) for item in container.items):
+                self.unsupported(node, "picking a function out of a list or tuple at an index known only when the "
+                                 "code runs", "Index it with a number written in the code (`fns[0](x)`), loop over "
+                                 "the list itself (unrolled), or branch on the index "
+                                 "(`fns[0](x) if i == 0 else fns[1](x)`).")
         return self.make(operator.getitem, (container, index), (), node)
 
     def pack_item(self, pack, index, node):
@@ -503,6 +532,8 @@ class DataLowering:
         if isinstance(reader, Attribute) and (callable(found) and not isinstance(found, np.ndarray)
                                               or isinstance(inspect.getattr_static(obj, key, None), property)):
             return None
+        if is_function(found):  # an item of a list of functions: the function itself, called as it is
+            return Ref(found, getattr(found, "__name__", "fn"))
         var = self.make(reader, (value,) if isinstance(reader, Attribute) else (value, Const(key)), (), node)
         return self.structured(var, found, node)
 
@@ -512,7 +543,7 @@ class DataLowering:
         would change it: `AliasLowering.outside_origin`)."""
         pack = None
         if isinstance(found, (list, tuple)) and any(is_structure(item) or isinstance(item, np.ndarray)
-                                                    for item in found):
+                                                    or is_function(item) for item in found):
             self.shared["known"][var] = found
             pack = Pack("list" if isinstance(found, list) else "tuple",
                         [self.read_known(var, operator.getitem, i, node) for i in range(len(found))])
@@ -855,6 +886,11 @@ class DataLowering:
 
 
 _NONE = object()
+
+
+def is_function(value):
+    """A function, builtin or ufunc (not a class, an array or an object of the user's with `__call__`)."""
+    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, np.ufunc))
 
 
 def _is_sequence(value):

@@ -305,7 +305,11 @@ def vector_output(x):
 
 
 def tuple_output(x):
-    return x * 2.0, x * 3.0
+    return x * 2.0, x * 3.0  # <-
+
+
+def array_and_number_output(x):
+    return x * 2.0, np.sum(x)  # <-
 
 
 _namespace = {}
@@ -562,3 +566,24 @@ def reads_an_object_at_a_run_time_index(x):
     for i in range(2):
         total = total + particles[i].x  # <-
     return total
+
+
+ACTIVATIONS = (np.tanh, np.sin)
+
+
+def picks_a_function_at_a_run_time_index(x, i):
+    return ACTIVATIONS[i](x)  # <-
+
+
+def writes_an_element_of_an_array_row(x):
+    y = np.zeros((2, 2))
+    y[0][1] = x  # <-
+    return np.sum(y)
+
+
+def writes_an_element_of_a_run_time_list_item(x):
+    rows = []
+    for i in range(2):
+        rows.append(x * i)
+    rows[1][0] = x[1]  # <-
+    return np.sum(rows[1])

@@ -27,9 +27,9 @@ def clip_choice(x, a_min, a_max):
     return choice
 
 
-def flatten(x):
+def flatten(x, order="C"):
     """`x.flatten()`: always a copy (np.ravel may return a view, which writing into would change `x`)."""
-    return np.asarray(x).flatten()
+    return np.asarray(x).flatten(order)
 
 
 def sinc_slope(x):

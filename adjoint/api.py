@@ -171,8 +171,8 @@ class Slope(Column):
         return function
 
 
-def _non_scalar(shape):
-    return NonScalarOutput(f"grad needs a scalar output, but the function returns shape {shape}; "
+def _non_scalar(value):
+    return NonScalarOutput(f"grad needs a scalar output, but the function returns {runtime.described_output(value)}; "
                            "use adjoint.jacobian or adjoint.jvp instead")
 
 
@@ -183,8 +183,8 @@ def _one_pass(x):
 
 def _scalar_slope(tangent):
     """A `Slope`'s result as a gradient: a float, if the output was a scalar."""
-    if type(tangent) is not float and np.ndim(tangent):
-        raise _non_scalar(np.shape(tangent))
+    if type(tangent) is not float and (isinstance(tangent, (tuple, list)) or np.ndim(tangent)):
+        raise _non_scalar(tangent)
     return _as_column(tangent)
 
 
@@ -331,6 +331,8 @@ def _assembled(value, columns, x, scalar_output):
     """The Jacobian wrt `x` from its `columns` (one per element of `x`), shaped and typed for the
     output `value`; a tuple of Jacobians for a tuple output."""
     if isinstance(value, tuple):
+        if scalar_output:
+            raise _non_scalar(value)
         return tuple(_assembled(part, {element: column[k] for element, column in columns.items()}, x, scalar_output)
                      for k, part in enumerate(value))
     columns = {element: np.asarray(column) for element, column in columns.items()}
@@ -338,7 +340,7 @@ def _assembled(value, columns, x, scalar_output):
         raise runtime._complex_refused(np.result_type(value, *columns.values()), "the function's output")
     out_shape = np.shape(value)
     if scalar_output and out_shape != ():
-        raise _non_scalar(out_shape)
+        raise _non_scalar(value)
     in_shape = np.shape(x)
     if in_shape == () and columns:  # one pass: its column is the Jacobian, no need to copy it
         result = _floating(columns[()])

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 EXIT_MISMATCH, EXIT_USAGE = 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process SIGPIPE ended
 
 
 class UsageError(Exception):
@@ -99,19 +100,54 @@ def parse_shape(text, params, option="--shape"):
 
 
 def parse_value(text, params):
-    """`x=-2` -> ("x", -2.0); `v=1,2,3` -> ("v", array([1., 2., 3.]))."""
+    """`n=3` -> ("n", 3); `x=-2.0` -> ("x", -2.0); `v=1,2.5` -> ("v", array([1., 2.5])): numbers read
+    as Python reads them, an int without a point or an exponent (an array of them an int array)."""
     name, sep, numbers = text.partition("=")
     name = name.strip()
     if not sep or not name or not numbers.strip():
-        raise UsageError(f"malformed --value {text!r}: expected NAME=NUMBER or NAME=N1,N2,..., e.g. x=-2")
+        raise UsageError(f"malformed --value {text!r}: expected NAME=NUMBER or NAME=N1,N2,..., e.g. x=-2.0")
     if name not in params:
         raise UsageError(f"--value {text!r}: the function has no parameter {name!r} "
                          f"(its parameters are {', '.join(params)})")
     try:
-        items = [float(n) for n in numbers.split(",")]
+        items = [_number(n) for n in numbers.split(",")]
     except ValueError:
         raise UsageError(f"malformed --value {text!r}: {numbers!r} is not a number or a list of numbers") from None
     return name, items[0] if len(items) == 1 and "," not in numbers else np.array(items)
+
+
+def _number(text):
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _is_int(value):
+    return isinstance(value, int) or isinstance(value, np.ndarray) and value.dtype.kind in "iu"
+
+
+def default_wrt(fn, inputs, candidates):
+    """The parameters among `candidates` to differentiate when --wrt does not say: all, except one
+    given an int that the function cannot take as a float (a count in `range(n)`, labels used as
+    indices), which is an int of the function's, not a number to vary."""
+    if not any(_is_int(inputs[i]) for i in candidates):
+        return candidates
+    try:
+        fn(*inputs)
+    except Exception:  # (it fails anyway: which ints it needs cannot be told)
+        return candidates
+    return tuple(i for i in candidates if not _is_int(inputs[i]) or _runs_with_float(fn, inputs, i))
+
+
+def _runs_with_float(fn, inputs, index):
+    floats = list(inputs)
+    floats[index] = floats[index] * 1.0
+    try:
+        fn(*floats)
+    except Exception:
+        return False
+    return True
 
 
 def parse_wrt(text, params, fn_name):
@@ -226,16 +262,20 @@ def run_show(args):
     if args.ssa:
         return _print_source(adjoint.ssa(fn), args)
     params = parameter_names(fn)
+    example = []
+    if args.example or args.value:  # the code specialised for these arguments' types (and ints' values)
+        shapes = dict(parse_shape(text, params, "--example") for text in args.example or ())
+        values = dict(parse_value(text, params) for text in args.value or ())
+        example = [values[p] if p in values else np.zeros(shapes[p]) if shapes.get(p) else 0.0 for p in params]
     wrt = parse_wrt(args.wrt, params, fn.__name__)
-    wrt = tuple(range(len(params))) if wrt is None else wrt
+    if wrt is None:  # every parameter, but an int given to specialise on (a count, a recursion's depth)
+        wrt = tuple(i for i, p in enumerate(params) if not (example and _is_int(example[i])))
+    if not wrt:
+        raise UsageError("no parameter to differentiate: give --wrt")
     chosen = wrt[0] if len(wrt) == 1 else wrt  # one argument: its gradient, not a 1-tuple
     transform = adjoint.grad(fn, wrt=chosen) if args.mode == "reverse" else adjoint.jvp(fn, wrt=chosen)
-    example = []
-    if args.example:
-        shapes = dict(parse_shape(text, params, "--example") for text in args.example)
-        example = [np.zeros(shapes[p]) if shapes.get(p) else 0.0 for p in params]
-        if args.mode == "forward":  # jvp also takes one tangent per differentiated argument
-            example += [example[i] for i in wrt]
+    if example and args.mode == "forward":  # jvp also takes one tangent per differentiated argument
+        example += [example[i] * 1.0 for i in wrt]
     return _print_source(adjoint.source(transform, *example), args)
 
 
@@ -300,7 +340,7 @@ def _target_and_inputs(args):
     and the parameters to differentiate (--wrt, or those given an input)."""
     fn = load_function(args.target)
     params, inputs, given = build_inputs(fn, args)
-    return fn, params, inputs, parse_wrt(args.wrt, params, fn.__name__) or given
+    return fn, params, inputs, parse_wrt(args.wrt, params, fn.__name__) or default_wrt(fn, inputs, given)
 
 
 def _call(fn, inputs, params):
@@ -335,7 +375,9 @@ WRT_HELP = ("comma-separated parameter names (or positions) to differentiate wit
 SHAPE_HELP = ("NAME=DIMS: give parameter NAME a random normal array of shape DIMS, e.g. --shape W=4,3; "
               "--shape x= makes x a scalar. Repeat for each parameter; a parameter not mentioned is a "
               "random Python float (or keeps its default value)")
-VALUE_HELP = "NAME=NUMBER or NAME=N1,N2,...: give parameter NAME this number (or 1-d array) instead, e.g. --value x=-2"
+VALUE_HELP = ("NAME=NUMBER or NAME=N1,N2,...: give parameter NAME this number (or 1-d array) instead, e.g. "
+              "--value x=-2.0; a number without a point is an int (--value n=3), which is not differentiated "
+              "unless --wrt names it if the function cannot take it as a float (range(n), an index)")
 SEED_HELP = "seed of the random inputs, so runs are reproducible (default: 0)"
 
 
@@ -368,6 +410,7 @@ def make_parser():
                "  python -m adjoint show model.py:loss\n"
                "  python -m adjoint show model.py:loss --mode forward --wrt W\n"
                "  python -m adjoint show model.py:loss --example W=4,3 --example x=3\n"
+               "  python -m adjoint show model.py:power --value n=3\n"
                "  python -m adjoint show model.py:loss --ssa\n"
                "environment: NO_COLOR (set and non-empty) turns colour off.")
     show.add_argument("target", metavar="FILE.py:FUNC", help=TARGET_HELP)
@@ -380,7 +423,12 @@ def make_parser():
     show.add_argument("--example", action="append", metavar="NAME=DIMS",
                       help="show the code specialised for these argument types: NAME=DIMS makes NAME an "
                            "array of that shape, NAME= a scalar; repeat per parameter, unmentioned ones are "
-                           "Python floats. Without --example: the generic code, for any argument types")
+                           "Python floats. Without --example or --value: the generic code, for any argument types")
+    show.add_argument("--value", action="append", metavar="NAME=NUMBERS",
+                      help="show the code specialised for this argument's value: NAME=NUMBER or "
+                           "NAME=N1,N2,...; a number without a point is an int (--value n=3: a loop count, the "
+                           "depth of a recursion), not differentiated unless --wrt names it. Combines with "
+                           "--example for the other parameters")
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="colour the source: auto (default) colours only on a terminal; NO_COLOR always wins")
     show.set_defaults(run=run_show)
@@ -446,7 +494,13 @@ def main(argv=None):
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # (here, where a closed pipe can be caught, not at exit)
+        return code
+    except BrokenPipeError:  # `... | head -1`: the reader has gone; stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # (so that Python's own flush at exit finds no pipe)
+        return EXIT_BROKEN_PIPE
     except UsageError as error:
         print(f"python -m adjoint {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE

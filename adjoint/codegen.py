@@ -24,11 +24,13 @@ import astor
 import numpy as np
 
 from . import frontend, naming, runtime
+from .errors import UnsupportedSyntax, located
 from .lifetimes import release_dead_names
 from .ir import (INFIX, PREFIX, Apply, Assign, Attribute, Const, Global, If, Loop, Method, Pack, Ref, Return, Var,
                  all_statements, hashable, statement_defines, statement_expressions, variables, walk)
 
 _serial = itertools.count(1)
+_DEEPEST = 99  # levels of indentation Python's tokenizer allows a function's statements (def at 0)
 
 _COMPARE = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq}
 _BINARY = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv, "%": ast.Mod,
@@ -132,6 +134,7 @@ class Generator:
         self.injected = {}        # id(obj) -> (name, obj)
         self.last_use = {}
         self._uses = None
+        self.origins = {}         # generated branch or loop -> the user's source location of it
 
     # -- naming --------------------------------------------------------------
 
@@ -205,14 +208,20 @@ class Generator:
             return ast.Name(self.inject(node.obj, node.hint.replace(".", "_")), ast.Load())
         if isinstance(node, Pack):
             return self.pack(node, in_index)
+        if isinstance(node, _Named):
+            return ast.NamedExpr(ast.Name(self.name(node.target), ast.Store()), self.expr(node.value))
         return self.apply(node)
 
     def constant(self, value):
         if isinstance(value, np.generic) and id(type(value)) in _QUALIFIED and \
-                type(value.item()) in (bool, int, float) and np.isfinite(value):
+                type(value.item()) in (bool, int, float):
             # a numpy scalar keeps its type: `np.float64(0.5)`, with `np` bound like any other use
             return ast.Call(self.callee(type(value)), [self.constant(value.item())], [])
-        if type(value) in (bool, int, str, type(None)) or (type(value) is float and math.isfinite(value)):
+        if type(value) is float and not math.isfinite(value):  # `-np.inf`, `np.nan`: no literal has them
+            numpy = ast.Name(self.inject(np, "np"), ast.Load())
+            named = ast.Attribute(numpy, "nan" if math.isnan(value) else "inf", ast.Load())
+            return ast.UnaryOp(ast.USub(), named) if value < 0 else named
+        if type(value) in (bool, int, str, type(None)) or type(value) is float:
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 return ast.UnaryOp(ast.USub(), ast.Constant(-value))
             return ast.Constant(value)
@@ -263,6 +272,8 @@ class Generator:
         """The function's source text."""
         self.plan_names()
         statements = self.block(self.function.body)
+        if not self.ssa:  # (the SSA listing is shown, never compiled)
+            self.refuse_deep_nesting(statements)
         releasable = {self.var_names[v] for v in self.arrays if v in self.var_names} - set(self.params)
         if releasable:
             statements = release_dead_names(statements, releasable)
@@ -281,13 +292,41 @@ class Generator:
                     out.append(self.assign(stmt.target, stmt.expr))
             elif isinstance(stmt, Return):
                 out.append(ast.Return(self.expr(stmt.value)))
-            elif isinstance(stmt, If):
-                out.extend(self.branch(stmt))
-            elif isinstance(stmt, Loop):
-                out.extend(self.loop(stmt))
+            elif isinstance(stmt, (If, Loop)):
+                code = self.branch(stmt) if isinstance(stmt, If) else self.loop(stmt)
+                for node in code:
+                    if isinstance(node, (ast.If, ast.For, ast.While)) and stmt.loc is not None:
+                        self.origins[node] = stmt.loc
+                out.extend(code)
             else:  # never drop a statement silently
                 raise TypeError(f"cannot generate code for {stmt!r}")
         return out
+
+    def refuse_deep_nesting(self, statements):
+        """Refuse code nested deeper than Python can indent (100 levels, the `def` at 0), naming the
+        innermost branch or loop of the user's that holds the first statement too deep."""
+        def deepest(body, depth, where):
+            for node in body:
+                if depth > _DEEPEST:
+                    return where
+                where_now = self.origins.get(node, where)
+                if isinstance(node, ast.If) and _is_elif(node.orelse):  # written `elif`: one level
+                    found = deepest(node.body, depth + 1, where_now) or deepest(node.orelse, depth, where_now)
+                elif isinstance(node, (ast.If, ast.For, ast.While)):
+                    found = deepest(node.body, depth + 1, where_now) or deepest(node.orelse, depth + 1, where_now)
+                else:
+                    continue
+                if found is not None:
+                    return found
+            return None
+        where = deepest(statements, 1, None)
+        if where is not None:
+            raise located(UnsupportedSyntax, f"adjoint does not support code nested more than {_DEEPEST} levels deep "
+                          f"in the derivative of {self.function.name}", where,
+                          "Nest less: the statements after an early `return`, `break` or `continue` form a "
+                          "branch of their own, as does each `elif` whose branch reuses a value its condition "
+                          "computed; write such code as one `if`/`elif`/`else` whose conditions compute "
+                          "nothing the branches reuse.")
 
     def assign(self, target, expr):
         return ast.Assign([ast.Name(self.name(target), ast.Store())], self.expr(expr))
@@ -328,26 +367,76 @@ class Generator:
             definitions[inner.target] = inner.expr
         return target, definitions, Apply(op, (stmt.cond, other))
 
-    def branch(self, stmt):
+    def branch(self, stmt, test=None):
+        """The code of an `If`; `test`, when given, is its condition as an expression (it is a link of
+        an `elif` chain)."""
         pattern = self.short_circuit(stmt)
         if pattern is not None:  # `t = a and b` reads better than the branch it was lowered to
             target, definitions, expr = pattern
             inlined = self.inline(definitions, expr, self.use_counts())
             if inlined is not None:
                 return [self.assign(target, inlined)]
-        sides = []
-        for side, region in enumerate((stmt.then, stmt.orelse)):
-            code = self.block(region)
+        then = self.block(stmt.then)
+        orelse = self.elif_link(stmt.orelse, [(m.target, m.values[1]) for m in stmt.merges])
+        if not self.ssa:
+            then += self.copies([(m.target, m.values[0]) for m in stmt.merges])
+        if orelse is None:
+            orelse = self.block(stmt.orelse)
             if not self.ssa:
-                code += self.copies([(m.target, m.values[side]) for m in stmt.merges])
-            sides.append(code)
-        then, orelse = sides
+                orelse += self.copies([(m.target, m.values[1]) for m in stmt.merges])
+        chained = test is not None or _is_elif(orelse)
+        if test is None:
+            test = self.expr(stmt.cond)
         if not then and not orelse and not (self.ssa and stmt.merges):  # the SSA listing shows every phi
             return []
-        if not then and not self.ssa:  # `if not c: ...` rather than `if c: pass else: ...`
-            return [ast.If(_negated(self.expr(stmt.cond)), orelse, [])]
-        node = ast.If(self.expr(stmt.cond), then or [ast.Pass()], orelse)
+        if not then and not self.ssa and not chained:  # `if not c: ...` rather than `if c: pass else: ...`
+            return [ast.If(_negated(test), orelse, [])]
+        node = ast.If(test, then or [ast.Pass()], orelse)
         return [node] + ([self.phi_note(m.target, m.values) for m in stmt.merges] if self.ssa else [])
+
+    def elif_link(self, region, merge_copies):
+        """An else-block that computes the next condition and branches on it (an `elif` of the source,
+        or of the backward sweep) as the one `If` astor writes as `elif`, with the condition's
+        computations written into its test; None when the block does more.
+
+        Nested `else: t2 = ...; if t2:` would indent one level per link, and a long chain would
+        outgrow the indentation Python can compile. A computation the code reads again later is
+        kept by name: `elif (t2 := x < 1):`."""
+        if self.ssa or not region or not isinstance(region[-1], If) or len(region) == 1:
+            return None  # (an else-block of one `If` is an `elif` already)
+        *definitions, inner = region
+        if not all(isinstance(s, Assign) and s.target is not None for s in definitions):
+            return None
+        if self.short_circuit(inner) is not None or self.copies(merge_copies):
+            return None
+        test = self.folded({s.target: s.expr for s in definitions}, inner.cond)
+        if test is None:
+            return None
+        code = self.branch(inner, test)
+        return code if _is_elif(code) else None
+
+    def folded(self, definitions, cond):
+        """`cond` with each of `definitions` written into it where it is read: as its expression if
+        read nowhere else, as `(name := expression)` if read later too; None unless each is read
+        exactly once on the way (so none is dropped, computed twice or skipped by `and`)."""
+        uses, reached = self.use_counts(), Counter()
+
+        def expand(expr):
+            if isinstance(expr, Var) and expr in definitions:
+                reached[expr] += 1
+                value = expand(definitions[expr])
+                return value if uses[expr] == 1 else _Named(expr, value)
+            if isinstance(expr, Apply):
+                if expr.fn is _and or expr.fn is _or:
+                    return expr  # (plain assignments never hold these)
+                return Apply(expr.fn, [expand(a) for a in expr.args], [(k, expand(v)) for k, v in expr.kwargs])
+            if isinstance(expr, Pack):
+                return Pack(expr.kind, [expand(item) for item in expr.items])
+            return expr
+        expanded = expand(cond)
+        if any(reached[var] != 1 for var in definitions):
+            return None
+        return self.expr(expanded)
 
     def loop(self, stmt):
         before = self.copies([(phi.target, phi.values[0]) for phi in stmt.carried])
@@ -435,6 +524,20 @@ class Generator:
         if reverse:
             call = ast.Call(ast.Name(self.builtin(reversed), ast.Load()), [call], [])
         return call
+
+
+class _Named:
+    """`(target := value)` in an expression the code generator assembles: a value kept by name."""
+
+    __slots__ = ("target", "value")
+
+    def __init__(self, target, value):
+        self.target, self.value = target, value
+
+
+def _is_elif(code):
+    """Whether a block is one `If`, which astor writes as `elif` after an `else`."""
+    return len(code) == 1 and isinstance(code[0], ast.If)
 
 
 def _negated(condition):

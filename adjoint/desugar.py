@@ -220,6 +220,7 @@ class Desugar:
         rewritten.sequences = sequences  # lowering unrolls a loop over a tuple or list of values
         # a loop that can break stops at the start of the trip after the one that set the flag
         rewritten.stop_flag = loop.broke if exits else None
+        rewritten.unrolled_if_known = getattr(stmt, "unrolled_if_known", False)  # (a comprehension's: see lower_for)
         prologue = [_assign(loop.broke, _const(False))] if exits else []
         return _located(setup + prologue + [rewritten], stmt)
 

@@ -147,7 +147,10 @@ class _Template:
         unpack = "".join(f"        {name} = {n}bound{j}\n" for j, (name, value) in enumerate(bound.items())
                          if not isinstance(value, types.ModuleType))
         fast_path = f"    if {' and '.join(tests)}:\n{unpack}{body}"
-        function.__code__ = self.compile(self.source(fast_path), constants).__code__
+        try:
+            function.__code__ = self.compile(self.source(fast_path), constants).__code__
+        except SyntaxError:  # one level deeper than the derivative, past what Python can indent
+            return
 
 
 class _Placeholders(ast.NodeTransformer):

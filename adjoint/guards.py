@@ -135,6 +135,8 @@ class _Collector:
                 found.append(Guard(layout, layout(), "{holder}() == {value}", lambda layout: layout(), equal=True))
                 self.note_classes(getattr(value, "__self__", value))
                 self.visit(getattr(value, "__func__", None))
+                for item in value if isinstance(value, (list, tuple)) else ():
+                    self.visit(item)  # (a tuple of functions: each is inlined where it is called)
             elif isinstance(value, StructureBuilder):  # an argument with structure, rebuilt (structures.py)
                 self.note_classes_of_spec(value.spec)
         for module in modules:  # `helpers.model(x)`: an attribute of an imported module of the user's

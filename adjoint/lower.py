@@ -8,6 +8,7 @@ Python functions are inlined, so the transforms see one flat body.
 import builtins
 import inspect
 import operator
+import re
 import sys
 import types
 
@@ -23,7 +24,8 @@ from .desugar import desugar
 from .lower_alias import AliasLowering
 from .lower_control import ControlFlowLowering, prune_unbound
 from .structures import StructureBuilder
-from .lower_data import Closure, DataLowering, _Default, _integral_dtype, is_dict, make_dict, user_method
+from .lower_data import (Closure, DataLowering, _Default, _integral_dtype, is_dict, is_function, make_dict,
+                         user_method)
 from .syntax import BINARY, ExpressionConverter, Static, describe, is_plain_data, read_live
 from .views import returns_list_of_views, viewed
 
@@ -75,6 +77,13 @@ ADVICE = {
 GENERIC_ADVICE = "Rewrite this part with assignments, arithmetic and calls of numpy, math or module-level functions."
 
 
+def object_name(obj):
+    """What generated code calls an object it reads as a constant (the `self` of a bound method): its
+    class's name in snake case (`model` for a `Model`), which reads as the object it is, where
+    `self` would read as a parameter the function does not have."""
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", type(obj).__name__).lower()
+
+
 def lower(fn):
     """The SSA `Function` of the Python function (or bound method) `fn`."""
     bound_self = getattr(fn, "__self__", None) if inspect.ismethod(fn) else None
@@ -89,18 +98,18 @@ def lower(fn):
     params = parameters(node, info)
     lowering = Lowering(fn, info, node, inline_stack=(fn.__code__,), root_globals=fn.__globals__)
     if bound_self is not None:  # a bound method: `self` is a constant, the rest are parameters
-        lowering.env[params[0]] = Ref(bound_self, params[0])
+        lowering.env[params[0]] = Ref(bound_self, object_name(bound_self))
         params = params[1:]
     param_vars = [Var(name) for name in params]
     lowering.env.update(zip(params, param_vars))
     result = lowering.lower_body(node)
+    last = node.body[-1] if node.body and isinstance(node.body[-1], gast.Return) else node
+    returned = last.value if isinstance(last, gast.Return) and last.value is not None else node
     if any(isinstance(leaf, Pack) and leaf.kind in ("dict", "object") for leaf in _packs(result)):
-        last = node.body[-1] if node.body and isinstance(node.body[-1], gast.Return) else node
-        lowering.unsupported(last.value if isinstance(last, gast.Return) else node,
-                             "returning a dict or an object from the differentiated function",
+        lowering.unsupported(returned, "returning a dict or an object from the differentiated function",
                              "Return a number, an array or a tuple of them (dicts work inside the function, "
                              "and as arguments: their gradient is a dict).")
-    lowering.body.append(Return(result, info.location(node)))
+    lowering.body.append(Return(result, info.location(returned)))  # (errors about the result point here)
     prune_unbound(lowering.body)
     function = Function(node.name, param_vars, lowering.body, info, defaults=fn.__defaults__ or ())
     function.visible = lowering.visible     # free names the code reads -> their objects
@@ -147,6 +156,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         self.node = node
         self.inline_stack = inline_stack
         self.env = {}
+        self.lazy = False       # lowering a part of an expression that may not run (`b` of `a and b`)
         self.body = [] if body is None else body
         self.assigned = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
                          and isinstance(n.ctx, (gast.Store, gast.Param))}
@@ -317,11 +327,14 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         if _is_static(value):
             return Static(value, identifier)
         if where == "global" and self.fn.__globals__ is self.root_globals:
-            return Global(identifier, value)
-        module = _module_of(self.fn) if where == "global" else None
-        if module is not None:  # another module's global (an inlined helper's): read it live too
-            return self.make(Attribute(identifier), (Ref(module, module.__name__.replace(".", "_")),), (), node)
-        return Ref(value, identifier)
+            read = Global(identifier, value)
+        else:
+            module = _module_of(self.fn) if where == "global" else None
+            if module is not None:  # another module's global (an inlined helper's): read it live too
+                read = self.make(Attribute(identifier), (Ref(module, module.__name__.replace(".", "_")),), (), node)
+            else:
+                read = Ref(value, identifier)
+        return self.structured(read, value, node) if holds_functions(value) else read
 
     def visit_Subscript(self, node):
         value = self.operand(node.value)
@@ -389,7 +402,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
             return self.inline_closure(fn, args, kwargs, node)
         if isinstance(fn, types.MethodType) and frontend.is_user_function(fn.__func__) \
                 and rule_for(fn.__func__) is None and rule_for(fn) is None:  # `obj.method` of an object known now
-            owner = self.as_operand(Static(fn.__self__, getattr(fn.__self__, "__name__", "self")), node)
+            owner = self.as_operand(Static(fn.__self__, getattr(fn.__self__, "__name__", None)
+                                           or object_name(fn.__self__)), node)
             return self.inline(fn.__func__, [owner] + list(args), kwargs, node)
         if isinstance(fn, type):
             constructed = self.construct(fn, args, kwargs, node) if rule_for(fn) is None else None
@@ -580,6 +594,12 @@ def _packs(value):
         yield value
         for item in value.items:
             yield from _packs(item)
+
+
+def holds_functions(value):
+    """A tuple or list of functions (`ACTIVATIONS = (np.tanh, relu)`): known while compiling, so that
+    `ACTIVATIONS[0](x)` and `for act in ACTIVATIONS` call the function itself."""
+    return isinstance(value, (list, tuple)) and any(is_function(item) for item in value)
 
 
 def _is_static(value):

@@ -98,13 +98,23 @@ class ControlFlowLowering:
 
     def expression_region(self, node, env):
         """Lower one expression into a fresh list; returns (statements, value)."""
-        saved_body, saved_env = self.body, self.env
-        self.body, self.env = [], dict(env)
+        saved_body, saved_env, saved_lazy = self.body, self.env, self.lazy
+        self.body, self.env, self.lazy = [], dict(env), True
         try:
             value = self.operand(node)
             return self.body, value
         finally:
-            self.body, self.env = saved_body, saved_env
+            self.body, self.env, self.lazy = saved_body, saved_env, saved_lazy
+
+    def visit_NamedExpr(self, node):
+        """`(name := value)` where it runs whenever its statement does (a statement, an `if` test):
+        an assignment. (Generated code writes an `elif` chain's conditions so.)"""
+        if self.lazy:
+            self.unsupported(node, "`:=` inside `and`/`or`, `a if c else b`, a chained comparison or a `while` "
+                                   "test, which may not run", "Assign the value in a statement of its own, then use the name.")
+        value = self.operand(node.value)
+        self.assign(node.target, value)
+        return value
 
     # -- if ------------------------------------------------------------------
 
@@ -231,14 +241,14 @@ class ControlFlowLowering:
         return result
 
     def _compare_region(self, left, op, right_node):
-        saved_body, saved_env = self.body, self.env
-        self.body, self.env = [], dict(self.env)
+        saved_body, saved_env, saved_lazy = self.body, self.env, self.lazy
+        self.body, self.env, self.lazy = [], dict(self.env), True
         try:
             right = self.operand(right_node)
             value = self.make(_COMPARE[type(op)], (left, right), (), right_node)
             return self.body, (value, right)
         finally:
-            self.body, self.env = saved_body, saved_env
+            self.body, self.env, self.lazy = saved_body, saved_env, saved_lazy
 
     # -- loops ---------------------------------------------------------------
 
@@ -390,7 +400,10 @@ class ControlFlowLowering:
         if not (isinstance(func, Static) and func.obj is builtins.range) or iterable.keywords:
             self.unsupported(stmt.iter, "a `for` loop over something other than a range, sequence, "
                              "zip or enumerate")
-        sequences = [self.env.get(name) for name in getattr(stmt, "sequences", ())]
+        # (a global sequence too: a tuple of functions is known while compiling)
+        sequences = [self.env[name] if name in self.env
+                     else self.convert(gast.copy_location(gast.Name(name, gast.Load(), None, None), stmt))
+                     for name in getattr(stmt, "sequences", ())]
         if any(isinstance(sequence, Pack) for sequence in sequences):
             return self.unroll(stmt, sequences)
         bounds = [self.operand(arg) for arg in iterable.args]
@@ -398,6 +411,9 @@ class ControlFlowLowering:
             bounds = [Const(0), bounds[0], Const(1)]
         elif len(bounds) == 2:
             bounds = bounds + [Const(1)]
+        known = known_range(bounds, backwards)
+        if getattr(stmt, "unrolled_if_known", False) and known is not None and len(known) <= _UNROLLED_AT_MOST:
+            return self.unroll(stmt, [], known)
         target = stmt.target.id
         # the loop variable is carried too: after the loop it holds its last value
         names = [target] + [n for n in assigned_names(stmt.body) if n != target]
@@ -416,21 +432,35 @@ class ControlFlowLowering:
         self.body.append(Loop("for", carried, body, exits, index=index, bounds=bounds, test=test, cond=cond,
                               reverse=backwards, loc=self.info.location(stmt)))
 
-    def unroll(self, stmt, sequences):
+    def unroll(self, stmt, sequences, positions=None):
         """A loop over a tuple or list of values, one copy of the body per item: the tuple exists
-        only while compiling, so its items are values of their own, not elements of an array."""
+        only while compiling, so its items are values of their own, not elements of an array. (A
+        comprehension over a range known while compiling is unrolled too: `positions`, the range.)"""
         if not all(isinstance(sequence, Pack) for sequence in sequences):
             self.unsupported(stmt.iter, "`zip` of a tuple or list with an array",
                              "Make both arrays (np.array, np.stack) or both tuples.")
-        count = min(len(sequence.items) for sequence in sequences)
+        if positions is None:
+            positions = range(min(len(sequence.items) for sequence in sequences))
         flag = getattr(stmt, "stop_flag", None)
-        for position in range(count):
+        for trip, position in enumerate(positions):
             self.env[stmt.target.id] = Const(position)
-            if flag and position > 0:  # after a `break`, the copies that follow do nothing
+            if flag and trip > 0:  # after a `break`, the copies that follow do nothing
                 self.lower_if(gast.copy_location(gast.If(_not_flag(flag, stmt), stmt.body, []), stmt))
                 continue
             for inner in stmt.body:
                 self.statement(inner)
+
+
+_UNROLLED_AT_MOST = 100  # items of a comprehension over a known range; a longer one stays a loop
+
+
+def known_range(bounds, backwards):
+    """The values of `range(*bounds)` (reversed if `backwards`) when its bounds are ints known while
+    compiling, else None."""
+    if not all(isinstance(b, Const) and type(b.value) is int for b in bounds) or bounds[2].value == 0:
+        return None
+    values = range(*(b.value for b in bounds))
+    return values[::-1] if backwards else values
 
 
 _COMPARE = {gast.Lt: operator.lt, gast.LtE: operator.le, gast.Gt: operator.gt, gast.GtE: operator.ge,

@@ -15,6 +15,7 @@ are read through their attributes; their methods are inlined like any other func
 import copy
 import inspect
 import operator
+import types
 
 import gast
 import numpy as np
@@ -103,6 +104,13 @@ def dict_pairs(pack):
     return [(pair.items[0].value, pair.items[1]) for pair in items]
 
 
+def holds_object(value):
+    """Whether a compile-time value is, or holds, an object of the user's classes."""
+    if not isinstance(value, Pack) or value.kind == "slice":
+        return False
+    return value.kind == "object" or any(holds_object(item) for item in value.items)
+
+
 def make_object(cls, pairs):
     """A compile-time object of class `cls`: its attributes are values."""
     return Pack("object", [Const(cls)] + [Pack("tuple", [Const(key), value]) for key, value in pairs])
@@ -141,8 +149,7 @@ class DataLowering:
     def item_target(self, target):
         """(name, current value, index) of `name[index]` as an assignment target."""
         if isinstance(target.value, gast.Subscript):
-            self.unsupported(target, "assignment to an element of an element (`y[i][j] = ...`)",
-                             "Index once: `y[i, j] = ...` for an array.")
+            return self.nested_item_target(target)
         if isinstance(target.value, gast.Attribute):
             owner = self.convert(target.value.value)
             if isinstance(owner, Pack) and owner.kind == "object":
@@ -157,6 +164,30 @@ class DataLowering:
         self.check_local(name, current, target)
         self.check_merged_aliases(name, current, target)
         return name, current, self.index(target.slice)
+
+    def nested_item_target(self, target):
+        """`d["W"][0] = v`, `rows[1][j] = v`: an element of what a dict, list or tuple known while
+        compiling holds at a key known then. That item is the value changed: every name holding it
+        sees the change, as in Python. Refused for the item of an array (`y[i][j]`: index once) or
+        of a list built at run time."""
+        root = target.value
+        while isinstance(root, (gast.Subscript, gast.Attribute)):
+            root = root.value
+        container = self.operand(target.value.value)
+        key = self.index(target.value.slice)
+        item = None
+        if isinstance(container, Pack) and container.kind in ("tuple", "list", "dict", "object"):
+            item = self.pack_item(container, key, target.value)
+        if isinstance(container, Var) and self.may_be_a_list(container):
+            self.unsupported(target, "assignment to an element of an item of a list built at run time",
+                             "Change a copy of the item and put it back: `row = xs[i].copy()`, `row[j] = ...`, "
+                             "`xs[i] = row`.")
+        if item is None or not isinstance(root, gast.Name):
+            self.unsupported(target, "assignment to an element of an element (`y[i][j] = ...`)",
+                             "Index an array once: `y[i, j] = ...`.")
+        self.check_local(root.id, item, target)
+        self.check_merged_aliases(root.id, item, target)
+        return root.id, item, self.index(target.slice)
 
     def assign_item(self, target, value):
         name, current, index = self.item_target(target)
@@ -174,6 +205,16 @@ class DataLowering:
             found = self.pack_item(container, index, node)
             if found is not None:
                 return found
+            if holds_object(container):
+                self.unsupported(node, "reading an object of your classes out of a list or tuple at an index "
+                                 "known only when the code runs",
+                                 "Loop over the list itself (`for p in ps:`, or a comprehension), which adjoint "
+                                 "unrolls, or keep arrays of the objects' attributes.")
+            if any(isinstance(item, Ref) and is_function(item.obj) for item in container.items):
+                self.unsupported(node, "picking a function out of a list or tuple at an index known only when the "
+                                 "code runs", "Index it with a number written in the code (`fns[0](x)`), loop over "
+                                 "the list itself (unrolled), or branch on the index "
+                                 "(`fns[0](x) if i == 0 else fns[1](x)`).")
         return self.make(operator.getitem, (container, index), (), node)
 
     def pack_item(self, pack, index, node):
@@ -232,6 +273,8 @@ class DataLowering:
 
     def materialize(self, pack, node, body=None):
         """A run-time list with the items of the compile-time list `pack` (appended to `body`)."""
+        if holds_object(pack):
+            self.refuse_objects_at_run_time(node)
         var = Var("")
         statement = Assign(var, Apply(rt.new_list, (Pack("list", pack.items),)), self.info.location(node))
         (self.body if body is None else body).append(statement)
@@ -263,6 +306,8 @@ class DataLowering:
         self.check_local(name, value, node)
         if kwargs:
             self.unsupported(node, f"`.{method}` with keyword arguments", _LIST_ADVICE)
+        if isinstance(value, Var) and method in ("append", "extend") and any(holds_object(a) for a in args):
+            self.refuse_objects_at_run_time(node)
         if method == "append" and len(args) == 1:
             new = Pack("list", value.items + (args[0],)) if isinstance(value, Pack) \
                 else self.make(rt.list_append, (value, args[0]), (), node)
@@ -295,6 +340,15 @@ class DataLowering:
         self.unsupported(node, f"`.{method}` on a list built inside the function" if method != "extend" else
                          "`.extend` with a list built at run time",
                          _LIST_ADVICE + " Other changes in place are not supported.")
+
+    def refuse_objects_at_run_time(self, node):
+        """Objects of the user's classes exist only while compiling (their attributes are the values):
+        a list that holds them must be known then too."""
+        self.unsupported(node, "objects of your classes in a list built at run time (a loop or one branch "
+                         "appends to it, or a comprehension runs over a range known only when the code runs)",
+                         "Keep arrays of their attributes instead (`xs.append(p.x)`, then np.stack(xs)), or build "
+                         "the list with a comprehension over a range, tuple or list known while compiling "
+                         "(`[Particle(x[i]) for i in range(3)]`), which adjoint unrolls.")
 
     def key_at(self, pack, index, node):
         """The key at `index` of a dict known while compiling: the item a loop over the dict takes."""
@@ -514,6 +568,8 @@ class DataLowering:
         if isinstance(reader, Attribute) and (callable(found) and not isinstance(found, np.ndarray)
                                               or isinstance(inspect.getattr_static(obj, key, None), property)):
             return None
+        if is_function(found):  # an item of a list of functions: the function itself, called as it is
+            return Ref(found, getattr(found, "__name__", "fn"))
         var = self.make(reader, (value,) if isinstance(reader, Attribute) else (value, Const(key)), (), node)
         return self.structured(var, found, node)
 
@@ -523,7 +579,7 @@ class DataLowering:
         would change it: `AliasLowering.outside_origin`)."""
         pack = None
         if isinstance(found, (list, tuple)) and any(is_structure(item) or isinstance(item, np.ndarray)
-                                                    for item in found):
+                                                    or is_function(item) for item in found):
             self.shared["known"][var] = found
             pack = Pack("list" if isinstance(found, list) else "tuple",
                         [self.read_known(var, operator.getitem, i, node) for i in range(len(found))])
@@ -782,6 +838,7 @@ class DataLowering:
             for condition in reversed(generator.ifs):
                 statement = gast.If(condition, [statement], [])
             statement = gast.For(generator.target, generator.iter, [statement], [], None)
+            statement.unrolled_if_known = True  # a list of known length: its items are values of their own
         statements = [gast.Assign([gast.Name(result, gast.Store(), None, None)], start, None), statement]
         for part in statements:
             for child in gast.walk(part):
@@ -866,6 +923,11 @@ class DataLowering:
 
 _NONE = object()
 ORDER_POSITION = {np.ravel: 1, rt.flatten: 1, np.reshape: 2}  # where `order` goes among the positional arguments
+
+
+def is_function(value):
+    """A function, builtin or ufunc (not a class, an array or an object of the user's with `__call__`)."""
+    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, np.ufunc))
 
 
 def _is_sequence(value):

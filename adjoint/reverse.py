@@ -40,6 +40,17 @@ def refuse_no_result(function):
                       function.body[-1].loc, "Return the value to differentiate.")
 
 
+def refuse_sequence_output(function):
+    """A gradient of a function returning a tuple or a list (known while compiling) is refused at its
+    `return`, where the runtime check would say only what shape numpy makes of it."""
+    result = function.result
+    if isinstance(result, Pack) and result.kind not in ("dict", "object", "slice"):
+        kind = "list" if result.kind == "list" else "tuple"
+        raise located(NonScalarOutput, f"a gradient (grad, hessian, hvp) needs a scalar output, but "
+                      f"{function.name} returns a {kind} of {len(result.items)} values", function.body[-1].loc,
+                      rt.SCALAR_OUTPUT_ADVICE[True])
+
+
 def reverse(function, wrt, seed="one", with_value=False, single=False, expect_scalar=None, seed_name="cotangent"):
     """The adjoint function of `function` with respect to the parameters at indices `wrt`.
 
@@ -60,6 +71,7 @@ def reverse(function, wrt, seed="one", with_value=False, single=False, expect_sc
     refuse_no_result(function)
     if seed == "one":
         if expect_scalar is not None:
+            refuse_sequence_output(function)
             primal.append(Assign(None, Apply(rt.expect_scalar, (result, Const(expect_scalar)))))
         seeds = [(result, Const(1.0))]
     else:

@@ -61,6 +61,8 @@ def viewed(fn, args, kwargs=()):
         return ()
     if fn is operator.getitem and isinstance(args[0], Pack):  # a tuple's or a list's item known now
         return ()
+    if fn is operator.getitem and len(args) > 1 and _fancy(args[1]):  # `y[[0, 1]]`: always a copy
+        return ()
     if fn in _VIEWS_OF_FIRST:
         return args[:1]
     if fn in _VIEWS_OF_EVERY:
@@ -74,6 +76,14 @@ def viewed(fn, args, kwargs=()):
     if fn is np.einsum and len(args) == 2:  # one operand: a transpose or a diagonal is a view
         return args[1:]
     return ()
+
+
+def _fancy(index):
+    """Does an index written as a list (`[0, 1]`, alone or beside slices: `y[[0, 1], :]`) make numpy
+    index by arrays, which copies?"""
+    if isinstance(index, Pack) and index.kind == "list":
+        return True
+    return isinstance(index, Pack) and index.kind == "tuple" and any(_fancy(item) for item in index.items)
 
 
 def _copy_may_be_skipped(kwargs):

@@ -34,6 +34,32 @@ def if_elif_else(x):
     return y
 
 
+def elif_chain_keeps_conditions(x):
+    """The backward sweep reads each condition the forward sweep computed: written `elif (t := ...)`."""
+    s = math.sin(x)
+    if x < -2.0:
+        y = s * x
+    elif x < -1.0:
+        y = s + x
+    elif x < 0.0:
+        y = x * x
+    elif x < 1.0:
+        y = s * s
+    else:
+        y = 3.0 * x
+    return y
+
+
+def walrus_in_conditions(x):
+    if (s := math.sin(x)) > 0.5:
+        y = s * x
+    elif (c := 2.0 * math.cos(x)) > 0.1:
+        y = c * s
+    else:
+        y = x
+    return y + (w := x * 3.0) * w
+
+
 def if_without_else(x, y):
     z = x * y
     if z > 1.0:
@@ -915,6 +941,9 @@ CASES = [
     Case("if_elif_else_first", if_elif_else, (-1.6,)),
     Case("if_elif_else_second", if_elif_else, (0.4,)),
     Case("if_elif_else_third", if_elif_else, (1.8,)),
+    *[Case(f"elif_chain_keeps_conditions_{i}", elif_chain_keeps_conditions, (x,))
+      for i, x in enumerate((-2.5, -1.5, -0.5, 0.5, 1.5))],
+    *[Case(f"walrus_in_conditions_{i}", walrus_in_conditions, (x,)) for i, x in enumerate((1.0, 0.2, -2.0))],
     Case("if_without_else_taken", if_without_else, (1.5, 1.2), (0, 1)),
     Case("if_without_else_skipped", if_without_else, (0.5, 0.6), (0, 1)),
     Case("if_one_value_changes_taken", if_one_value_changes, (1.5, 0.5), (0, 1)),

@@ -52,3 +52,15 @@ adjoint.defjvp(cube, lambda d, ans, x: 2 * d * x * x)
 
 def wrong(x):
     return cube(x) + x
+
+
+def loop_count(x, n):
+    """`n` is an int the loop counts to: `--value n=3` passes it as one, and it is not differentiated."""
+    for _ in range(n):
+        x = math.sin(x)
+    return x
+
+
+def power(x, n):
+    """Recursion bounded by an int: `show --value n=3` shows the code for n = 3, unrolled."""
+    return 1.0 if n == 0 else x * power(x, n - 1)

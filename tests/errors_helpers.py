@@ -152,6 +152,11 @@ def walrus(x):
     return y
 
 
+def walrus_in_and(x):
+    y = x > 0.0 and (z := x * 2.0) > 1.0  # <-
+    return x * 2.0 if y else x
+
+
 def undefined_name(x):
     return x * not_defined_anywhere  # <-
 
@@ -300,7 +305,11 @@ def vector_output(x):
 
 
 def tuple_output(x):
-    return x * 2.0, x * 3.0
+    return x * 2.0, x * 3.0  # <-
+
+
+def array_and_number_output(x):
+    return x * 2.0, np.sum(x)  # <-
 
 
 _namespace = {}
@@ -547,3 +556,49 @@ def writes_into_a_global_picked_in_a_branch(x):
     a = GLOBAL_ARRAY if x > 0 else np.zeros(3)
     a[0] = x  # <-
     return np.sum(a)
+
+
+class Particle:
+    def __init__(self, x):
+        self.x = x
+
+
+def collects_objects_in_a_loop(x):
+    particles = []
+    for i in range(3):
+        particles.append(Particle(x * i))  # <-
+    return particles[2].x
+
+
+def collects_objects_over_a_range_known_when_it_runs(x):
+    particles = [Particle(x[i]) for i in range(x.shape[0])]  # <-
+    return particles[-1].x
+
+
+def reads_an_object_at_a_run_time_index(x):
+    particles = [Particle(x), Particle(2.0 * x)]
+    total = 0.0
+    for i in range(2):
+        total = total + particles[i].x  # <-
+    return total
+
+
+ACTIVATIONS = (np.tanh, np.sin)
+
+
+def picks_a_function_at_a_run_time_index(x, i):
+    return ACTIVATIONS[i](x)  # <-
+
+
+def writes_an_element_of_an_array_row(x):
+    y = np.zeros((2, 2))
+    y[0][1] = x  # <-
+    return np.sum(y)
+
+
+def writes_an_element_of_a_run_time_list_item(x):
+    rows = []
+    for i in range(2):
+        rows.append(x * i)
+    rows[1][0] = x[1]  # <-
+    return np.sum(rows[1])

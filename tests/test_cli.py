@@ -127,7 +127,7 @@ def main(monkeypatch, capsys):
 
 
 OPTIONS = {
-    "show": ["--mode", "--wrt", "--ssa", "--example", "--color"],
+    "show": ["--mode", "--wrt", "--ssa", "--example", "--value", "--color"],
     "check": ["--shape", "--value", "--seed", "--wrt"],
     "compare": ["--shape", "--value", "--seed", "--wrt", "--budget"],
     "graph": ["--shape", "--value", "--seed", "--wrt", "--output", "--digits"],
@@ -183,7 +183,7 @@ def test_subcommand_help_describes_every_option_with_an_example(main, command):
 
 @pytest.mark.parametrize("argv, message", [
     (["check", "cli_functions.py"], "expected FILE.py:FUNCTION, got 'cli_functions.py'"),
-    (["check", target("nope")], "has no function 'nope' (it defines: cube, f, layer, neuron"),
+    (["check", target("nope")], "has no function 'nope' (it defines: cube, f, layer, loop_count, neuron"),
     (["check", target("layer"), "--shape", "x"], "malformed --shape 'x': expected NAME=DIMS"),
     (["check", target("layer"), "--shape", "x=3,a"], "malformed --shape 'x=3,a': the dimensions must be"),
     (["check", target("layer"), "--shape", "W=-4,3"], "dimensions cannot be negative"),
@@ -231,6 +231,50 @@ def test_defaults_keep_their_value_and_are_not_checked(main):
     assert code == 0
     assert "n = 3" in out
     assert not re.search(r"^n\s+(reverse|forward)", out, re.M)
+
+
+def test_value_reads_ints_as_ints_and_points_as_floats():
+    params = ["n", "x", "v"]
+    assert cli.parse_value("n=3", params) == ("n", 3) and type(cli.parse_value("n=3", params)[1]) is int
+    assert cli.parse_value("x=3.0", params) == ("x", 3.0) and type(cli.parse_value("x=3.0", params)[1]) is float
+    assert type(cli.parse_value("x=-1e-3", params)[1]) is float
+    name, value = cli.parse_value("v=1,2.5", params)
+    assert value.dtype == float and value.tolist() == [1.0, 2.5]
+    assert cli.parse_value("v=0,2", params)[1].dtype.kind == "i"   # labels, indices
+
+
+def test_an_int_the_function_counts_with_is_passed_as_an_int_and_not_checked(main):
+    code, out, err = main("check", target("loop_count"), "--value", "n=3")
+    assert code == 0, err
+    assert "  n = 3\n" in out
+    assert re.search(r"^x\s+reverse\s+\S+\s+ok$", out, re.M)
+    assert not re.search(r"^n\s+(reverse|forward)", out, re.M)
+    code, out, err = main("compare", target("loop_count"), "--value", "n=3", "--value", "x=0.5", "--budget", "0.002")
+    assert code == 0 and out.startswith("loop_count: R^1 -> R^1"), err
+
+
+def test_ints_the_function_takes_as_numbers_are_still_checked(main):
+    code, out, _ = main("check", target("f"), *LECTURE_VALUES)
+    assert code == 0 and "  x = -2\n" in out
+    assert [line.split()[0] for line in out.splitlines() if line.endswith(" ok")] == ["x", "x", "y", "y", "z", "z"]
+
+
+def test_show_specialises_on_a_value(main):
+    code, out, err = main("show", target("power"), "--value", "n=3")
+    assert code == 0, err
+    assert out.startswith("def grad_power(x):") and " power(" not in out   # the recursion, unrolled for n = 3
+    code, out, _ = main("show", target("power"), "--value", "n=2", "--mode", "forward")
+    assert code == 0 and out.startswith("def jvp_power(x, d_x):")
+
+
+def test_show_into_a_closed_pipe_exits_quietly():
+    """`python -m adjoint show ... | head -1`: the reader goes away; no BrokenPipeError traceback."""
+    process = subprocess.Popen([sys.executable, "-m", "adjoint", "show", target("pendulum")], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=environment(), cwd=HERE)
+    process.stdout.close()   # before it writes: its first write finds no reader
+    _, err = process.communicate(timeout=60)
+    assert err == b""
+    assert process.returncode == cli.EXIT_BROKEN_PIPE
 
 
 def test_scalar_shape_and_seed(main):

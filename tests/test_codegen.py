@@ -5,6 +5,7 @@ import builtins
 import enum
 import math
 import operator
+import re
 
 import numpy
 import numpy as np
@@ -310,3 +311,57 @@ def test_branches_become_python_if_with_merges_as_copies():
     assert namespace["f"](2.0) == 2.0 and namespace["f"](-2.0) == 0.0
     assert "if " in text
 
+
+
+def test_an_elif_chain_stays_flat_in_the_forward_sweep():
+    """Reverse mode keeps each condition for the backward sweep; an `else:` holding the next
+    condition and its `if` would indent once per link, so it is written `elif (t := ...)`."""
+    from cases_control import elif_chain_keeps_conditions
+    text = generated(adjoint.grad(elif_chain_keeps_conditions), 0.5)
+    assert re.search(r"^    elif \((\w+) := x < -1\.0\):$", text, re.M), text
+    assert max(len(line) - len(line.lstrip()) for line in text.splitlines()) == 8, text
+    assert "else:\n        if" not in text and "if not" not in text, text
+
+
+def masked_softmax_total(s, mask):
+    return np.sum(np.exp(np.where(mask, s, -np.inf))) + np.sum(np.where(s > 0.0, s, np.nan) * 0.0)
+
+
+def test_infinities_and_nan_are_written_as_numpy_names():
+    """`-np.inf` and `np.nan` read as themselves, not as opaque bound constants `const`, `const_1`."""
+    s, mask = np.array([0.5, -1.0, 2.0]), np.array([True, False, True])
+    adjoint.check_grad(masked_softmax_total, np.array([0.5, 1.0, 2.0]), mask)
+    for transform, arguments in ((adjoint.grad(masked_softmax_total), (s, mask)),
+                                 (adjoint.jvp(masked_softmax_total), (s, mask, np.ones(3)))):
+        text = generated(transform, *arguments)
+        unwrapped = re.sub(r"\s+", "", text)   # (astor may break a long line after the minus)
+        assert "-np.inf" in unwrapped and "np.nan" in unwrapped, text
+        assert "const" not in text, text
+    assert "np.float32(np.inf)" in codegen_source_of_constant(np.float32(np.inf))
+
+
+def codegen_source_of_constant(value):
+    x = Var("x")
+    text, _ = codegen.generate(Function("f", [x], [Return(Apply(operator.mul, (x, Const(value))))], None),
+                               "f", 1, set(), {})
+    return text
+
+
+class Scaler:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        return np.sum((self.w * x) ** 2)
+
+
+def test_the_object_of_a_bound_method_reads_as_a_named_constant():
+    """The gradient of `scaler.loss` takes `x` only: its object is a constant of the code, named
+    after its class (`scaler.w`), not a `self` the function has no parameter for."""
+    scaler, x = Scaler(np.array([2.0, -1.0])), np.array([0.5, 1.5])
+    adjoint.check_grad(scaler.loss, x)
+    for transform, arguments in ((adjoint.grad(scaler.loss), (x,)), (adjoint.jvp(scaler.loss), (x, x))):
+        text = generated(transform, *arguments)
+        assert not re.search(r"\bself\b", text), text
+        assert "scaler.w" in text, text
+    assert "scaler.w" in adjoint.ssa(scaler.loss)

@@ -74,3 +74,17 @@ def test_table_of_supported_functions_is_current():
     from adjoint.rules import table
     with open(os.path.join(ROOT, "docs", "rules.md")) as page:
         assert page.read() == table.markdown(), "run: python -m adjoint.rules.table > docs/rules.md"
+
+
+def test_prose_quoting_generated_code_quotes_what_the_block_shows(tmp_path):
+    """api.md's defvjp section says where the rule's expression went: the code its example generates
+    today (shown with a path that varies, so not compared above) has it."""
+    text = open(os.path.join(ROOT, "docs", "api.md")).read()
+    before, after = text.split("The rule's expression is there as ", 1)
+    example = before.rsplit("```python\n", 1)[1].split("```", 1)[0]
+    quoted = re.match(r"`([^`]+)`", after).group(1)
+    script = tmp_path / "defvjp_example.py"
+    script.write_text("import numpy as np\nimport adjoint\n\n" + example)
+    namespace = runpy.run_path(str(script))   # (prints the gradient and the code)
+    generated = namespace["adjoint"].source(namespace["d_log_partition"], namespace["w"], namespace["features"])
+    assert quoted in generated, (quoted, generated)

@@ -1,6 +1,7 @@
 """The cache under threads, derivatives that follow the code they came from, and deep nesting."""
 import importlib.util
 import math
+import re
 import threading
 
 import numpy as np
@@ -358,6 +359,51 @@ def test_loops_nested_ten_deep_compile_in_both_modes(tmp_path):
     lines += ["    " * (depth + 1) + "s = math.sin(s) * 0.9 + 0.1 * x", "    return s"]
     f = _module_function(tmp_path, "deep_loops", "\n".join(lines) + "\n")
     adjoint.check_grad(f, 0.3)
+
+
+def _elif_chain(tmp_path, name, head, condition, value, last):
+    """A function of one flat `if`/`elif` chain, 150 links long (Python allows 100 nested levels)."""
+    lines = ["import numpy as np", "", "", head] + ["    s = np.sin(x)"]
+    for i in range(150):
+        lines += [f"    {'if' if i == 0 else 'elif'} {condition.format(i=i)}:", f"        {value.format(i=i)}"]
+    lines += ["    else:", f"        {last}", "    return z * y"]
+    return _module_function(tmp_path, name, "\n".join(lines) + "\n")
+
+
+def _deepest_indent(text):
+    return max((len(line) - len(line.lstrip())) // 4 for line in text.splitlines() if line.strip())
+
+
+@pytest.mark.parametrize("condition", ["x < {i} - 75", "s * {i} > y"], ids=["on-a-parameter", "computed"])
+def test_a_chain_of_150_elifs_compiles_flat_in_both_modes(tmp_path, condition):
+    """The forward sweep of reverse mode computes each condition where its `elif` tested it, and
+    keeps it for the backward sweep: written `elif (t2 := ...)`, not one `else:` level per link."""
+    f = _elif_chain(tmp_path, "elif_chain_" + str(len(condition)), "def f(x, y):", condition,
+                    "z = s + {i} * x", "z = s * x")
+    for x, y in [(-80.0, 0.5), (3.5, 0.5), (80.0, 0.5), (0.7, 30.0), (0.7, -200.0)]:
+        adjoint.check_grad(f, x, y, wrt=(0, 1))
+        gradient = adjoint.grad(f, wrt=(0, 1))
+        assert _deepest_indent(adjoint.source(gradient, x, y)) <= 3
+    h = adjoint.hessian(f)(0.7, 0.5)
+    by_differences = (adjoint.grad(f)(0.7 + 1e-5, 0.5) - adjoint.grad(f)(0.7 - 1e-5, 0.5)) / 2e-5
+    assert abs(h - by_differences) < 1e-4
+
+
+def test_early_returns_nested_past_what_python_indents_are_refused_at_their_line(tmp_path):
+    """Each early `return` puts the statements after it in a branch: 120 of them would nest 120
+    deep, which Python cannot compile; adjoint says so, where, and what to write instead."""
+    lines = ["def f(x):"]
+    for i in range(120):
+        lines += [f"    if x > {i + 100}:", "        return x", "    x = x * 1.001"]
+    lines += ["    return x"]
+    f = _module_function(tmp_path, "early_returns", "\n".join(lines) + "\n")
+    with pytest.raises(adjoint.UnsupportedSyntax) as caught:
+        adjoint.grad(f)(1.5)
+    message = str(caught.value)
+    assert message.startswith("adjoint does not support code nested more than 99 levels deep in the derivative of f")
+    assert re.search(r'File ".*early_returns.py", line \d+, column 5, in f\n    if x > \d+:', message), message
+    assert message.endswith("write such code as one `if`/`elif`/`else` whose conditions compute nothing the "
+                            "branches reuse.")
 
 
 def test_a_reverse_jacobian_follows_a_function_whose_output_stops_being_a_scalar():

@@ -329,10 +329,23 @@ def stop_gradient(x):
 
 def expect_scalar(value, where):
     """Refuse a non-scalar output where `grad` needs a scalar."""
-    if np.ndim(value) != 0:
+    if isinstance(value, (tuple, list)) or np.ndim(value) != 0:
         raise NonScalarOutput(
-            f"a gradient (grad, hessian, hvp) needs a scalar output, but {where} returns a value of shape {np.shape(value)}.\n"
-            "Reduce it to a scalar (e.g. np.sum), or use adjoint.vjp or adjoint.jacobian for non-scalar outputs.")
+            f"a gradient (grad, hessian, hvp) needs a scalar output, but {where} returns {described_output(value)}.\n"
+            + SCALAR_OUTPUT_ADVICE[isinstance(value, (tuple, list))])
+
+
+SCALAR_OUTPUT_ADVICE = {  # for an array, for a tuple or a list
+    False: "Reduce it to a scalar (e.g. np.sum), or use adjoint.vjp or adjoint.jacobian for non-scalar outputs.",
+    True: "Return the one scalar to differentiate (an item, or e.g. the sum of them), or use adjoint.vjp or "
+          "adjoint.jacobian, which differentiate a function that returns a tuple."}
+
+
+def described_output(value):
+    """`a tuple of 2 values`, `a value of shape (3,)`: what a function returned, for a message."""
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__ if type(value) in (tuple, list) else 'tuple'} of {len(value)} values"
+    return f"a value of shape {np.shape(value)}"
 
 
 def as_seed(seed, value, name, of):

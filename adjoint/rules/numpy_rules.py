@@ -132,10 +132,10 @@ structural(np.transpose, "x, axes=None",
            vjp=dict(x="untranspose(g, axes)"), jvp=dict(x="np.transpose(dx, axes)"))
 structural(np.reshape, "x, shape",
            vjp=dict(x="np.reshape(g, np.shape(x))"), jvp=dict(x="np.reshape(dx, shape)"))
-structural(np.ravel, "x, order='C'",
-           vjp=dict(x="np.reshape(g, np.shape(x), order=order)"), jvp=dict(x="np.ravel(dx, order)"))
-structural(rt.flatten, "x, order='C'",
-           vjp=dict(x="np.reshape(g, np.shape(x), order=order)"), jvp=dict(x="flatten(dx, order)"))
+structural(np.ravel, "x",
+           vjp=dict(x="np.reshape(g, np.shape(x))"), jvp=dict(x="np.ravel(dx)"))
+structural(rt.flatten, "x",  # (order='F' is read as a transpose's flatten by lowering: read_in_order)
+           vjp=dict(x="np.reshape(g, np.shape(x))"), jvp=dict(x="flatten(dx)"))
 structural(np.squeeze, "x, axis=None",
            vjp=dict(x="np.reshape(g, np.shape(x))"), jvp=dict(x="np.squeeze(dx, axis)"))
 structural(np.expand_dims, "x, axis",

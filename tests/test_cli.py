@@ -311,7 +311,8 @@ def test_colour_choice(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")
     assert cli.use_color("auto", Terminal()) and cli.use_color("always", sys.stdout)
-    assert not cli.use_color("auto", open(os.devnull, "w")) and not cli.use_color("never", Terminal())
+    with open(os.devnull, "w") as devnull:
+        assert not cli.use_color("auto", devnull) and not cli.use_color("never", Terminal())
     monkeypatch.setenv("NO_COLOR", "1")
     assert not cli.use_color("auto", Terminal()) and not cli.use_color("always", Terminal())
 

@@ -38,7 +38,8 @@ def script_for(page):
              "def _located(text):  # `example.py\", line N`: the docs' line, not the script's",
              "    import re",
              "    return re.sub(r'(example\\.py\"?, line )\\d+', r'\\1N', text)", ""]
-    text = open(page).read()
+    with open(page) as source:
+        text = source.read()
     for match in BLOCK.finditer(text):
         if match.group("expr"):
             expr = match.group("expr")

@@ -337,6 +337,7 @@ def test_show_colours_on_a_terminal_unless_no_color(no_color):
         chunks.append(chunk)
     os.close(main_fd)
     assert process.wait(timeout=60) == 0
+    process.stderr.close()
     out = b"".join(chunks).decode()
     assert ("\033[35mdef\033[0m" in out) is (no_color is None)
     assert "\033[" not in out if no_color else "return" in out

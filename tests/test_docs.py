@@ -80,7 +80,8 @@ def test_table_of_supported_functions_is_current():
 def test_prose_quoting_generated_code_quotes_what_the_block_shows(tmp_path):
     """api.md's defvjp section says where the rule's expression went: the code its example generates
     today (shown with a path that varies, so not compared above) has it."""
-    text = open(os.path.join(ROOT, "docs", "api.md")).read()
+    with open(os.path.join(ROOT, "docs", "api.md")) as page:
+        text = page.read()
     before, after = text.split("The rule's expression is there as ", 1)
     example = before.rsplit("```python\n", 1)[1].split("```", 1)[0]
     quoted = re.match(r"`([^`]+)`", after).group(1)

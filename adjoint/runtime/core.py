@@ -28,8 +28,14 @@ def _ndim(x):
         return np.ndim(x)
 
 
+# numbers without a shape (a 0-d value of each): what a loop over floats or array elements computes
+_NUMBERS = frozenset([float, int, bool, np.float64, np.float32, np.float16, np.int64, np.int32])
+
+
 def unbroadcast(g, x):
     """Sum the gradient `g` down to the shape of `x`, undoing numpy broadcasting."""
+    if type(g) in _NUMBERS and type(x) in _NUMBERS:  # (both shaped (): the common case in loops)
+        return g
     try:
         shape = x.shape
     except AttributeError:
@@ -254,6 +260,10 @@ def refuse_items_of_different_shapes(xs, first=0, last=None):
 
 def add_at(total, g, x, index):
     """`total + unindex(g, x, index)`, for a `total` nobody else holds (see optimize/accumulate.py)."""
+    if type(index) is int and type(total) is np.ndarray and type(x) is np.ndarray and total.shape == x.shape \
+            and (type(g) is float and total.dtype.kind == "f" or type(g) is np.float64 and total.dtype == _FLOAT):
+        total[index] += g  # one element of a loop's total (xs[t]): no test below needed
+        return total
     if isinstance(x, (tuple, list)) or not isinstance(total, np.ndarray) or total.shape != _shape(x) or not (
             type(g) is np.ndarray and g.dtype == total.dtype or np.result_type(total, g) == total.dtype):
         return total + unindex(g, x, index)

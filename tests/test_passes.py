@@ -237,6 +237,43 @@ def test_simplification_drops_unbroadcast_where_shapes_provably_agree():
     assert text.count("unbroadcast(") == 2
 
 
+def weighted_exp(A, B):
+    return np.sum(np.exp(A) * B)
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (3, 4)), ((3, 4), (4,)),
+                                              ((2, 1, 3), (4, 1))])
+def test_the_gradient_of_a_sum_of_products_does_not_compute_the_product(shape_a, shape_b):
+    """d/dA np.sum(exp(A) * B) was `unbroadcast(repeat_to(1.0, t1 * B) * B, t1) * t1`: the product
+    `t1 * B` computed only for its shape, then the seed spread over it and multiplied by B again.
+    `B` spans every axis along which the product is longer than `A`, so summing `B` down to A's
+    shape (or spreading it where A is longer) is the same: `unbroadcast(B, A) * np.exp(A)`, as a
+    gradient written by hand, and `exp(A)` is read once, so it is written into its reader."""
+    primal, function = gradient_ir(weighted_exp, wrt=(0, 1))
+    optimized = simplified(function)
+    eliminate_common_subexpressions(optimized)
+    eliminate_dead_code(optimized)
+    assert calls(optimized, rt.repeat_to) == 0
+    # the product is not computed: exp(A), unbroadcast(t1, B) for B, unbroadcast(B, A) * t1 for A
+    assert calls(optimized, operator.mul) == 1 and calls(optimized, np.exp) == 1
+    rng = np.random.default_rng(2)
+    A, B = rng.random(shape_a), rng.random(shape_b)
+    text = assert_gradient(weighted_exp, primal, optimized, (A, B), wrt=(0, 1))
+    source = adjoint.source(adjoint.grad(weighted_exp), A, B)
+    assert "grad_A = unbroadcast(B, A) * np.exp(A)" in source, source
+    hessian = adjoint.hessian(weighted_exp)(A, B).reshape(A.size, A.size)
+    np.testing.assert_allclose(hessian, np.diag(np.broadcast_to(rt.unbroadcast(B, A) * np.exp(A), A.shape).ravel()),
+                               rtol=1e-12)
+
+
+def test_unbroadcast_spreads_a_gradient_with_fewer_axes_than_the_value():
+    """`unbroadcast(B, A)` with B shaped (4,) and A (3, 1): the sum of each row of the (3, 4) product."""
+    g, x = np.arange(4.0), np.zeros((3, 1))
+    np.testing.assert_array_equal(rt.unbroadcast(g, x), np.full((3, 1), 6.0))
+    np.testing.assert_array_equal(rt.unbroadcast(g, np.zeros((2, 4))), np.broadcast_to(g, (2, 4)))
+    np.testing.assert_array_equal(rt.unbroadcast(np.ones((2, 1, 4)), np.zeros((3, 1))), np.full((3, 1), 8.0))
+
+
 def reciprocals(x, y):
     return 1.0 / x + np.sum(1 / y)
 

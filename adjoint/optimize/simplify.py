@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from .. import runtime as rt
-from ..ir import Apply, Assign, Const, Global, If, Loop, Pack, Phi, Ref, Return, Var
+from ..ir import Apply, Assign, Const, Global, If, Loop, Pack, Phi, Ref, Return, Var, hashable
 from ..rules import rule_for
 from .shapes import SCALAR, ShapeClasses
 
@@ -96,6 +96,10 @@ class Rewriter:
         if folded is not None:
             return folded
         scalar = self.shapes.of
+        positions = _SHAPE_READS.get(fn) if hashable(fn) else None
+        if positions and not node.kwargs:
+            args = tuple(self.shape_donor(a) if i in positions else a for i, a in enumerate(args))
+            node = Apply(fn, args)
         if fn in (operator.mul, operator.add, operator.sub, operator.truediv):
             args = list(args)
             for i, arg in enumerate(args):  # one at a time: the other operand must keep the shape
@@ -160,6 +164,10 @@ class Rewriter:
         elif fn in (rt.unbroadcast, rt.broadcast_like):
             if self.shapes.same(args[0], args[1]):
                 return args[0]
+            if fn is rt.unbroadcast:
+                factor = self.spread_factor(args[0], args[1])
+                if factor is not None:
+                    return self.rewrite(Apply(rt.unbroadcast, (factor, args[1])))
         elif fn is rt.repeat_to and not node.kwargs:
             # a scalar spread over a value, then spread on over `x`: the scalar spread over `x`
             spread = self.scalar_spread(args[0])
@@ -242,6 +250,37 @@ class Rewriter:
             return None
         product = Const(definition.args[0].value * factor.value)
         return Apply(rt.repeat_to, (product,) + tuple(definition.args[1:]))
+
+    def shape_donor(self, expr):
+        """A parameter that provably has the shape of `expr`, where a helper reads only that (and the
+        float dtype, for a number it spreads): then `expr` need not be at hand there, and a value
+        read once more, only for its shape, can be written into its one other reader (or dropped)."""
+        if isinstance(expr, Var) and expr not in self.params:
+            cls = self.shapes.of(expr)
+            if isinstance(cls, Var) and cls in self.params:
+                return cls
+        return expr
+
+    def spread_factor(self, g, z):
+        """`unbroadcast(repeat_to(s, x) * y, z)` is `unbroadcast(s * y, z)` when `x` is values shaped
+        like `z` or `y` broadcast together, and numbers (`x = z * y`: the gradient of `np.sum(z * y)`):
+        then `y` spans every axis along which `x` is longer than `z`, so summing `s * y` down to `z`'s
+        shape adds what summing it spread over `x` adds, and `x` itself (a full product) is not needed."""
+        product = self.defined_as(g)
+        if not (isinstance(product, Apply) and product.fn is operator.mul and not product.kwargs):
+            return None
+        for spread, factor in (product.args, product.args[::-1]):
+            definition = self.scalar_spread(spread)
+            if definition is None:
+                continue
+            combined = self.defined_as(definition.args[1])
+            rule = rule_for(combined.fn) if isinstance(combined, Apply) else None
+            if rule is None or not rule.elementwise or rule.out != "elementwise":
+                continue
+            if all(self.shapes.of(o) == SCALAR or any(o is v or self.shapes.same(o, v) for v in (z, factor))
+                   for o in combined.operands()):
+                return self.rewrite(Apply(operator.mul, (definition.args[0], factor)))
+        return None
 
     def scalar_spread(self, expr):
         """The `repeat_to(s, x)` (no axis, no keepdims) that `expr` is, for a scalar s; else None."""
@@ -351,6 +390,13 @@ class Rewriter:
             return True
         return _member(fn, (operator.and_, operator.or_, operator.xor, operator.invert))
 
+
+# runtime helpers -> the positions of arguments of which they read only the shape, and the float dtype
+# of a number they spread (`_weak`): what `record.SHAPE_ONLY` says, less the helpers that read the
+# dtype itself (`cast_like`, and `item_cotangent`, which tells integers apart)
+_SHAPE_READS = {rt.unbroadcast: {1}, rt.broadcast_like: {1}, rt.repeat_to: {1}, rt.matmul_vjp_left: {1},
+                rt.matmul_vjp_right: {2}, rt.dot_vjp_left: {1}, rt.dot_vjp_right: {2}, rt.zeros_grad: {0},
+                rt.unindex: {1}}
 
 # helpers that may return their first argument itself
 _PASS_THROUGH = (rt.unbroadcast, rt.broadcast_like, rt.cast_like, rt.as_grad, np.asarray)

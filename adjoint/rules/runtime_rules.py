@@ -6,8 +6,10 @@ the incoming adjoint.
 from .. import runtime as rt
 from .registry import nondiff, structural, unary
 
+# (unbroadcast sums `v` down to the shape of `x` along some axes and spreads it along others: its
+# adjoint does the opposite on each, which is unbroadcast again)
 structural(rt.unbroadcast, out="like:x", params="v, x: const",
-           vjp=dict(v="broadcast_like(g, v)"), jvp=dict(v="unbroadcast(dv, x)"))
+           vjp=dict(v="unbroadcast(g, v)"), jvp=dict(v="unbroadcast(dv, x)"))
 structural(rt.broadcast_like, out="like:ans", params="v, ans: const",
            vjp=dict(v="unbroadcast(g, v)"), jvp=dict(v="broadcast_like(dv, ans)"))
 structural(rt.repeat_to, out="like:x", params="v, x: const, axis=None, keepdims=False",

@@ -33,7 +33,8 @@ _NUMBERS = frozenset([float, int, bool, np.float64, np.float32, np.float16, np.i
 
 
 def unbroadcast(g, x):
-    """Sum the gradient `g` down to the shape of `x`, undoing numpy broadcasting."""
+    """Sum the gradient `g` down to the shape of `x`, undoing numpy broadcasting (and spread it over
+    the axes of `x` it lacks, or has length 1 along)."""
     if type(g) in _NUMBERS and type(x) in _NUMBERS:  # (both shaped (): the common case in loops)
         return g
     try:
@@ -49,7 +50,9 @@ def unbroadcast(g, x):
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))
         g_shape = g_shape[extra:]
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and i < len(g_shape) and g_shape[i] != 1)
+    # (axes align from the right: `g` may have fewer, where it broadcasts against the others of `x`)
+    offset = len(shape) - len(g_shape)
+    stretched = tuple(i for i, n in enumerate(g_shape) if n != 1 and shape[i + offset] == 1)
     if stretched:
         g = np.sum(g, axis=stretched, keepdims=True)
     if _shape(g) != shape:

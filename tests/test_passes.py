@@ -21,7 +21,7 @@ from adjoint.runtime.core import _hits_each_element_once as hits_each_element_on
 from adjoint.forward import forward
 from adjoint.ir import (Apply, Assign, Const, Function, Loop, Pack, Phi, Return, Var, all_statements,
                         statement_expressions, statement_uses, walk)
-from adjoint.optimize import (accumulate_in_place, eliminate_common_subexpressions, eliminate_dead_code, fuse_temporaries,
+from adjoint.optimize import (accumulate_in_place, compute_shapes_only, eliminate_common_subexpressions, eliminate_dead_code, fuse_temporaries,
                               optimize, propagate_copies, simplify, without_common_subexpressions)
 from adjoint.record import record
 from adjoint.reverse import reverse
@@ -272,6 +272,60 @@ def test_unbroadcast_spreads_a_gradient_with_fewer_axes_than_the_value():
     np.testing.assert_array_equal(rt.unbroadcast(g, x), np.full((3, 1), 6.0))
     np.testing.assert_array_equal(rt.unbroadcast(g, np.zeros((2, 4))), np.broadcast_to(g, (2, 4)))
     np.testing.assert_array_equal(rt.unbroadcast(np.ones((2, 1, 4)), np.zeros((3, 1))), np.full((3, 1), 8.0))
+
+
+def sum_of_products(A, B):
+    return np.sum(A @ B * 2.0) + np.sum(np.sin(A) + np.cos(B[0]))
+
+
+def test_a_value_read_only_for_its_shape_is_not_computed():
+    """`A @ B * 2.0` and `sin(A) + cos(B[0])` are read by the gradient only where the seed is spread
+    over their shape (`repeat_to`): their shapes come from their operands' (`matmul_shape`,
+    `broadcast_shape`), the matrices are not multiplied."""
+    primal, function = gradient_ir(sum_of_products, wrt=(0, 1))
+    simplified(function)
+    eliminate_common_subexpressions(function)
+    eliminate_dead_code(function)
+    assert calls(function, operator.matmul) == 1 and calls(function, np.sin) == 2  # (and -sin(B[0]))
+    # the product, the scaled product, sin(A), cos(B[0]) and their sum
+    assert compute_shapes_only(function) == 5
+    assert calls(function, operator.matmul) == 0 and calls(function, rt.matmul_shape) == 1
+    assert calls(function, np.sin) == 1 and calls(function, np.cos) == 1 and calls(function, rt.broadcast_shape) == 4
+    rng = np.random.default_rng(4)
+    A, B = rng.random((3, 4)), rng.random((4, 4))
+    assert_gradient(sum_of_products, primal, function, (A, B), wrt=(0, 1))
+    source = adjoint.source(adjoint.grad(sum_of_products, wrt=(0, 1)), A, B)
+    assert "@" not in source and "np.sin(A)" not in source and "matmul_shape(A, B)" in source
+    # a shape numpy refuses is refused as numpy refuses the operation itself
+    with pytest.raises(ValueError, match="mismatch in its core dimension"):
+        adjoint.grad(sum_of_products, wrt=(0, 1))(A, rng.random((5, 4)))
+    shape = rt.broadcast_shape(np.ones((3, 1), np.float32), 2.0, rt.Shape((4,), np.dtype(np.float32)))
+    assert shape.shape == (3, 4) and shape.dtype == np.float32 and shape.size == 12
+    with pytest.raises(ValueError, match="could not be broadcast together"):
+        rt.broadcast_shape(np.ones(3), np.ones(4))
+    assert rt.matmul_shape(np.ones((2, 5, 3)), np.ones(3)).shape == (2, 5)
+
+
+def elementwise_output(A, B):
+    return np.exp(A) * B
+
+
+def contraction(A, B):
+    return np.einsum("ij,ij->", A, B)
+
+
+def test_grad_checks_an_output_it_cannot_prove_scalar_from_its_shape_alone():
+    """grad refuses a non-scalar output, and checks it from the output's shape (computed from the
+    operands' shapes: the elements are not computed); an einsum with an empty output is scalar."""
+    A, B = np.ones((2, 3)), np.ones(3)
+    source = adjoint.source(adjoint.grad(elementwise_output), A, B)
+    assert "expect_scalar(broadcast_shape(" in source and "np.exp(A) * B" not in source
+    with pytest.raises(adjoint.NonScalarOutput, match=r"shape \(2, 3\)"):
+        adjoint.grad(elementwise_output)(A, B)
+    assert adjoint.grad(elementwise_output)(np.float64(0.5), 2.0) == pytest.approx(2 * np.exp(0.5))
+    source = adjoint.source(adjoint.grad(contraction), A, A)
+    assert "expect_scalar" not in source
+    adjoint.check_grad(contraction, A, A + 1.0, wrt=(0, 1))
 
 
 def reciprocals(x, y):

@@ -138,6 +138,9 @@ class ShapeClasses:
             return None
         if isinstance(fn, Attribute) and fn.name in ("ndim", "size"):
             return SCALAR
+        if fn is np.einsum and expr.args and isinstance(expr.args[0], Const) and isinstance(expr.args[0].value, str) \
+                and expr.args[0].value.replace(" ", "").endswith("->"):
+            return SCALAR  # `np.einsum("ij,ij->", a, b)`: an explicit output without subscripts
         if fn is operator.getitem:
             base = self.definitions.get(expr.args[0], expr.args[0])
             if isinstance(base, Apply) and isinstance(base.fn, Attribute) and base.fn.name == "shape" \

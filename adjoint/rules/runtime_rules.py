@@ -50,7 +50,7 @@ structural(rt.sum_cotangent, "v, xs: const", out="like:xs",
            vjp=dict(v="broadcast_like(np.sum(g, 0), v)"), jvp=dict(v="sum_cotangent(dv, xs)"))
 unary(rt.log_or_zero, "1 / x")
 nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only, rt.refuse_changed_view,
-        rt.refuse_array_write, rt.index_of_max, rt.index_of_min)
+        rt.refuse_array_write, rt.index_of_max, rt.index_of_min, rt.broadcast_shape, rt.matmul_shape)
 
 # -- helpers of the numpy surface (runtime/numpy_surface.py) -----------------------------
 # Most are linear in `v`: the vjp of one is the function it is the gradient of.

@@ -341,8 +341,9 @@ def stop_gradient(x):
 
 
 def expect_scalar(value, where):
-    """Refuse a non-scalar output where `grad` needs a scalar."""
-    if isinstance(value, (tuple, list)) or np.ndim(value) != 0:
+    """Refuse a non-scalar output where `grad` needs a scalar (`value` may be a `Shape`: the output's
+    shape, computed without its elements)."""
+    if isinstance(value, (tuple, list)) or _ndim(value) != 0:
         raise NonScalarOutput(
             f"a gradient (grad, hessian, hvp) needs a scalar output, but {where} returns {described_output(value)}.\n"
             + SCALAR_OUTPUT_ADVICE[isinstance(value, (tuple, list))])
@@ -358,7 +359,7 @@ def described_output(value):
     """`a tuple of 2 values`, `a value of shape (3,)`: what a function returned, for a message."""
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__ if type(value) in (tuple, list) else 'tuple'} of {len(value)} values"
-    return f"a value of shape {np.shape(value)}"
+    return f"a value of shape {_shape(value)}"
 
 
 def as_seed(seed, value, name, of):
@@ -394,12 +395,64 @@ def refuse_outside_change(value, error):
 
 
 class Shape:
-    """What a loop records of an array whose shape and dtype are all the backward sweep reads."""
+    """An array's shape and dtype without its data: what a loop records of an array whose shape and
+    dtype are all the backward sweep reads, and what is computed of a value read only for them."""
 
     __slots__ = ("shape", "dtype", "ndim")
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype, self.ndim = shape, dtype, len(shape)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+
+def _dtype_of(x):
+    """What `np.result_type` reads of an operand: its dtype (a list's, as numpy would make it an array)."""
+    if isinstance(x, Shape):
+        return x.dtype
+    return np.asarray(x).dtype if isinstance(x, (list, tuple)) else x
+
+
+def broadcast_shape(*operands):
+    """The shape and dtype (a `Shape`) of an elementwise operation on `operands`, for a value of which
+    the derivative reads only those: its elements are not computed. The dtype is numpy's for the
+    operands together (`np.result_type`); a float function of small integers (np.exp of int8, float16)
+    is then said to be float64, which only makes a gradient's intermediate values more precise."""
+    shapes = [_shape(x) for x in operands]
+    first = shapes[0]
+    if all(shape == first for shape in shapes):
+        shape = first
+    else:
+        try:
+            shape = np.broadcast_shapes(*shapes)
+        except ValueError:  # the error numpy gives for the operation itself
+            np.add(*(np.lib.stride_tricks.as_strided(np.zeros(1), shape, (0,) * len(shape)) for shape in shapes))
+            raise
+    return Shape(shape, np.result_type(*[_dtype_of(x) for x in operands]))
+
+
+def matmul_shape(a, b):
+    """The shape and dtype (a `Shape`) of `a @ b`, for a product of which the derivative reads only
+    those: it is not computed."""
+    shape_a, shape_b = _shape(a), _shape(b)
+    dtype = np.result_type(_dtype_of(a), _dtype_of(b))
+    if len(shape_a) >= 1 and len(shape_b) >= 1:
+        left = shape_a if len(shape_a) > 1 else (1,) + shape_a
+        right = shape_b if len(shape_b) > 1 else shape_b + (1,)
+        if left[-1] == right[-2]:
+            try:
+                batch = np.broadcast_shapes(left[:-2], right[:-2])
+            except ValueError:
+                batch = None
+            if batch is not None:
+                shape = batch + (left[-2],) * (len(shape_a) > 1) + (right[-1],) * (len(shape_b) > 1)
+                return Shape(shape, dtype)
+    # the error numpy gives for the product itself (on stand-ins without data: nothing to multiply)
+    stand_ins = [np.lib.stride_tricks.as_strided(np.zeros(1, dtype), shape, (0,) * len(shape))
+                 for shape in (shape_a, shape_b)]
+    return shape_only(stand_ins[0] @ stand_ins[1])
 
 
 def shape_only(x):

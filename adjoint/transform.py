@@ -16,7 +16,7 @@ from .dispatch import make_dispatcher
 from .errors import InvalidArgument
 from .guards import all_hold, guards
 from .lower import lower
-from .optimize import fuse_temporaries, may_be_arrays, optimize, without_common_subexpressions
+from .optimize import fuse_temporaries, may_be_arrays, optimize, without_common_subexpressions, write_in_place
 from .record import record
 from .ir import Apply, Pack, Return, Var
 
@@ -252,6 +252,7 @@ class Transform:
         record(function, scalar_params)
         ensure_fresh_outputs(function, scalar_params)
         fuse_temporaries(function)
+        write_in_place(function)  # (on the statements as they will run: folding may move a read later)
         text, bindings = codegen.generate(function, self.__name__, len(self.params), primal.reserved,
                                           primal.visible, arrays=may_be_arrays(function, scalar_params))
         return codegen.compile_function(text, self.__name__, bindings, fn.__globals__,

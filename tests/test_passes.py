@@ -22,7 +22,7 @@ from adjoint.forward import forward
 from adjoint.ir import (Apply, Assign, Const, Function, Loop, Pack, Phi, Return, Var, all_statements,
                         statement_expressions, statement_uses, walk)
 from adjoint.optimize import (accumulate_in_place, compute_shapes_only, eliminate_common_subexpressions, eliminate_dead_code, fuse_temporaries,
-                              optimize, propagate_copies, simplify, without_common_subexpressions)
+                              optimize, propagate_copies, simplify, without_common_subexpressions, write_in_place)
 from adjoint.record import record
 from adjoint.reverse import reverse
 from adjoint.transform import ensure_fresh_outputs, lowered
@@ -862,6 +862,119 @@ def test_cse_never_merges_an_array_that_add_at_changes_in_place():
     text, bindings = codegen.generate(function, "f", 2, set(), {})
     run = codegen.compile_function(text, "f", bindings, {}, "test pass")
     assert run(np.ones(2), np.zeros(4)) == (2.0, 4.0)
+
+
+# -- item assignments written in place --------------------------------------------------------------
+
+def diffuse(u, D):
+    for step in range(3):
+        lapu = u[2:] - 2 * u[1:-1] + u[:-2]
+        u = u.copy()
+        u[1:-1] = u[1:-1] + D * lapu
+    return np.sum(u ** 2)
+
+
+def squares(x):
+    out = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        out[i] = x[i] ** 2
+    return np.sum(out * out)
+
+
+def in_place_ir(fn, wrt=(0,), scalars=0):
+    """The IR of fn's gradient as transform.py has it before `write_in_place`: recorded, folded."""
+    primal, function = gradient_ir(fn, wrt=wrt, primal_cse=True)
+    scalar_params = function.params[:scalars] if scalars else ()
+    optimize(function, scalar_params, scalar_params)
+    record(function, scalar_params)
+    ensure_fresh_outputs(function, scalar_params)
+    fuse_temporaries(function)
+    return primal, function, scalar_params
+
+
+def run_ir(fn, primal, function, scalar_params, args):
+    text, bindings = codegen.generate(function, "derivative", len(primal.params), primal.reserved, primal.visible)
+    return codegen.compile_function(text, "derivative", bindings, fn.__globals__, "test pass")(*args), text
+
+
+@pytest.mark.parametrize("fn, args, scalars", [(diffuse, (np.linspace(0, 1, 9) ** 2, 0.1), 0),
+                                               (squares, (np.linspace(-1, 2, 6),), 0)])
+def test_an_item_assignment_into_a_new_array_nobody_else_reads_writes_in_place(fn, args, scalars):
+    """`u = u.copy(); u[1:-1] = ...` copied u twice per step (np.copy, then setitem's own copy), and
+    `out[i] = ...` in a loop copied `out` on every trip: the copy keeps the old version valid for a
+    later read, but here the old version is read only before the assignment (`u[1:-1]`), or only for
+    its shape (the tape keeps `shape_only(u)`), and `out` enters the loop as new zeros."""
+    primal, function, scalar_params = in_place_ir(fn, scalars=scalars)
+    forward = [stmt for stmt in all_statements(function.body) if isinstance(stmt, Loop) and stmt.tag is not None][0]
+    copies = sum(1 for stmt in forward.body if isinstance(stmt, Assign) and isinstance(stmt.expr, Apply)
+                 and stmt.expr.fn is rt.setitem)
+    assert copies == 1 and calls(function, rt.setitem_into) == 0
+    assert write_in_place(function) == 1
+    assert not any(isinstance(stmt, Assign) and isinstance(stmt.expr, Apply) and stmt.expr.fn is rt.setitem
+                   for stmt in forward.body)
+    (grad,), text = run_ir(fn, primal, function, scalar_params, args)
+    np.testing.assert_allclose(grad, numerical_grad(fn, list(args), 0), rtol=1e-6, atol=1e-8, err_msg=text)
+    assert "setitem_into(" in adjoint.source(adjoint.grad(fn), *args)
+    adjoint.check_grad(fn, *args)
+
+
+def read_old_version(u):
+    v = u * 2.0
+    s = np.sum(np.sin(v))        # its gradient reads cos(v): the version before the assignment
+    v[0] = 0.0
+    return s + np.sum(v ** 2)
+
+
+def recorded_whole(x):
+    out = np.zeros(x.shape[0])
+    s = 0.0
+    for i in range(x.shape[0]):
+        out[i] = x[i] ** 2
+        s = s + np.sum(out * x)  # the backward sweep reads each trip's `out`: the tape keeps each
+    return s
+
+
+def into_argument(u):
+    u[0] = 2.0 * u[1]
+    return np.sum(u ** 2)
+
+
+@pytest.mark.parametrize("fn, copy", [(read_old_version, "setitem(v, 0, 0.0)"),
+                                      (recorded_whole, "out = setitem(out, i, "),
+                                      (into_argument, "setitem(u, 0, ")])
+def test_an_item_assignment_copies_where_an_older_version_is_still_read(fn, copy):
+    u = np.linspace(0.3, 1.2, 5)
+    primal, function, scalar_params = in_place_ir(fn)
+    write_in_place(function)
+    (grad,), text = run_ir(fn, primal, function, scalar_params, (u.copy(),))
+    assert copy in text and copy.replace("setitem(", "setitem_into(") not in text, text
+    np.testing.assert_allclose(grad, numerical_grad(fn, [u.copy()], 0), rtol=1e-6, atol=1e-8, err_msg=text)
+    argument = u.copy()
+    adjoint.grad(fn)(argument)
+    np.testing.assert_array_equal(argument, u)  # (the caller's array never changes)
+
+
+def test_setitem_into_writes_into_the_array_and_copies_a_read_only_one():
+    x = np.zeros(4)
+    assert rt.setitem_into(x, 1, 2.0) is x and x[1] == 2.0
+    spread = np.broadcast_to(np.asarray(1.0), (3,))
+    written = rt.setitem_into(spread, 0, 5.0)
+    np.testing.assert_array_equal(written, [5.0, 1.0, 1.0])
+    np.testing.assert_array_equal(spread, [1.0, 1.0, 1.0])
+    assert rt.setitem_into(np.float64(1.0), (), 3.0) == 3.0
+
+
+def diffuse_penalty(u):
+    return np.sum(adjoint.grad(diffuse)(u, 0.1) ** 2)
+
+
+def test_generated_code_writing_in_place_is_read_back_as_item_assignments():
+    """A function calling the gradient of `diffuse` differentiates its generated code, where
+    `setitem_into` is read as `setitem`: its own pass decides again what may be written in place."""
+    u = np.linspace(0, 1, 7) ** 2
+    adjoint.check_grad(diffuse_penalty, u)
+    hessian = adjoint.hessian(squares)(np.linspace(-1, 2, 5))
+    np.testing.assert_allclose(hessian, np.diag(12 * np.linspace(-1, 2, 5) ** 2), rtol=1e-10, atol=1e-12)
 
 
 # -- folding single-use temporaries -----------------------------------------------------------------

@@ -56,8 +56,9 @@ from ..rules import NONDIFF, RULES, is_nondiff, rule_for
 _BUILTIN = frozenset(RULES) | frozenset(NONDIFF) | {builtins.slice}
 _NOT_DETERMINED = frozenset([np.empty, np.empty_like])
 # helpers with a rule that change an argument in place (`add_at` adds into the total it is given,
+# `setitem_into` writes into its array, see inplace.py;
 # see accumulate.py): effects, like calls without a rule
-_MUTATING = (rt.add_at,)
+_MUTATING = (rt.add_at, rt.setitem_into)
 
 # helpers that may return their first argument itself (so it may be returned)
 _PASS_THROUGH = (rt.unbroadcast, rt.broadcast_like, rt.cast_like, rt.as_grad, rt.stop_gradient, np.asarray,

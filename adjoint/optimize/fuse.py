@@ -18,7 +18,7 @@ import numpy as np
 from .. import runtime as rt
 from ..ir import Apply, Assign, Attribute, If, Loop, Pack, Return, Var, all_statements, children, statement_uses
 
-_EFFECTS = {rt.add_at, rt.list_append}  # change an argument in place
+_EFFECTS = {rt.add_at, rt.setitem_into, rt.list_append}  # change an argument in place
 
 
 def fuse_temporaries(function):

@@ -18,6 +18,15 @@ def setitem(x, index, v):
     return out
 
 
+def setitem_into(x, index, v):
+    """`setitem(x, index, v)` written into `x` itself, for an array no one else holds (see
+    optimize/inplace.py); a read-only `x` (a spread seed entering a loop) is copied first."""
+    if type(x) is not np.ndarray or not x.flags.writeable:
+        return setitem(x, index, v)
+    x[index] = v
+    return x
+
+
 class ListValue:
     """A list built with `append` inside differentiated code.
 

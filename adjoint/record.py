@@ -10,15 +10,17 @@ indexing by a number), or appended to a list of its own right after it is
 computed and popped at the start of the backward region. A value that a trip
 hands on to the next one (`h = tanh(W @ h)`) is the next trip's header, so the
 backward loop carries the header it popped one trip earlier instead of
-recording the value twice. Lists hold values, never environments.
+recording the value twice. A value that is the same on every trip (`F.T` for an
+`F` the loop does not change) is carried out of the loop once, not recorded per
+trip. Lists hold values, never environments.
 """
 import operator
 
 import numpy as np
 
 from . import runtime as rt
-from .ir import (Apply, Assign, If, Loop, Method, Pack, Phi, Var, all_statements, hashable, map_expressions,
-                 statement_defines, statement_uses, substitute, variables)
+from .ir import (UNBOUND, Apply, Assign, Global, If, Loop, Method, Pack, Phi, Var, all_statements, hashable,
+                 map_expressions, statement_defines, statement_uses, substitute, variables, walk)
 from .optimize.dce import eliminate_dead_code
 from .optimize.shapes import SCALAR, ShapeClasses
 
@@ -100,6 +102,7 @@ class Recorder:
         restored, pops, recomputed, carried = dict(self.renamed), [], [], []
         later = []  # values the next trip hands on, restored once their headers are
         popped = []  # (value, its restored copy): recorded once all recomputations are known
+        invariant = _invariants(forward, definitions, inside, loop) if loop is not None else set()
         for var in wanted:
             if var in restored:  # recomputed already, for a value that needs it
                 continue
@@ -109,6 +112,8 @@ class Recorder:
                     again = Var(None, of=needed, prefix="")
                     recomputed.append(Assign(again, substitute(definitions[needed], restored)))
                     restored[needed] = again
+            elif var in invariant:  # the same on every trip: the last trip's, kept once
+                restored[var] = self.last_value(loop, var)
             elif var in handed_on:
                 later.append(var)
             else:
@@ -139,6 +144,14 @@ class Recorder:
         self.tapes.append(tape)
         self.push(forward, var, tape, headers, shape_only)
         return tape
+
+    @staticmethod
+    def last_value(loop, var):
+        """The value `var` had on the last trip of `loop` (a header carrying it out, and its exit)."""
+        header, out = Var(None, of=var, prefix=""), Var(None, of=var, prefix="")
+        loop.carried.append(Phi(header, (UNBOUND, var)))
+        loop.exits.append((out, header))
+        return out
 
     @staticmethod
     def final_value(loop, header):
@@ -188,6 +201,32 @@ class Recorder:
             return
         position = next(i for i, stmt in enumerate(forward) if var in statement_defines(stmt))
         forward.insert(position + 1, push)
+
+
+def _invariants(forward, definitions, inside, loop):
+    """The values of a loop body that are the same on every trip: computed on each one, by
+    operations known to be pure and deterministic, from values from before the loop (and other such
+    values), like `np.transpose(F)` for an `F` the loop does not change. The backward sweep reads
+    the last trip's (recording it on every trip would keep as many copies of one value)."""
+    found = set()
+    for stmt in forward:
+        if isinstance(stmt, Assign) and stmt.target is not None and stmt.target in definitions \
+                and _pure(stmt.expr) and all(v in found or v not in inside and v is not loop.index
+                                             for v in variables(stmt.expr)):
+            found.add(stmt.target)
+    return found
+
+
+def _pure(expr):
+    """Does `expr` compute the same value from the same operands, changing nothing (no live global)?"""
+    from .optimize.cse import _mergeable
+    if not isinstance(expr, (Apply, Pack)) or isinstance(expr, Pack) and expr.kind == "list":
+        return False
+    for node in walk(expr):
+        if isinstance(node, Global) or isinstance(node, Apply) and not _mergeable(node.fn) \
+                or isinstance(node, Pack) and node.kind == "list":
+            return False
+    return True
 
 
 def _read_for_shape_only(body, var):

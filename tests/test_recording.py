@@ -87,3 +87,31 @@ def adjoint_free_function(x, y):
     if z > 0.5:
         z = z * z
     return math.sin(z)
+
+
+def tracked(q, x0, zs):
+    F = np.array([[1.0, 0.1], [0.0, 1.0]])
+    x = x0
+    ll = 0.0
+    for z in zs:
+        x = np.tanh(F @ x) + q * x
+        G = F.T * q                       # the same on every trip: F and q do not change in the loop
+        ll = ll + np.sum((G @ x - z) ** 2)
+    return ll
+
+
+def test_a_value_the_same_on_every_trip_is_kept_once_not_recorded_per_trip():
+    """`F.T * q` is computed on each trip from values the loop does not change: the backward sweep
+    reads the last trip's, carried out of the loop, instead of a tape holding one copy per trip."""
+    zs = np.random.default_rng(1).standard_normal((6, 2))
+    args = (0.3, np.array([0.2, -0.1]), zs)
+    adjoint.check_grad(tracked, *args, wrt=(0, 1))
+    source = adjoint.source(adjoint.grad(tracked, wrt=(0, 1)), *args)
+    invariant = re.findall(r"^ +(\w+) = (?:np\.transpose\(F\)|t\d+ \* q)$", source, re.M)
+    assert "G" in invariant and len(invariant) == 2, source  # (F.T is a value of its own)
+    assert not re.search(r"\.append\((%s)\)" % "|".join(invariant), source), source
+    # x, tanh(F @ x), the shapes of q * x and G @ x, G @ x - z; not G
+    assert len(tapes(source)) == 5, source
+    grad = adjoint.grad(tracked)
+    second = (grad(args[0] + 1e-6, *args[1:]) - grad(args[0] - 1e-6, *args[1:])) / 2e-6
+    np.testing.assert_allclose(adjoint.hessian(tracked)(*args), second, rtol=1e-5)

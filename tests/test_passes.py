@@ -846,6 +846,40 @@ def test_cse_in_tangent_code():
     adjoint.check_grad(inverse_trig, 0.3)
 
 
+def normalized(h, w):
+    mu = np.mean(h, axis=0)
+    var = np.var(h, axis=0)
+    return np.sum((h - mu) / np.sqrt(var + 1e-5) * w)
+
+
+def test_cse_merges_the_variance_rules_mean_with_the_users():
+    """The rule of np.var reads `h - np.mean(h, 0, keepdims=True)`; the user computed
+    `mu = np.mean(h, axis=0)`. Calls are keyed by their parameters (`0` and `axis=0` are one
+    argument), and a reduction keeping its dimensions is the one at hand with them put back:
+    `np.expand_dims(mu, 0)`, not a second mean."""
+    primal, function = gradient_ir(normalized, wrt=(0, 1), primal_cse=True)
+    simplified(function)
+    assert calls(function, np.mean) == 2
+    eliminate_common_subexpressions(function)
+    eliminate_dead_code(function)
+    assert calls(function, np.mean) == 1 and calls(function, np.expand_dims) == 1
+    rng = np.random.default_rng(6)
+    h, w = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    assert_gradient(normalized, primal, function, (h, w), wrt=(0, 1))
+    source = adjoint.source(adjoint.grad(normalized, wrt=(0, 1)), h, w)
+    assert source.count("np.mean(") == 1 and "np.expand_dims(mu, 0)" in source, source
+
+
+def test_cse_keys_a_call_by_its_parameters():
+    h, first, second, third = Var("h"), Var("first"), Var("second"), Var("third")
+    body = [Assign(first, Apply(np.mean, (h, Const(0)))),
+            Assign(second, Apply(np.mean, (h,), (("axis", Const(0)), ("keepdims", Const(False))))),
+            Assign(third, Apply(np.mean, (h,), (("keepdims", Const(True)), ("axis", Const(1))))),
+            Return(Pack("tuple", [Apply(operator.add, (first, second)), third]))]
+    function = eliminate_common_subexpressions(Function("f", [h], body, None))
+    assert function.cse_removed == 1 and calls(function, np.mean) == 2
+
+
 def test_cse_never_merges_an_array_that_add_at_changes_in_place():
     """`add_at(total, ...)` adds into `total` (optimize/accumulate.py makes it for totals nobody else
     holds): a second `unindex` equal to the total must stay a separate array."""

@@ -407,14 +407,38 @@ class _Numbering:
             if known is not None:
                 self.reused += 1
                 return known
+            reduced = self.without_kept_dimensions(expr)
+            if reduced is not None:
+                self.reused += 1
+                return reduced
         return expr
+
+    def without_kept_dimensions(self, expr):
+        """`np.mean(x, axis, keepdims=True)` (a rule's, say) where `np.mean(x, axis)` is at hand (the
+        user's `mu`): the value at hand with the reduced axes put back, `np.expand_dims(mu, axis)`.
+        Only for an axis (or axes) given as numbers; the dimensions kept are not a new reduction."""
+        rule = rule_for(expr.fn) if isinstance(expr, Apply) else None
+        if rule is None or rule.out != "reduce" or not _mergeable(expr.fn):
+            return None
+        bound = rule.bind(expr.args, expr.kwargs)
+        if bound is None or not _is_true(bound.get("keepdims")) or not _numbered_axes(bound.get("axis")):
+            return None
+        known = self.table.get(self.bound_key(expr.fn, rule, dict(bound, keepdims=Const(False))))
+        if known is None:
+            return None
+        return Apply(np.expand_dims, (known, bound["axis"]))
 
     def key(self, expr):
         """A hashable key equal for expressions that compute the same value; None if `expr` is not
-        pure (then it is never merged)."""
+        pure (then it is never merged). A call of a function with a rule is keyed by the values of
+        its parameters, so that `np.mean(h, 0)` (a rule's) is `np.mean(h, axis=0)` (the user's)."""
         if isinstance(expr, Apply):
             if not _mergeable(expr.fn):
                 return None
+            rule = rule_for(expr.fn)
+            bound = rule.bind(expr.args, expr.kwargs) if rule is not None else None
+            if bound is not None:
+                return self.bound_key(expr.fn, rule, bound)
             args = []
             for arg in expr.args:
                 args.append(self.operand_key(arg))
@@ -433,6 +457,16 @@ class _Numbering:
             return ("pack", expr.kind, tuple(items))
         return None
 
+    def bound_key(self, fn, rule, bound):
+        """The key of a call of `fn` whose parameters are `bound` (name -> expression)."""
+        values = []
+        for param in rule.params:
+            value = self.operand_key(bound[param.name])
+            if value is None:
+                return None
+            values.append((param.name, value))
+        return ("call", id(fn), tuple(values), self.epoch)
+
     def operand_key(self, expr):
         expr = self.resolve(expr)
         if isinstance(expr, Var):
@@ -446,6 +480,18 @@ class _Numbering:
         if isinstance(expr, Ref):
             return ("ref", id(expr.obj))
         return self.key(expr)
+
+
+def _is_true(expr):
+    return isinstance(expr, Const) and expr.value is True
+
+
+def _numbered_axes(expr):
+    """An axis given as an int, or a tuple of ints (`np.expand_dims` puts those back)."""
+    if not isinstance(expr, Const):
+        return False
+    value = expr.value
+    return type(value) is int or type(value) is tuple and bool(value) and all(type(a) is int for a in value)
 
 
 class _Record:

@@ -37,8 +37,11 @@ def accumulate_in_place(function):
     for stmt in all_statements(function.body):
         for var in statement_uses(stmt):
             uses[var] = uses.get(var, 0) + 1
-    once = _reads_per_path(function.body, uses)
-    owned = _owned_carriers(function.body, once)
+    if any(isinstance(stmt, (If, Loop)) for stmt in all_statements(function.body)):
+        once = _reads_per_path(function.body, uses)
+        owned = _owned_carriers(function.body, once)
+    else:  # (straight-line code: each read is on the one path)
+        once, owned = uses, set()
     _block(function.body, uses, once, owned)
     return function
 

@@ -436,6 +436,9 @@ class _Numbering:
             if not _mergeable(expr.fn):
                 return None
             rule = rule_for(expr.fn)
+            if rule is not None and not expr.kwargs and len(expr.args) == len(rule.params) \
+                    and not (rule.params and rule.params[-1].varargs):  # (each parameter given, in order)
+                return self.parameters_key(expr.fn, expr.args)
             bound = rule.bind(expr.args, expr.kwargs) if rule is not None else None
             if bound is not None:
                 return self.bound_key(expr.fn, rule, bound)
@@ -459,13 +462,16 @@ class _Numbering:
 
     def bound_key(self, fn, rule, bound):
         """The key of a call of `fn` whose parameters are `bound` (name -> expression)."""
-        values = []
-        for param in rule.params:
-            value = self.operand_key(bound[param.name])
-            if value is None:
+        return self.parameters_key(fn, [bound[param.name] for param in rule.params])
+
+    def parameters_key(self, fn, values):
+        """The key of a call of `fn` given the value of each of its rule's parameters, in order."""
+        keys = []
+        for value in values:
+            keys.append(self.operand_key(value))
+            if keys[-1] is None:
                 return None
-            values.append((param.name, value))
-        return ("call", id(fn), tuple(values), self.epoch)
+        return ("call", id(fn), tuple(keys), self.epoch)
 
     def operand_key(self, expr):
         expr = self.resolve(expr)

@@ -45,6 +45,9 @@ _SHAPE_ATTRIBUTES = (Attribute("shape"), Attribute("ndim"), Attribute("size"), A
 def write_in_place(function):
     """Turn the `setitem`s that no one can tell from a write into the array into `setitem_into`
     (in place); returns how many."""
+    if not any(isinstance(stmt, Assign) and isinstance(stmt.expr, Apply) and stmt.expr.fn is rt.setitem
+               for stmt in all_statements(function.body)):
+        return 0
     analysis = _Analysis(function)
     count = 0
     for body, loop in analysis.blocks:

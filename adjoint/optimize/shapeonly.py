@@ -30,9 +30,9 @@ _ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.truediv, opera
 
 def compute_shapes_only(function, scalar_params=()):
     """Replace values read only for their shape (in place); returns how many were replaced."""
-    shapes = ShapeClasses(function, set(scalar_params))
     definitions = {stmt.target: stmt for stmt in all_statements(function.body)
                    if isinstance(stmt, Assign) and stmt.target is not None}
+    shapes = None  # (worked out only if some value is read only for its shape)
     replaced = 0
     changed = True
     while changed:
@@ -40,7 +40,11 @@ def compute_shapes_only(function, scalar_params=()):
         reads = _reads(function.body)
         for var, shape_reads in reads.items():
             stmt = definitions.get(var)
-            if stmt is None or not shape_reads or shapes.of(var) == SCALAR:
+            if stmt is None or not shape_reads or _shape_helper(stmt.expr) is None:
+                continue
+            if shapes is None:
+                shapes = ShapeClasses(function, set(scalar_params))
+            if shapes.of(var) == SCALAR:
                 continue
             helper = _shape_helper(stmt.expr)
             if helper is not None:

@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from .. import runtime as rt
-from ..ir import Apply, Assign, Const, Global, If, Loop, Pack, Phi, Ref, Return, Var, hashable
+from ..ir import Apply, Assign, Const, Global, If, Loop, Pack, Phi, Ref, Return, Var
 from ..rules import rule_for
 from .shapes import SCALAR, ShapeClasses
 
@@ -96,7 +96,10 @@ class Rewriter:
         if folded is not None:
             return folded
         scalar = self.shapes.of
-        positions = _SHAPE_READS.get(fn) if hashable(fn) else None
+        try:
+            positions = _SHAPE_READS.get(fn)
+        except TypeError:  # (an unhashable callable)
+            positions = None
         if positions and not node.kwargs:
             args = tuple(self.shape_donor(a) if i in positions else a for i, a in enumerate(args))
             node = Apply(fn, args)

@@ -404,7 +404,9 @@ class Jacobian:
         self.wrt, self.single = normalize_wrt(wrt, params, getattr(fn, "__qualname__", repr(fn)))
         self.transforms = {}
         self.modes = {}  # for mode="auto": (types, shapes) of the arguments -> the mode needing fewer passes
-        self.gradients = {}  # argument types that gave a scalar output in reverse mode -> `grad`'s dispatcher
+        # argument types -> (the derivative that answered for them, what its result needs): the
+        # gradient of a scalar output in reverse mode, the one `Slope` pass wrt a number in forward mode
+        self.shortcuts = {}
         self.flat = {}  # specs of arguments with structure -> the Jacobian of the function of their leaves
 
     def transform(self, cls, wrt):
@@ -427,13 +429,16 @@ class Jacobian:
         return mode
 
     def __call__(self, *args, **kwargs):
-        if self.gradients and not kwargs:
-            gradient = self.gradients.get(tuple(map(type, args)))
-            if gradient is not None:  # such arguments gave a scalar before: the gradient, if it still is one
-                try:  # (shaped and typed like each argument, as `_reverse_rows` gives them)
-                    return gradient(*args)
-                except NonScalarOutput:
-                    self.gradients.clear()
+        if self.shortcuts and not kwargs:
+            shortcut = self.shortcuts.get(tuple(map(type, args)))
+            if shortcut is not None:
+                derivative, finish = shortcut
+                try:
+                    out = derivative(*args)
+                except NonScalarOutput:  # a gradient's output is not a scalar this time
+                    self.shortcuts.clear()
+                else:
+                    return out if finish is None else finish(out)
         if kwargs or len(args) != len(self.params):
             defaults = self.fn.defaults if isinstance(self.fn, Transform) else (self.fn.__defaults__ or ())
             args = bind_arguments(f"jacobian of {getattr(self.fn, '__name__', 'f')}", self.params, defaults, (),
@@ -445,15 +450,18 @@ class Jacobian:
         mode = self.mode if self.mode != "auto" else self.choose_mode(args)
         if mode == "forward":
             if self.single:
+                if _one_pass(args[self.wrt[0]]) and not kwargs:  # one `Slope` pass, the same for such arguments
+                    self.shortcuts[tuple(map(type, args))] = (self.transform(Slope, self.wrt[0]).dispatcher,
+                                                              _as_column)
                 return self.column(self.wrt[0], args)
             columns = [self.column(i, args) for i in self.wrt]
             if isinstance(columns[0], tuple):  # a tuple output (a gradient wrt several arguments, say):
                 return tuple(zip(*columns))    # one tuple per output, `hessian(f, wrt=(0, 1))[i][j]`
             return tuple(columns)
         out, scalar_output = _reverse_rows(self.transform(VJP, self.wrt), args, self.wrt)
-        if scalar_output:
+        if scalar_output:  # the gradient, shaped and typed like each argument, as `_reverse_rows` gives them
             gradient = self.transform(Grad, self.wrt[0] if self.single else self.wrt).dispatcher
-            self.gradients[tuple(map(type, args))] = gradient
+            self.shortcuts[tuple(map(type, args))] = (gradient, None)
         return out[0] if self.single else tuple(out)
 
     def structured(self, args):

@@ -654,3 +654,22 @@ def test_tangent_code_is_flat_readable_and_deterministic():
     assert "def jvp_two_inputs(x, y, d_x, d_y):" in first
     assert "for " not in first and "while " not in first and "append" not in first
     compile(first, "<tangent>", "exec")
+
+
+def scalar_for_long_inputs(x):
+    if x.shape[0] > 2:
+        return np.sum(x ** 2)
+    return x ** 2
+
+
+def test_a_jacobian_remembers_its_shortcut_only_while_the_output_stays_a_scalar():
+    """A reverse-mode Jacobian of a scalar output answers with the gradient next time; an output of
+    another shape from arguments of the same types goes back to one pass per output element."""
+    jacobian = adjoint.jacobian(scalar_for_long_inputs, mode="reverse")
+    long, short = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0])
+    np.testing.assert_allclose(jacobian(long), 2 * long)
+    np.testing.assert_allclose(jacobian(long), 2 * long)
+    np.testing.assert_allclose(jacobian(short), np.diag(2 * short))
+    np.testing.assert_allclose(jacobian(long), 2 * long)
+    forward = adjoint.jacobian(cubic, mode="forward")
+    assert forward(0.7) == pytest.approx(3 * 0.7 ** 2 + math.cos(0.7)) == forward(0.7)

@@ -191,7 +191,7 @@ def _scalar_slope(tangent):
 def _as_column(tangent):
     """A `Slope`'s result as the Jacobian gives it: a float, or an array of floats (a tuple of
     those for a function returning a tuple)."""
-    if type(tangent) is float:
+    if type(tangent) is float or type(tangent) is np.ndarray and tangent.dtype.kind == "f" and tangent.ndim:
         return tangent
     if isinstance(tangent, tuple):
         return tuple(_as_column(t) for t in tangent)

@@ -37,12 +37,9 @@ def unbroadcast(g, x):
     the axes of `x` it lacks, or has length 1 along)."""
     if type(g) in _NUMBERS and type(x) in _NUMBERS:  # (both shaped (): the common case in loops)
         return g
-    try:
-        shape = x.shape
-    except AttributeError:
-        if isinstance(x, (tuple, list)):
-            return _item_by_item(unbroadcast, g, x)
-        shape = np.shape(x)
+    shape = _shape_unless_items(x)
+    if shape is None:
+        return _item_by_item(unbroadcast, g, x)
     g_shape = _shape(g)
     if g_shape == shape:
         return g
@@ -60,14 +57,19 @@ def unbroadcast(g, x):
     return g
 
 
+def _shape_unless_items(x):
+    """The shape of `x`, or None for a tuple or list (of pieces of different shapes, say: np.array_split)."""
+    try:
+        return x.shape
+    except AttributeError:
+        return None if isinstance(x, (tuple, list)) else np.shape(x)
+
+
 def broadcast_like(t, ans):
     """Broadcast the tangent `t` to the shape of the value `ans` it belongs to."""
-    try:
-        shape = ans.shape
-    except AttributeError:
-        if isinstance(ans, (tuple, list)):
-            return _item_by_item(broadcast_like, t, ans)
-        shape = np.shape(ans)
+    shape = _shape_unless_items(ans)
+    if shape is None:
+        return _item_by_item(broadcast_like, t, ans)
     if np.shape(t) == shape:
         return t
     return np.broadcast_to(_weak(t, ans), shape)

@@ -41,17 +41,21 @@ class Guard:
 
 
 class Layout:
-    """The structure of a global holding the user's objects, lists, tuples or dicts, as compiling
-    reads it (which attributes, how many items, which keys, which functions): calling it gives the
-    structure now. Numbers and arrays inside are read when the derivative runs, so they do not count."""
+    """The structure of the user's objects, lists, tuples or dicts held by a global, a closure cell or
+    a class attribute, as compiling reads it (which attributes, how many items, which keys, which
+    functions): calling it gives the structure now (`read` gives the value now). Numbers and arrays
+    inside are read when the derivative runs, so they do not count."""
 
-    __slots__ = ("namespace", "name")
+    __slots__ = ("read",)
 
-    def __init__(self, namespace, name):
-        self.namespace, self.name = namespace, name
+    def __init__(self, read):
+        self.read = read
 
     def __call__(self):
-        return _layout(self.namespace.get(self.name), 0)
+        return _layout(self.read(), 0)
+
+    def guard(self):
+        return Guard(self, self(), "{holder}() == {value}", lambda layout: layout(), equal=True)
 
 
 def _layout(value, depth):
@@ -116,6 +120,8 @@ class _Collector:
             except ValueError:  # not bound yet: reading it fails when compiling, so nothing to guard
                 continue
             found.append(Guard(cell, value, "{holder}.cell_contents is {value}", lambda cell: cell.cell_contents))
+            if is_structure(value):  # a captured list changed in place (`acts.append(f)`) is the same object
+                found.append(Layout(lambda cell=cell: _cell_contents(cell)).guard())
             self.visit(value)
             self.note_classes(value)
         namespace = fn.__globals__
@@ -131,8 +137,7 @@ class _Collector:
                 self.visit(value)
                 self.note_class(value)
             elif is_structure(value) or isinstance(value, types.MethodType):  # `model.layers`, `step = model.step`:
-                layout = Layout(namespace, name)                                # what compiling read of it
-                found.append(Guard(layout, layout(), "{holder}() == {value}", lambda layout: layout(), equal=True))
+                found.append(Layout(lambda namespace=namespace, name=name: namespace.get(name)).guard())
                 self.note_classes(getattr(value, "__self__", value))
                 self.visit(getattr(value, "__func__", None))
                 for item in value if isinstance(value, (list, tuple)) else ():
@@ -226,10 +231,19 @@ def _class_guard(cls, name):
     except AttributeError:  # a descriptor refusing the class itself
         value = None
     if value is not None and getattr(cls, name, None) is value:  # the same object on each read: `cls.name is`
+        if is_structure(value):  # a list of the class's changed in place (`Model.acts.append(f)`) too
+            return Layout(lambda: getattr(cls, name, None)).guard()
         return Guard(cls, value, f"{{holder}}.{name} is {{value}}", lambda cls: getattr(cls, name, None))
     # a descriptor making a new object on each read (a classmethod): the entry of the class defining it
     entries = vars(owner)
     return Guard(entries, entries[name], f"{{holder}}.get({name!r}) is {{value}}", lambda entries: entries.get(name))
+
+
+def _cell_contents(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # emptied by `del`: the identity guard before this one fails first
+        return None
 
 
 def _entry(namespace, name, value):

@@ -419,3 +419,46 @@ def test_a_reverse_jacobian_follows_a_function_whose_output_stops_being_a_scalar
     np.testing.assert_array_equal(jacobian(x), [2.0, 4.0])   # (one pass now: the output was a scalar)
     f.__code__ = g.__code__
     np.testing.assert_array_equal(jacobian(x), [[2.0, 0.0], [0.0, 4.0]])
+
+
+class Stack:
+    acts = [np.sin]  # a class-level list of functions: appending to it changes the unrolled loop
+
+    def apply(self, x):
+        for act in self.acts:
+            x = act(x)
+        return x
+
+
+STACK = Stack()
+
+
+def stacked(x):
+    return STACK.apply(x)
+
+
+def captures(acts):
+    def chain(x):
+        for act in acts:
+            x = act(x)
+        return x
+    return chain
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_list_of_functions_changed_in_place_on_a_class_or_in_a_closure_recompiles(mode):
+    """Both lists stay the same object, so their identity guards held and the old loop came back."""
+    twice = math.cos(math.sin(0.5)) * math.cos(0.5)
+    saved = list(Stack.acts)
+    try:
+        gradient = adjoint.grad(stacked, mode=mode)
+        assert gradient(0.5) == pytest.approx(math.cos(0.5))
+        Stack.acts.append(np.sin)
+        assert gradient(0.5) == pytest.approx(twice)
+    finally:
+        Stack.acts[:] = saved
+    acts = [np.sin]
+    gradient = adjoint.grad(captures(acts), mode=mode)
+    assert gradient(0.5) == pytest.approx(math.cos(0.5))
+    acts.append(np.sin)
+    assert gradient(0.5) == pytest.approx(twice)

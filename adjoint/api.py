@@ -171,9 +171,18 @@ class Slope(Column):
         return function
 
 
-def _non_scalar(value):
-    return NonScalarOutput(f"grad needs a scalar output, but the function returns {runtime.described_output(value)}; "
-                           "use adjoint.jacobian or adjoint.jvp instead")
+def _non_scalar(value, where="the function"):
+    error = NonScalarOutput(f"grad needs a scalar output, but {where} returns {runtime.described_output(value)}; "
+                            "use adjoint.jacobian or adjoint.jvp instead")
+    error.value = value
+    return error
+
+
+def _where(fn):
+    """`fn` as the errors name a function: `f (path/to/file.py, line 3)`."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    name = getattr(fn, "__qualname__", "the function")
+    return name if code is None else f"{name} ({code.co_filename}, line {code.co_firstlineno})"
 
 
 def _one_pass(x):
@@ -245,8 +254,13 @@ class ForwardGrad:
         grads = []
         for jvp, slope, index in zip(self.jvps, self.slopes, self.wrt):
             self.last_pass = slope if _one_pass(args[index]) else jvp
-            grads.append(_scalar_slope(slope.dispatcher(*args)) if self.last_pass is slope
-                         else _forward_columns(jvp, args, index, scalar_output=True))
+            try:
+                grads.append(_scalar_slope(slope.dispatcher(*args)) if self.last_pass is slope
+                             else _forward_columns(jvp, args, index, scalar_output=True))
+            except NonScalarOutput as error:
+                if not hasattr(error, "value"):  # (raised inside with a location of its own)
+                    raise
+                raise _non_scalar(error.value, _where(self.fn)) from None
         return grads[0] if self.single else tuple(grads)
 
     @property

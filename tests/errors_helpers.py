@@ -602,3 +602,7 @@ def writes_an_element_of_a_run_time_list_item(x):
         rows.append(x * i)
     rows[1][0] = x[1]  # <-
     return np.sum(rows[1])
+
+
+def doubles(x):
+    return x * 2.0

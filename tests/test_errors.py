@@ -531,3 +531,10 @@ def test_generated_code_warns_nothing_when_warnings_are_errors():
         warnings.simplefilter("error")
         with pytest.raises(adjoint.NonScalarOutput):
             adjoint.grad(h.pair_of_a_float)(0.5)
+
+
+def test_forward_mode_grad_of_an_array_output_names_the_function_and_its_file():
+    with pytest.raises(adjoint.NonScalarOutput) as error:
+        adjoint.grad(h.doubles, mode="forward")(np.ones(2))
+    assert f"doubles ({h.__file__}, line {h.doubles.__code__.co_firstlineno})" in str(error.value)
+    assert "shape (2,)" in str(error.value) and "adjoint.jacobian" in str(error.value)

@@ -36,6 +36,9 @@ structural(rt.setitem, "x, index: const, v", out="like:x",
            vjp=dict(x="setitem(g, index, 0.0)", v="unbroadcast(item_cotangent(g, index, x), v)"),
            jvp=dict(x="setitem(dx, index, 0.0)", v="setitem(zeros_grad(ans), index, item_tangent(dv, x))"))
 RULES[rt.setitem].joint_jvp = template("setitem(dx, index, item_tangent(dv, x))")  # one copy, not two and a sum
+# `v`'s adjoint reads `g` first: `x`'s, `g` with the written items zeroed, may then be written into `g`
+# itself (optimize/inplace.py), not into a copy of it on every trip of a loop that fills an array
+RULES[rt.setitem].adjoint_order = ("v", "x")
 structural(rt.item_cotangent, "v, index: const, x: const", out="unknown",
            vjp=dict(v="unindex(kept_writes(item_tangent(g, x), index, x), v, index)"),
            jvp=dict(v="item_cotangent(dv, index, x)"))

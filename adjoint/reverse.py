@@ -181,7 +181,7 @@ class Backward:
             raise no_rule(stmt, rule)
         env = dict(bound, g=self.adjoints[stmt.target], ans=stmt.target)
         broadcasting = rule.elementwise and len(rule.params) > 1
-        for param in rule.params:
+        for param in rule.params_for_adjoints():
             if param.const:
                 continue
             value = bound[param.name]

@@ -1166,3 +1166,29 @@ def test_a_del_of_the_users_is_read_like_python():
     x = np.array([0.3, -1.2, 2.0])
     np.testing.assert_allclose(adjoint.grad(deletes_a_name)(x), np.cos(x) * x + np.sin(x), rtol=1e-14)
     assert adjoint.hessian(deletes_a_name)(x).shape == (3, 3)  # the derivative's own `del`s read again
+
+
+def fill_from_neighbours(x):
+    out = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        out[i] = np.sin(x[i]) * x[i - 1]
+    return np.sum(out ** 2)
+
+
+def test_the_backward_sweep_of_a_filled_array_zeroes_its_items_in_place():
+    """The adjoint of `out[i] = v` reads `g[i]` for `v`, then zeroes `g[i]` for `out`: written in that
+    order, with the item copied (`item_cotangent`), the zeroing may write into `g`, which the loop
+    carries; it copied `g` on every trip (quadratic in the length)."""
+    primal, function, scalar_params = in_place_ir(fill_from_neighbours)
+    write_in_place(function)
+    backward = [stmt for stmt in all_statements(function.body) if isinstance(stmt, Loop) and stmt.mirror is not None][0]
+    assert calls_in(backward.body, rt.setitem_into) == 1 and calls_in(backward.body, rt.setitem) == 0
+    x = np.linspace(-1, 2, 7)
+    (grad,), text = run_ir(fill_from_neighbours, primal, function, scalar_params, (x,))
+    np.testing.assert_allclose(grad, numerical_grad(fill_from_neighbours, [x], 0), rtol=1e-6, atol=1e-8, err_msg=text)
+    assert adjoint.check_grad(fill_from_neighbours, x) < 1e-6
+
+
+def calls_in(statements, fn):
+    return sum(1 for stmt in all_statements(statements) for expr in statement_expressions(stmt)
+               for node in walk(expr) if isinstance(node, Apply) and node.fn is fn)

@@ -36,7 +36,8 @@ _FRESH = frozenset([operator.add, operator.sub, operator.mul, operator.truediv, 
                     operator.pow, operator.neg, operator.matmul, operator.lt, operator.le, operator.gt, operator.ge,
                     operator.eq, operator.ne, np.copy, rt.setitem, rt.unindex, rt.zeros_grad, np.zeros, np.ones,
                     np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.sum, np.mean,
-                    np.prod, np.dot, np.matmul, np.arange, np.linspace, np.eye, builtins.float, builtins.len])
+                    np.prod, np.dot, np.matmul, np.arange, np.linspace, np.eye, builtins.float, builtins.len,
+                    rt.item_cotangent])
 # calls whose result is a spread that numpy marks read-only (`setitem_into` copies it before writing)
 _READ_ONLY = frozenset([rt.repeat_to, np.broadcast_to])
 _SHAPE_ATTRIBUTES = (Attribute("shape"), Attribute("ndim"), Attribute("size"), Attribute("dtype"))
@@ -200,9 +201,17 @@ def _makes_new(expr):
 def _memory_sources(expr):
     """The variables whose memory the value of `expr` may share: none if it makes a new array;
     otherwise every variable it reads other than for its shape."""
-    if isinstance(expr, Apply) and _makes_new(expr):
-        return []
-    return [var for var, how in _reads_of(expr, None) if how != "shape"]
+    if isinstance(expr, Var):
+        return [expr]
+    if isinstance(expr, Apply):
+        if _makes_new(expr):  # (nested too: `unbroadcast(item_cotangent(g, i, x), v)` shares nothing with `g`)
+            return []
+        positions = _shape_positions(expr)
+        return [var for i, arg in enumerate(expr.args) if positions is not None and i not in positions
+                for var in _memory_sources(arg)] + [var for _, value in expr.kwargs for var in _memory_sources(value)]
+    if isinstance(expr, Pack):
+        return [var for item in expr.items for var in _memory_sources(item)]
+    return []
 
 
 def _reads_of(expr, stmt):

@@ -57,9 +57,17 @@ class Rule:
         self.jvp = {name: template(text) for name, text in jvp.items()}
         self.elementwise = elementwise
         self.out = out
+        self.adjoint_order = None  # parameter names whose adjoints reverse mode writes first (else: in order)
         for name in list(self.vjp) + list(self.jvp):
             if name not in {p.name for p in self.params}:
                 raise ValueError(f"rule for {fn!r} names unknown parameter {name!r}")
+
+    def params_for_adjoints(self):
+        """The parameters in the order reverse mode writes their adjoints."""
+        if self.adjoint_order is None:
+            return self.params
+        first = [p for name in self.adjoint_order for p in self.params if p.name == name]
+        return first + [p for p in self.params if p not in first]
 
     def bind(self, args, kwargs):
         """Map parameter names to the argument expressions of a call; None if they do not fit."""

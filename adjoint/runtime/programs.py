@@ -209,9 +209,12 @@ def _integral(x):
 
 def item_cotangent(g, index, x):
     """The cotangent of `v` in `x[index] = v`: `g[index]`, or zeros if `x` holds integers (`v` was truncated)."""
+    item = g[index]
     if _integral(x):
-        return np.zeros(np.shape(g[index]))
-    return kept_writes(g[index], index, x)
+        return np.zeros(np.shape(item))
+    if type(item) is np.ndarray and item.base is not None:  # a copy of a view, the size of the item: `g` may
+        item = item.copy()                                   # then be zeroed in place (optimize/inplace.py)
+    return kept_writes(item, index, x)
 
 
 def kept_writes(v, index, x):

@@ -199,17 +199,34 @@ class AliasLowering:
                             "place, for every later call)", self.info.location(node), advice)
             self.body.append(Assign(None, Apply(rt.refuse_outside_change, (current, Const(error))),
                                     self.info.location(node)))
+        others = self.held_by_others(name)
+        pending = (name, symbol, current, node, others, self.body, self.body[-1] if self.body else None, set())
+        self.check_operator_sharing(*pending)
+        if self.shared["loop_depth"]:  # asked again when the loop's merges are complete: `y` may be `x` by then
+            self.shared["loop_operators"].append(pending)
+
+    def check_operator_sharing(self, name, symbol, current, node, others, body, after, checked):
+        """Ask when the code runs whether `current`, changed in place by `name op= ...`, shares memory
+        with a value another name holds (`others`, as they were at the operator) or the caller does:
+        the checks go into `body` after the statement `after`; `checked` holds what is asked already."""
         mine = self.memory_of(current)
-        sharing = [(f"`{other}`", held) for other, held in self.held_by_others(name) if mine & self.memory_of(held)]
+        sharing = [(f"`{other}`", held) for other, held in others if mine & self.memory_of(held)]
         if any(leaf is held or holds(leaf, held) for leaf in self.foreign for held in mine):
             sharing.append((f"the caller of `{self.info.function_name}`", current))
+        position = 0 if after is None else next((i + 1 for i, stmt in enumerate(body) if stmt is after), None)
         for who, held in sharing:
+            if id(held) in checked:
+                continue
+            checked.add(id(held))
+            if position is None:  # (the statement is gone from where it was: refuse, never skip the check)
+                self.unsupported(node, f"`{name} {symbol}= ...` on an array whose memory {who} may also hold",
+                                 f"Write `{name} = {name} {symbol} ...` (a new array).")
             error = located(UnsupportedSyntax, f"adjoint does not support `{name} {symbol}= ...` on an array whose "
                             f"memory {who} also holds (Python changes it in place, so {who} would see the change)",
                             self.info.location(node), f"Write `{name} = {name} {symbol} ...` (a new array), or copy "
                             "where the array is shared (`.copy()`).")
-            self.body.append(Assign(None, Apply(rt.refuse_changed_view, (held, current, Const(error))),
-                                    self.info.location(node)))
+            body.insert(position, Assign(None, Apply(rt.refuse_changed_view, (held, current, Const(error))),
+                                         self.info.location(node)))
 
     def view_refusal(self, name, other, held):
         if self.env.get(other) is held:

@@ -354,8 +354,11 @@ class ControlFlowLowering:
                         self.env[name] = with_replaced(held, value, outs[header])
         for change in self.shared["loop_changes"]:  # now that the loop's merges are complete
             self.refuse_hidden_alias(*change)
+        for pending in self.shared["loop_operators"]:
+            self.check_operator_sharing(*pending)
         if not self.shared["loop_depth"]:
             self.shared["loop_changes"].clear()
+            self.shared["loop_operators"].clear()
         return carried, exits
 
     def finish_pack(self, loop_node, name, header, init, following, carried, exits):

@@ -606,3 +606,21 @@ def writes_an_element_of_a_run_time_list_item(x):
 
 def doubles(x):
     return x * 2.0
+
+
+def halves_an_argument_a_loop_hands_over(x0, x1):
+    i = 0
+    while i < 2:  # (the fuzz harness, seed 423: on the second trip x1 is x0, which Python halves)
+        i += 1
+        x1 *= 0.5  # <-
+        x1 = x0
+    return np.sum(x0)
+
+
+def halves_a_local_a_loop_hands_over(x):
+    y = x * 1.0
+    z = y * 1.0
+    for i in range(2):
+        z *= 0.5  # <-
+        z = y
+    return np.sum(y)

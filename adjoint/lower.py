@@ -149,7 +149,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         self.outer = outer      # for a nested function: the lowering of the function that defined it
         self.shared = parent.shared if parent is not None else {
             "views": {}, "lists_of_views": set(), "known": {}, "outside": set(), "lists": set(), "appended_to": {},
-            "merged": {}, "loop_changes": [], "loop_operators": [], "loop_depth": 0, "recursive_calls": 0}
+            "merged": {}, "loop_checks": [], "loop_depth": 0, "recursive_calls": 0}
         self.foreign = ()       # values the caller passed in (an inlined callee must not change them)
         self.root_globals = root_globals  # the globals the generated code will run with
         self.info = info

@@ -160,7 +160,7 @@ class AliasLowering:
                 unchecked.append((other, held))
         self.refuse_hidden_alias(name, current, node, unchecked)
         if self.shared["loop_depth"]:
-            self.shared["loop_changes"].append((name, current, node, unchecked))
+            self.shared["loop_checks"].append(lambda: self.refuse_hidden_alias(name, current, node, unchecked))
 
     def held_by_others(self, name):
         """(other name, value) for each value another name holds, itself or inside the tuples, lists,
@@ -199,11 +199,13 @@ class AliasLowering:
                             "place, for every later call)", self.info.location(node), advice)
             self.body.append(Assign(None, Apply(rt.refuse_outside_change, (current, Const(error))),
                                     self.info.location(node)))
-        others = self.held_by_others(name)
-        pending = (name, symbol, current, node, others, self.body, self.body[-1] if self.body else None, set())
-        self.check_operator_sharing(*pending)
+        others, body, after, checked = self.held_by_others(name), self.body, self.body[-1] if self.body else None, set()
+
+        def check():
+            self.check_operator_sharing(name, symbol, current, node, others, body, after, checked)
+        check()
         if self.shared["loop_depth"]:  # asked again when the loop's merges are complete: `y` may be `x` by then
-            self.shared["loop_operators"].append(pending)
+            self.shared["loop_checks"].append(check)
 
     def check_operator_sharing(self, name, symbol, current, node, others, body, after, checked):
         """Ask when the code runs whether `current`, changed in place by `name op= ...`, shares memory

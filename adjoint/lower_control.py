@@ -352,13 +352,10 @@ class ControlFlowLowering:
                                              f"place while `{name}` holds the same array",
                                              f"Copy the array first (`{owner} = {name}.copy()`).")
                         self.env[name] = with_replaced(held, value, outs[header])
-        for change in self.shared["loop_changes"]:  # now that the loop's merges are complete
-            self.refuse_hidden_alias(*change)
-        for pending in self.shared["loop_operators"]:
-            self.check_operator_sharing(*pending)
+        for check in self.shared["loop_checks"]:  # in-place changes asked again, now that the merges are complete
+            check()
         if not self.shared["loop_depth"]:
-            self.shared["loop_changes"].clear()
-            self.shared["loop_operators"].clear()
+            self.shared["loop_checks"].clear()
         return carried, exits
 
     def finish_pack(self, loop_node, name, header, init, following, carried, exits):

@@ -7,7 +7,7 @@ the call needs no second function: the derivative's body is written into the dis
 test of each argument's class,
 
     def grad_neuron(w0, x0, w1, x1, w2):
-        if _holder0.__code__ is _value0 and w0.__class__ is _type0 and ... :
+        if _holder0.__code__ is _value0 and _type0 is w0.__class__ and ... :
             s = w0 * x0 + w1 * x1 + w2          # the derivative, as adjoint.source shows it
             t1 = math.exp(-s)
             ...
@@ -143,7 +143,8 @@ class _Template:
         constants.update({name: value for name, value in bound.items() if isinstance(value, types.ModuleType)})
         constants.update({f"{n}bound{j}": value for j, value in enumerate(bound.values())})
         tests = [self.guard] if self.guard else []
-        tests += [f"{p}.__class__ is {n}type{i}" for i, p in enumerate(self.params)]
+        # the class first: LOAD_CONST and LOAD_FAST run as one instruction (3.11's LOAD_CONST__LOAD_FAST)
+        tests += [f"{n}type{i} is {p}.__class__" for i, p in enumerate(self.params)]
         unpack = "".join(f"        {name} = {n}bound{j}\n" for j, (name, value) in enumerate(bound.items())
                          if not isinstance(value, types.ModuleType))
         fast_path = f"    if {' and '.join(tests)}:\n{unpack}{body}"

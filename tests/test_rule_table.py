@@ -106,7 +106,7 @@ ELEMENTWISE = {
     np.remainder: (positive, positive), np.arctan2: (signed, signed),
     np.clip: (lambda *s: distinct(*s) * 2, lambda *s: -1.05 * np.ones(s) if s else -1.05,
               lambda *s: 1.05 * np.ones(s) if s else 1.05),
-    rt.log_or_zero: (positive,), rt.sinc_slope: (signed,), rt.digamma: (positive,),
+    rt.log_or_zero: (positive,), rt.sinc_slope: (signed,), rt.digamma: (positive,), rt.power_slope: (positive, signed),
     np.heaviside: (lambda *s: HEAVISIDE_STEPS, signed),  # (cases of their own: see elementwise_cases)
 }
 if hasattr(math, "cbrt"):

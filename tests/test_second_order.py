@@ -2,6 +2,8 @@
 reverse over reverse (a gradient-norm penalty, `jacobian(grad(f), mode="reverse")`) and forward over
 reverse (`hessian`, `hvp`), for `w` of shapes (), (3,) and (2, 3) and loops running 0, 1 and 3 trips,
 against central differences of the function and of its gradient."""
+import math
+
 import numpy as np
 import pytest
 
@@ -83,3 +85,75 @@ def test_second_derivatives_through_pieces_of_different_shapes(second):
         H = adjoint.hessian(f)(x) if second == "hessian" else \
             adjoint.jacobian(adjoint.grad(f), mode=second.split()[0])(x)
         np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-8)
+
+
+# -- x ** n at x = 0, up to and past the order where the derivatives end ---------------------------
+
+SCALE = np.array([1.0, 2.0, 3.0])
+
+
+def cube(x):
+    return x ** 3
+
+
+def power_of(x, n):
+    return x ** n
+
+
+def numpy_power_of(x, n):
+    return np.sum(np.power(x * SCALE, n))
+
+
+def math_power_of(x):
+    return math.pow(x, 2)
+
+
+def first_power_of_scaled(x):
+    return np.sum((x * SCALE) ** 1)
+
+
+def nth_derivative(f, order, wrt=0):
+    for _ in range(order):
+        f = adjoint.grad(f, wrt=wrt)
+    return f
+
+
+def power_derivative(n, order, x):
+    """d^order/dx^order x^n, by hand."""
+    return math.perm(n, order) * x ** (n - order) if order <= n else 0.0
+
+
+@pytest.mark.parametrize("x", [0.0, 0.5])
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_derivatives_of_a_power_end_at_zero_not_nan(order, x):
+    """pow's slope `n * x ** (n - 1)`, differentiated past order n, read `0 * x ** -1`: nan (an
+    error for Python floats) at x = 0, where every one of them is 0. Constant and run-time exponents."""
+    assert nth_derivative(cube, order)(x) == pytest.approx(power_derivative(3, order, x), abs=1e-12)
+    for n in (0, 1, 2):
+        assert nth_derivative(power_of, order)(x, n) == pytest.approx(power_derivative(n, order, x), abs=1e-12)
+        expected = power_derivative(n, order, x) * np.sum(SCALE ** n)
+        assert nth_derivative(numpy_power_of, order)(x, n) == pytest.approx(expected, abs=1e-12)
+    assert nth_derivative(math_power_of, order)(x) == pytest.approx(power_derivative(2, order, x), abs=1e-12)
+
+
+def test_hessian_of_a_first_power_at_zero():
+    assert adjoint.hessian(first_power_of_scaled)(0.0) == 0.0
+    assert adjoint.hvp(first_power_of_scaled)(0.0, 1.0) == 0.0
+    assert adjoint.grad(power_of, wrt=0, mode="forward")(0.0, 0) == 0.0
+
+
+def float_power(x, y):
+    return x ** y
+
+
+def test_derivatives_of_a_power_in_base_and_exponent():
+    """By hand: x ** y differentiated in x and y, to the third order."""
+    x, y = 1.5, 2.5
+    log = math.log(x)
+    H = adjoint.jacobian(adjoint.grad(float_power, wrt=(0, 1)), wrt=(0, 1))(x, y)
+    np.testing.assert_allclose(H, [[y * (y - 1) * x ** (y - 2), x ** (y - 1) * (1 + y * log)],
+                                   [x ** (y - 1) * (1 + y * log), x ** y * log ** 2]], rtol=1e-12)
+    xxy = adjoint.grad(adjoint.grad(adjoint.grad(float_power, wrt=1), wrt=0), wrt=0)(x, y)
+    assert xxy == pytest.approx(x ** (y - 2) * (2 * y - 1 + y * (y - 1) * log), rel=1e-12)
+    xyy = adjoint.grad(adjoint.grad(adjoint.grad(float_power, wrt=0), wrt=1), wrt=1)(x, y)
+    assert xyy == pytest.approx(x ** (y - 1) * (y * log ** 2 + 2 * log), rel=1e-12)

@@ -157,6 +157,11 @@ class Rewriter:
         elif fn is operator.pow:
             if _number(args[1], 1) and not self.is_boolean(args[0]):
                 return args[0]
+        elif fn is rt.power_slope and all(_plain_number(a) for a in args[1:]) and not node.kwargs \
+                and not self.is_boolean(args[0]):
+            return self.known_power_slope(args[0], args[1].value, args[2].value if len(args) > 2 else 1)
+        elif fn is rt.falling_slope and _number(args[1], 1, 2):  # 1 and 2y - 1, differentiable as they are
+            return Const(1) if args[1].value == 1 else Apply(operator.sub, (Apply(operator.mul, (Const(2), args[0])), Const(1)))
         elif fn is operator.neg:
             inner = args[0]
             if isinstance(inner, Apply) and inner.fn is operator.neg:
@@ -199,6 +204,17 @@ class Rewriter:
             if scalar(args[0]) == SCALAR and scalar(args[1]) == SCALAR:  # a number for a number
                 return args[0]
         return node
+
+    def known_power_slope(self, x, n, k):
+        """`power_slope(x, n, k)` for numbers n and k, as plain arithmetic: `c * x ** (n - k)`, with the
+        constant it ends at (c, or 0) a constant."""
+        factor = math.prod(n - i for i in range(k))
+        if factor == 0:
+            return Const(0.0) if self.shapes.of(x) == SCALAR else Apply(rt.zeros_grad, (x,))
+        if n == k:
+            return Const(float(factor)) if self.shapes.of(x) == SCALAR \
+                else Apply(rt.broadcast_like, (Const(float(factor)), x))
+        return self.rewrite(Apply(operator.mul, (Const(factor), self.rewrite(Apply(operator.pow, (x, Const(n - k)))))))
 
     def reciprocal_squared(self, numerator, y):
         """`r / y` (or `-r / y`) for `r = 1 / y` is `r * r`: the gradient of `1 / y` costs a product,
@@ -361,6 +377,8 @@ class Rewriter:
             return float
         if fn is rt.log_or_zero:
             return float
+        if fn is rt.power_slope:
+            return float if float in types else None
         if _member(fn, _PYTHON_ARITHMETIC):
             if float in types:
                 return float

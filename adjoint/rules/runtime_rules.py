@@ -4,7 +4,7 @@ Parameter names here are the rule's own (binding is positional); `g` is always
 the incoming adjoint.
 """
 from .. import runtime as rt
-from .registry import nondiff, structural, unary
+from .registry import elementwise, nondiff, structural, unary, without_rule
 
 # (unbroadcast sums `v` down to the shape of `x` along some axes and spreads it along others: its
 # adjoint does the opposite on each, which is unbroadcast again)
@@ -49,6 +49,10 @@ structural(rt.as_seed, "v, value: const, name, of", out="like:value",
 structural(rt.sum_cotangent, "v, xs: const", out="like:xs",
            vjp=dict(v="broadcast_like(np.sum(g, 0), v)"), jvp=dict(v="sum_cotangent(dv, xs)"))
 unary(rt.log_or_zero, "1 / x")
+elementwise(rt.power_slope, "x, y, k: const=1", x="power_slope(x, y, k + 1)",
+            y="ans * log_or_zero(x) + falling_slope(y, k) * x ** (y - k)")
+without_rule(rt.falling_slope, "it is the exponent's part of a derivative of x ** y of the third order or more",
+             "Differentiate x ** y in the exponent at most twice, or write the power as np.exp(y * np.log(x)).")
 nondiff(rt.zeros_grad, rt.expect_scalar, rt.stop_gradient, rt.shape_only, rt.refuse_changed_view,
         rt.refuse_array_write, rt.index_of_max, rt.index_of_min, rt.broadcast_shape, rt.matmul_shape)
 

@@ -329,6 +329,34 @@ def log_or_zero(x):
     return np.log(np.where(x == 0, 1, x))
 
 
+def power_slope(x, y, k=1):
+    """The k-th derivative of x ** y in x, y (y - 1) ... (y - k + 1) x ** (y - k), and 0 where that
+    product is 0 (an integer y below k): there x ** y is a polynomial of degree under k, while
+    `0 * x ** (y - k)` would be nan (or an error, for Python numbers) at x = 0. Its own derivative
+    in x is the (k + 1)-th, so the derivatives of x ** n end at 0 from order n + 1 on."""
+    factor = y
+    for i in range(1, k):
+        factor = factor * (y - i)
+    if isinstance(factor, np.ndarray) and factor.ndim:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(factor == 0, zeros_grad(x), factor * x ** (y - k))
+    if factor == 0:
+        return zeros_grad(x)
+    return factor * x ** (y - k)
+
+
+def falling_slope(y, k):
+    """The derivative in y of y (y - 1) ... (y - k + 1): the sum, over each factor, of the others' product."""
+    total = 0
+    for skipped in range(k):
+        product = 1
+        for i in range(k):
+            if i != skipped:
+                product = product * (y - i)
+        total = total + product
+    return total
+
+
 def cast_like(v, ref):
     """`v` with the dtype of `ref` (a no-op for Python numbers)."""
     dtype = getattr(ref, "dtype", None)

@@ -20,7 +20,6 @@ import types
 import gast
 import numpy as np
 
-from . import record
 from . import runtime as rt
 from .desugar import Desugar, desugar
 from .errors import UnsupportedSyntax, located
@@ -46,8 +45,6 @@ structural(rt.kept_writes, "v, index: const, x: const", out="like:v",
            vjp=dict(v="kept_writes(g, index, x)"), jvp=dict(v="kept_writes(dv, index, x)"))
 structural(rt.item_tangent, "v, x: const", out="like:v",
            vjp=dict(v="item_tangent(g, x)"), jvp=dict(v="item_tangent(dv, x)"))
-record._SHAPE_ONLY.setdefault(rt.item_cotangent, {2})  # read only the shape and dtype of `x` (record.py's table)
-record._SHAPE_ONLY.setdefault(rt.kept_writes, {2})
 structural(rt.new_list, "xs: seq", vjp=dict(xs="g[i]"), jvp=dict(xs="new_list(dxs)"))
 structural(rt.list_append, "xs, v",
            vjp=dict(xs="g[:-1]", v="g[-1]"),

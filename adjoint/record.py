@@ -21,16 +21,12 @@ import numpy as np
 from . import runtime as rt
 from .ir import (UNBOUND, Apply, Assign, Global, If, Loop, Method, Pack, Phi, Var, all_statements, hashable,
                  map_expressions, statement_defines, statement_uses, substitute, variables, walk)
+from .optimize.cse import mergeable
 from .optimize.dce import eliminate_dead_code
-from .optimize.shapes import SCALAR, ShapeClasses
+from .optimize.shapes import SCALAR, ShapeClasses, shape_reads
 
 APPEND, POP = Method("append"), Method("pop")
 
-# argument positions where a runtime helper reads only the shape and dtype of its argument
-_SHAPE_ONLY = {rt.unbroadcast: {1}, rt.broadcast_like: {1}, rt.repeat_to: {1}, rt.matmul_vjp_left: {1},
-               rt.matmul_vjp_right: {2}, rt.dot_vjp_left: {1}, rt.dot_vjp_right: {2}, rt.zeros_grad: {0},
-               rt.as_grad: {1}, rt.cast_like: {1}, rt.unindex: {1}, rt.to_columns: {1, 2}, rt.from_columns: {1, 2},
-               rt.cross_cotangent: {2}, rt.sum_cotangent: {1}}
 _RECOMPUTE_LIMIT = 4  # operations recomputed for one value, at most, before recording it instead
 _CHEAP = {operator.add, operator.sub, operator.mul, operator.truediv, operator.neg, operator.pos,
           operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_}
@@ -219,11 +215,10 @@ def _invariants(forward, definitions, inside, loop):
 
 def _pure(expr):
     """Does `expr` compute the same value from the same operands, changing nothing (no live global)?"""
-    from .optimize.cse import _mergeable
     if not isinstance(expr, (Apply, Pack)) or isinstance(expr, Pack) and expr.kind == "list":
         return False
     for node in walk(expr):
-        if isinstance(node, Global) or isinstance(node, Apply) and not _mergeable(node.fn) \
+        if isinstance(node, Global) or isinstance(node, Apply) and not mergeable(node.fn) \
                 or isinstance(node, Pack) and node.kind == "list":
             return False
     return True
@@ -242,7 +237,7 @@ def _read_for_shape_only(body, var):
             if expr is var:
                 return False
             if isinstance(expr, Apply):
-                positions = _SHAPE_ONLY.get(expr.fn, ()) if hashable(expr.fn) else ()
+                positions = shape_reads(expr, exact_dtype=True)
                 stack.extend(arg for i, arg in enumerate(expr.args) if i not in positions or arg is not var)
                 stack.extend(value for _, value in expr.kwargs)
             elif isinstance(expr, Pack):

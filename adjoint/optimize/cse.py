@@ -119,7 +119,8 @@ def _fresh(fn):
         return False
 
 
-def _mergeable(fn):
+def mergeable(fn):
+    """Does a call of `fn` give the same value for the same operands, changing nothing?"""
     try:
         return fn in _BUILTIN and fn not in _NOT_DETERMINED and fn not in _MUTATING
     except TypeError:  # unhashable callables are in no table
@@ -418,7 +419,7 @@ class _Numbering:
         user's `mu`): the value at hand with the reduced axes put back, `np.expand_dims(mu, axis)`.
         Only for an axis (or axes) given as numbers; the dimensions kept are not a new reduction."""
         rule = rule_for(expr.fn) if isinstance(expr, Apply) else None
-        if rule is None or rule.out != "reduce" or not _mergeable(expr.fn):
+        if rule is None or rule.out != "reduce" or not mergeable(expr.fn):
             return None
         bound = rule.bind(expr.args, expr.kwargs)
         if bound is None or not _is_true(bound.get("keepdims")) or not _numbered_axes(bound.get("axis")):
@@ -433,7 +434,7 @@ class _Numbering:
         pure (then it is never merged). A call of a function with a rule is keyed by the values of
         its parameters, so that `np.mean(h, 0)` (a rule's) is `np.mean(h, axis=0)` (the user's)."""
         if isinstance(expr, Apply):
-            if not _mergeable(expr.fn):
+            if not mergeable(expr.fn):
                 return None
             rule = rule_for(expr.fn)
             if rule is not None and not expr.kwargs and len(expr.args) == len(rule.params) \
@@ -578,7 +579,7 @@ class _Hoisting(_Numbering):
             return Pack(expr.kind, [self.visit(item, output, False, before) for item in expr.items])
         if not isinstance(expr, Apply):
             return expr
-        if _mergeable(expr.fn):
+        if mergeable(expr.fn):
             record = self.occurrence(expr, top)
             if self.counting:
                 if record is not None:

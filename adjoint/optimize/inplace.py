@@ -19,17 +19,15 @@ its reads later). A `setitem` folded into an expression keeps its copy. Generate
 `adjoint.grad`) reads `setitem_into` as `setitem`: this pass decides again for that code.
 """
 import builtins
-import math
 import operator
 
 import numpy as np
 
-from .. import record
 from .. import runtime as rt
-from ..ir import (Apply, Assign, Attribute, If, Loop, Pack, Return, Var, all_statements, hashable, regions,
-                  statement_expressions, variables, walk)
+from ..ir import (Apply, Assign, If, Loop, Pack, Return, Var, all_statements, hashable, regions,
+                  statement_expressions, variables)
 from .dce import has_effect
-from .shapeonly import SHAPE_ONLY
+from .shapes import shape_reads
 
 # calls whose result is always a new object (never an operand, nor a view of one)
 _FRESH = frozenset([operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv, operator.mod,
@@ -40,7 +38,6 @@ _FRESH = frozenset([operator.add, operator.sub, operator.mul, operator.truediv, 
                     rt.item_cotangent])
 # calls whose result is a spread that numpy marks read-only (`setitem_into` copies it before writing)
 _READ_ONLY = frozenset([rt.repeat_to, np.broadcast_to])
-_SHAPE_ATTRIBUTES = (Attribute("shape"), Attribute("ndim"), Attribute("size"), Attribute("dtype"))
 
 
 def write_in_place(function):
@@ -206,7 +203,7 @@ def _memory_sources(expr):
     if isinstance(expr, Apply):
         if _makes_new(expr):  # (nested too: `unbroadcast(item_cotangent(g, i, x), v)` shares nothing with `g`)
             return []
-        positions = _shape_positions(expr)
+        positions = shape_reads(expr, exact_dtype=True)
         return [var for i, arg in enumerate(expr.args) if positions is not None and i not in positions
                 for var in _memory_sources(arg)] + [var for _, value in expr.kwargs for var in _memory_sources(value)]
     if isinstance(expr, Pack):
@@ -224,7 +221,7 @@ def _reads_of(expr, stmt):
         if isinstance(node, Var):
             found.append((node, how))
         elif isinstance(node, Apply):
-            positions = _shape_positions(node)
+            positions = shape_reads(node, exact_dtype=True)
             for i, arg in enumerate(node.args):
                 stack.append((arg, "shape" if positions is None or i in positions else "value"))
             stack.extend((value, "value") for _, value in node.kwargs)
@@ -233,20 +230,3 @@ def _reads_of(expr, stmt):
     if isinstance(stmt, Return):
         found = [(var, "kept" if how != "shape" else how) for var, how in found]
     return found
-
-
-def _shape_positions(node):
-    """The positions of `node`'s arguments read only for their shape and dtype (None: all)."""
-    fn = node.fn
-    if any(fn is attribute for attribute in _SHAPE_ATTRIBUTES) or fn in (np.shape, np.ndim) \
-            or fn is np.size and len(node.args) == 1 or fn is rt.shape_only:
-        return {0}
-    if fn is rt.item_tangent:  # (whether `x` holds integers)
-        return {1}
-    if not hashable(fn):
-        return set()
-    if fn in record._SHAPE_ONLY:
-        return record._SHAPE_ONLY[fn]
-    if fn in SHAPE_ONLY:
-        return SHAPE_ONLY[fn]
-    return set()

@@ -14,17 +14,10 @@ import operator
 import numpy as np
 
 from .. import runtime as rt
-from ..ir import Apply, Assign, Attribute, Var, all_statements, hashable, statement_uses, walk
+from ..ir import Apply, Assign, Var, all_statements, hashable, statement_uses, walk
 from ..rules import rule_for
-from .shapes import SCALAR, ShapeClasses
+from .shapes import SCALAR, ShapeClasses, shape_reads
 
-# runtime helpers -> the positions of the arguments of which they read only the shape and the float
-# dtype (not `cast_like`, which reads the exact dtype, nor `item_cotangent`, which tells integers apart)
-SHAPE_ONLY = {rt.unbroadcast: {1}, rt.broadcast_like: {1}, rt.repeat_to: {1}, rt.matmul_vjp_left: {1},
-              rt.matmul_vjp_right: {2}, rt.dot_vjp_left: {1}, rt.dot_vjp_right: {2}, rt.zeros_grad: {0},
-              rt.unindex: {1}, rt.to_columns: {1, 2}, rt.from_columns: {1, 2},
-              rt.expect_scalar: {0}, rt.broadcast_shape: None, rt.matmul_shape: {0, 1}}
-_ATTRIBUTES = (Attribute("shape"), Attribute("ndim"), Attribute("size"))
 _ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow, operator.neg}
 
 
@@ -80,7 +73,7 @@ def _reads(body):
             if isinstance(node, Var):
                 found.setdefault(node, True)  # (a read for its shape: its parent said so, below)
             elif isinstance(node, Apply):
-                positions = _positions(node)
+                positions = shape_reads(node, exact_dtype=False)  # (a computed Shape's dtype is numpy's guess)
                 for i, arg in enumerate(node.args):
                     if isinstance(arg, Var) and not (positions is None or i in positions):
                         found[arg] = False
@@ -94,14 +87,3 @@ def _reads(body):
         if isinstance(stmt.expr, Var):
             found[stmt.expr] = False
     return found
-
-
-def _positions(node):
-    """The positions of `node`'s arguments read only for their shape: a set, None for all of them."""
-    fn = node.fn
-    if any(fn is attribute for attribute in _ATTRIBUTES) or fn is np.size and len(node.args) == 1 \
-            or fn is np.shape or fn is np.ndim:
-        return {0}
-    if not hashable(fn) or fn not in SHAPE_ONLY:
-        return set()
-    return SHAPE_ONLY[fn]

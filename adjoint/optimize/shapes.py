@@ -13,7 +13,8 @@ import operator
 
 import numpy as np
 
-from ..ir import Apply, Assign, Attribute, Const, Global, If, Loop, Pack, Unbound, Var
+from .. import runtime as rt
+from ..ir import Apply, Assign, Attribute, Const, Global, If, Loop, Pack, Unbound, Var, hashable
 from ..rules import rule_for
 
 SCALAR = "scalar"
@@ -28,6 +29,32 @@ _LIKE_FIRST = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
 
 # functions whose result is always a Python number
 _SCALAR_BUILTINS = (builtins.float, builtins.int, builtins.len, builtins.bool)
+
+
+# What helpers (and attributes) read of some of their arguments: positions where they read the shape
+# and, for a number they spread, whether the dtype is float (`runtime._weak`); and positions where they
+# read the shape and the exact dtype (or whether it holds integers). A value read only so can be
+# recorded (record.py), computed (shapeonly.py) or stood in for (simplify.py) by a `runtime.Shape`, or
+# for shape reads by another value of its shape class.
+_READS_SHAPE = {Attribute("shape"): {0}, Attribute("ndim"): {0}, Attribute("size"): {0}, np.shape: {0},
+                np.ndim: {0}, np.size: {0}, rt.shape_only: {0}, rt.expect_scalar: {0}, rt.zeros_grad: {0},
+                rt.unbroadcast: {1}, rt.broadcast_like: {1}, rt.repeat_to: {1}, rt.unindex: {1},
+                rt.matmul_vjp_left: {1}, rt.matmul_vjp_right: {2}, rt.dot_vjp_left: {1}, rt.dot_vjp_right: {2},
+                rt.to_columns: {1, 2}, rt.from_columns: {1, 2}, rt.matmul_shape: {0, 1}, rt.broadcast_shape: "all"}
+_READS_DTYPE = {Attribute("dtype"): {0}, rt.as_grad: {1}, rt.cast_like: {1}, rt.sum_cotangent: {1},
+                rt.item_tangent: {1}, rt.cross_cotangent: {2}, rt.item_cotangent: {2}, rt.kept_writes: {2}}
+
+
+def shape_reads(node, exact_dtype):
+    """The positions of the call `node`'s arguments of which it reads only the shape (and the exact
+    dtype, where something reading them gives it: `exact_dtype`)."""
+    fn = node.fn
+    positions = None
+    if hashable(fn):
+        positions = _READS_SHAPE.get(fn) or (_READS_DTYPE.get(fn) if exact_dtype else None)
+    if positions == "all":
+        return set(range(len(node.args)))
+    return positions or set()
 
 
 class ShapeClasses:

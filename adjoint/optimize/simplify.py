@@ -15,7 +15,7 @@ import numpy as np
 from .. import runtime as rt
 from ..ir import Apply, Assign, Const, Global, If, Loop, Pack, Phi, Ref, Return, Var
 from ..rules import rule_for
-from .shapes import SCALAR, ShapeClasses
+from .shapes import SCALAR, ShapeClasses, shape_reads
 
 _FOLDABLE_MODULES = (math, np)
 
@@ -96,10 +96,7 @@ class Rewriter:
         if folded is not None:
             return folded
         scalar = self.shapes.of
-        try:
-            positions = _SHAPE_READS.get(fn)
-        except TypeError:  # (an unhashable callable)
-            positions = None
+        positions = shape_reads(node, exact_dtype=False)  # (a stand-in of its shape class may differ in dtype)
         if positions and not node.kwargs:
             args = tuple(self.shape_donor(a) if i in positions else a for i, a in enumerate(args))
             node = Apply(fn, args)
@@ -411,13 +408,6 @@ class Rewriter:
             return True
         return _member(fn, (operator.and_, operator.or_, operator.xor, operator.invert))
 
-
-# runtime helpers -> the positions of arguments of which they read only the shape, and the float dtype
-# of a number they spread (`_weak`): what `record.SHAPE_ONLY` says, less the helpers that read the
-# dtype itself (`cast_like`, and `item_cotangent`, which tells integers apart)
-_SHAPE_READS = {rt.unbroadcast: {1}, rt.broadcast_like: {1}, rt.repeat_to: {1}, rt.matmul_vjp_left: {1},
-                rt.matmul_vjp_right: {2}, rt.dot_vjp_left: {1}, rt.dot_vjp_right: {2}, rt.zeros_grad: {0},
-                rt.unindex: {1}}
 
 # helpers that may return their first argument itself
 _PASS_THROUGH = (rt.unbroadcast, rt.broadcast_like, rt.cast_like, rt.as_grad, np.asarray)

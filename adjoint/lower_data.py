@@ -339,7 +339,7 @@ class DataLowering:
             self.rebind(value, new)
             return popped
         if isinstance(value, Var) and value not in self.shared["lists"]:  # an array, perhaps: `a.sort()`
-            self.refuse_change_in_place(Method(method), (), node)
+            self.refuse_change_in_place(Method(method), (), (), node)
         self.unsupported(node, f"`.{method}` on a list built inside the function" if method != "extend" else
                          "`.extend` with a list built at run time",
                          _LIST_ADVICE + " Other changes in place are not supported.")

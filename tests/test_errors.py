@@ -124,6 +124,10 @@ UNSUPPORTED = [
     (h.sorts_an_array_in_place, (np.ones(2),), "a.sort()", "np.sort"),
     (h.copies_into, (np.ones(2),), "np.copyto", "np.where"),
     (h.writes_out, (np.ones(2),), "np.multiply", "assign the result"),
+    # (`out` by position: ignored, the value and the derivative were those of `a` before the call)
+    (h.writes_out_by_position, (np.ones(2),), "np.exp(x, a)", "assign the result"),
+    (h.writes_out_of_a_function_by_position, (np.ones(2),), "np.cumsum", "assign the result"),
+    (h.writes_out_of_a_method_by_position, (np.ones(2),), "x.clip", "assign the result"),
     (h.adds_at, (np.ones(2),), "np.add.at", "item assignment"),
     (h.calls_setitem, (np.ones(2),), "a.__setitem__", "item assignment"),
     (h.puts, (np.ones(2),), "np.put", "item assignment"),

@@ -281,6 +281,7 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
         if fn is rt.setitem_into:  # generated code read back: the functional form (optimize/inplace.py)
             fn = rt.setitem
         self.refuse_change_in_place(fn, args, kwargs, node)
+        self.refuse_arithmetic_on_run_time_lists(fn, args, node)
         folded = self.fold_constant(fn, args, kwargs)
         if folded is not None:
             return folded

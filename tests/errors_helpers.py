@@ -479,6 +479,14 @@ def writes_out_of_a_method_by_position(x):
     return np.sum(a * x)
 
 
+def joins_lists_built_at_run_time(x):
+    xs, ys = [], []
+    for i in range(1):
+        xs.append(x[0])
+        ys.append(x[1])
+    return np.sum(np.array(xs + ys) * np.array([1.0, 2.0]))  # <-
+
+
 def adds_at(x):
     a = x * 1.0
     np.add.at(a, [0, 0], 1.0)  # <-

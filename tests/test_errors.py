@@ -138,6 +138,8 @@ UNSUPPORTED = [
     (h.picks_a_function_at_a_run_time_index, (1.0, 1), "ACTIVATIONS[i]", "fns[0](x) if i == 0"),
     (h.writes_an_element_of_an_array_row, (1.0,), "y[0][1]", "y[i, j] = ..."),
     (h.writes_an_element_of_a_run_time_list_item, (np.ones(2),), "rows[1][0]", "xs[i] = row"),
+    # (`xs + ys` of one-item lists was differentiated as an item-by-item sum: 3.0 for both, not 1.0 and 2.0)
+    (h.joins_lists_built_at_run_time, (np.ones(2),), "xs + ys", "np.array(xs)"),
 ]
 if sys.version_info >= (3, 10):
     from errors_match_helper import uses_match

@@ -60,6 +60,23 @@ def write_in_place(function):
     return count
 
 
+def memory_sharers(function):
+    """A function giving, for a variable, the variables whose memory its value may share (it
+    included): what it was computed from by operations that may hand on an operand or a view
+    (`unbroadcast(g, x)` is `g` when the shapes agree), through branches and loops."""
+    sources = _Analysis(function).sources
+
+    def sharers(var):
+        seen, work = {var}, [var]
+        while work:
+            for source in sources.get(work.pop(), ()):
+                if source not in seen:
+                    seen.add(source)
+                    work.append(source)
+        return seen
+    return sharers
+
+
 class _Analysis:
     def __init__(self, function):
         self.blocks = []          # (statement list, the loop whose body it is or None)
@@ -206,6 +223,8 @@ def _memory_sources(expr):
     if isinstance(expr, Apply):
         if _makes_new(expr):  # (nested too: `unbroadcast(item_cotangent(g, i, x), v)` shares nothing with `g`)
             return []
+        if expr.fn is rt.add_at:  # (its total, added into, or a new array)
+            return _memory_sources(expr.args[0])
         positions = _shape_positions(expr)
         return [var for i, arg in enumerate(expr.args) if positions is not None and i not in positions
                 for var in _memory_sources(arg)] + [var for _, value in expr.kwargs for var in _memory_sources(value)]

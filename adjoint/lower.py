@@ -280,7 +280,8 @@ class Lowering(ControlFlowLowering, DataLowering, AliasLowering, ExpressionConve
     def make(self, fn, args, kwargs, node):
         if fn is rt.setitem_into:  # generated code read back: the functional form (optimize/inplace.py)
             fn = rt.setitem
-        self.refuse_change_in_place(fn, kwargs, node)
+        self.refuse_change_in_place(fn, args, kwargs, node)
+        self.refuse_arithmetic_on_run_time_lists(fn, args, node)
         folded = self.fold_constant(fn, args, kwargs)
         if folded is not None:
             return folded

@@ -14,6 +14,8 @@ without a copy: `MODEL.W`, `LAYERS[0]`, a view of either) is marked where it is 
 place is refused, since Python would change the global for every later call. So are calls that
 change an argument in place (`a.fill(v)`, `np.copyto`, `out=`), which the SSA form would not see.
 """
+import functools
+import inspect
 import operator
 import random
 
@@ -121,7 +123,7 @@ class AliasLowering:
                 self.shared["outside"].add(var)
                 return
 
-    def refuse_change_in_place(self, fn, kwargs, node):
+    def refuse_change_in_place(self, fn, args, kwargs, node):
         """Refuse a call that changes one of its arguments in place (`a.fill(0)`, `np.copyto`,
         `out=`, `np.add.at`): the derivative would go on reading the value from before."""
         if isinstance(fn, Method):
@@ -136,10 +138,12 @@ class AliasLowering:
         if advice is not None:
             self.unsupported(node, f"{what} in place (the derivative would read the value from before the "
                              "change)", f"Write {advice} instead.")
-        for key, value in kwargs:
-            if key == "out" and not (isinstance(value, Const) and value.value is None):
-                self.unsupported(node, "`out=`, which writes the result into an existing array in place",
-                                 "Assign the result to a name instead (`y = np.f(x)`).")
+        position = _out_position(fn)
+        out = [value for key, value in kwargs if key == "out"] + list(args[position:position + 1] if position else ())
+        if any(not (isinstance(value, Const) and value.value is None) for value in out):
+            self.unsupported(node, "`out=` (or an `out` passed by position: `np.exp(x, y)`), which writes the result "
+                             "into an existing array in place",
+                             "Assign the result to a name instead (`y = np.f(x)`).")
 
     def check_merged_aliases(self, name, current, node):
         """Refuse an in-place change another name may see only at run time: one whose value came
@@ -311,3 +315,26 @@ def with_replaced(value, old, new):
     if isinstance(value, Pack) and holds(value, old):
         return Pack(value.kind, [with_replaced(item, old, new) for item in value.items])
     return value
+
+
+def _out_position(fn):
+    """Where `out` may be passed by position (`np.exp(x, y)`, `x.cumsum(0, None, y)`): numpy's
+    functions and array methods take it after their operands; None if they do not."""
+    if isinstance(fn, np.ufunc):
+        return fn.nin
+    if isinstance(fn, Method):
+        fn = getattr(np.ndarray, fn.name, None)  # (`self` is the first argument, as here)
+    elif not (hashable(fn) and ((getattr(fn, "__module__", None) or "").startswith("numpy")
+                                or isinstance(getattr(fn, "__self__", None), np.ufunc))):  # (`np.add.reduce`)
+        return None  # (an inlined function's `out` is its own parameter, which lowering follows)
+    return _out_parameter(fn) if hashable(fn) else None
+
+
+@functools.lru_cache(maxsize=None)
+def _out_parameter(fn):
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return next((i for i, p in enumerate(parameters) if p.name == "out" and p.kind in positional), None)

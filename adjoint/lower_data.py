@@ -62,6 +62,7 @@ structural(rt.list_cotangent, "v, axis=0", vjp=dict(v="np.moveaxis(g, 0, axis)")
            jvp=dict(v="list_cotangent(dv, axis)"))
 
 _LIST_ADVICE = "Build the list with `append` (and read it back with indexing, `sum` or np.stack)."
+_OPERATORS_ON_SEQUENCES = set(BINARY.values()) | {operator.neg, operator.pos, operator.invert}
 _PURE = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod, operator.neg, operator.pos,
          operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_,
          operator.is_, operator.is_not, abs, min, max, len, int, bool}
@@ -336,10 +337,21 @@ class DataLowering:
             self.rebind(value, new)
             return popped
         if isinstance(value, Var) and value not in self.shared["lists"]:  # an array, perhaps: `a.sort()`
-            self.refuse_change_in_place(Method(method), (), node)
+            self.refuse_change_in_place(Method(method), (), (), node)
         self.unsupported(node, f"`.{method}` on a list built inside the function" if method != "extend" else
                          "`.extend` with a list built at run time",
                          _LIST_ADVICE + " Other changes in place are not supported.")
+
+    def refuse_arithmetic_on_run_time_lists(self, fn, args, node):
+        """`xs + ys` joins two lists and `xs * 2` repeats one, where the rules of `+` and `*` add and
+        scale item by item: refused for a list built at run time with another list or a number (with
+        an array, `xs` is an array operand, as numpy reads it)."""
+        lists = [isinstance(a, Var) and (a in self.shared["lists"] or a in self.shared["lists_of_views"]) for a in args]
+        if fn in _OPERATORS_ON_SEQUENCES and any(lists) and all(
+                is_list or isinstance(a, (Const, Pack)) for a, is_list in zip(args, lists)):
+            self.unsupported(node, "arithmetic on a list built at run time (Python joins or repeats lists, "
+                             "or refuses; the derivative would add item by item)",
+                             "Make an array of it first (`np.array(xs)`, `np.stack(xs)`), or append to one list.")
 
     def refuse_objects_at_run_time(self, node):
         """Objects of the user's classes exist only while compiling (their attributes are the values):

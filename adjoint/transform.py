@@ -16,7 +16,9 @@ from .dispatch import make_dispatcher
 from .errors import InvalidArgument
 from .guards import all_hold, guards
 from .lower import lower
-from .optimize import fuse_temporaries, may_be_arrays, optimize, without_common_subexpressions, write_in_place
+from .optimize import (fuse_temporaries, may_be_arrays, memory_sharers, optimize, without_common_subexpressions,
+                       write_in_place)
+from .optimize.shapes import SCALAR, ShapeClasses
 from .record import record
 from .ir import Apply, Pack, Return, Var
 
@@ -263,20 +265,24 @@ class Transform:
 
 
 def ensure_fresh_outputs(function, scalar_params):
-    """Returned arrays must never alias an argument or each other: copy any output that is a bare
-    array parameter, or a value returned already (`grad_x = grad_y = g` when x and y share a shape)."""
-    arrays = set(function.params) - set(scalar_params)
-    returned = set()
+    """Returned arrays must never alias an argument or each other: copy any output that may share
+    memory with an array parameter (a cotangent passed in, `y` in `x if c else y`), or with a value
+    returned already (`unbroadcast(g, x)` and `unbroadcast(g, y)` are both `g` when x and y share
+    a shape)."""
+    taken = set(function.params) - set(scalar_params)
+    sharers, shapes = memory_sharers(function), ShapeClasses(function, set(scalar_params))
 
     def fresh(expr):
         if isinstance(expr, Pack):
             return Pack(expr.kind, [fresh(item) for item in expr.items])
         inner = expr.args[0] if isinstance(expr, Apply) and expr.fn is rt.as_grad else expr
-        if isinstance(inner, Var) and (inner in arrays or inner in returned):
+        if not isinstance(inner, Var) or inner in scalar_params or shapes.of(inner) == SCALAR:
+            return expr  # (a number is never changed in place)
+        shared = sharers(inner)
+        if shared & taken:
             copied = Apply(np.copy, (inner,))
             return copied if inner is expr else Apply(rt.as_grad, (copied,) + expr.args[1:])
-        if isinstance(inner, Var) and inner not in scalar_params:
-            returned.add(inner)
+        taken.update(shared)
         return expr
 
     last = function.body[-1]

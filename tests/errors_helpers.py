@@ -461,6 +461,32 @@ def writes_out(x):
     return np.sum(a * x)
 
 
+def writes_out_by_position(x):
+    a = x * 1.0
+    np.exp(x, a)  # <-
+    return np.sum(a * x)
+
+
+def writes_out_of_a_function_by_position(x):
+    a = np.zeros(2)
+    np.cumsum(x, 0, None, a)  # <-
+    return np.sum(a * x)
+
+
+def writes_out_of_a_method_by_position(x):
+    a = np.zeros(2)
+    x.clip(0.0, 0.5, a)  # <-
+    return np.sum(a * x)
+
+
+def joins_lists_built_at_run_time(x):
+    xs, ys = [], []
+    for i in range(1):
+        xs.append(x[0])
+        ys.append(x[1])
+    return np.sum(np.array(xs + ys) * np.array([1.0, 2.0]))  # <-
+
+
 def adds_at(x):
     a = x * 1.0
     np.add.at(a, [0, 0], 1.0)  # <-

@@ -141,6 +141,40 @@ def test_vjp_cotangent_by_keyword():
     np.testing.assert_allclose(gx, w * (1 - np.tanh(x) ** 2))
 
 
+def summed_square_of_sum(x, y):
+    return np.sum((x + y) ** 2)
+
+
+def picked(x, y, c):
+    g = x if c > 0 else y
+    return np.sum(g * x)
+
+
+def added(x, y):
+    return x + y
+
+
+def changes_one_gradient(x, y):
+    gx, gy = adjoint.grad(summed_square_of_sum, wrt=(0, 1))(x, y)
+    gx[0] = 0.0  # (Python changes gy too if they are one array)
+    return np.sum(gy * x)
+
+
+def test_returned_gradients_share_memory_with_no_argument_and_no_other_gradient():
+    """`unbroadcast(g, x)` hands back `g` where the shapes agree: the gradients of x + y were one
+    array, the gradient of `x if c else y` was the caller's `y`, and a vjp of x + y returned the
+    cotangent passed in, twice."""
+    x, y, u = np.array([0.5, -1.2, 2.0]), np.array([1.0, 0.3, -0.4]), np.ones(3)
+    gx, gy = adjoint.grad(summed_square_of_sum, wrt=(0, 1))(x, y)
+    assert not np.shares_memory(gx, gy)
+    assert not np.shares_memory(adjoint.grad(picked)(x, y, -1.0), y)
+    _, (gx, gy) = adjoint.vjp(added, wrt=(0, 1))(x, y, u)
+    assert not any(np.shares_memory(a, b) for a, b in [(gx, gy), (gx, u), (gy, u)])
+    # differentiated: Python changes only gx, as adjoint reads it
+    np.testing.assert_allclose(adjoint.grad(changes_one_gradient)(x, y), 2 * (x + y) + 2 * x)
+    assert adjoint.check_grad(changes_one_gradient, x, y) < 1e-6
+
+
 # -- keyword arguments and defaults -------------------------------------------
 
 def with_default(x, scale=3.0, shift=0.5):

@@ -124,6 +124,10 @@ UNSUPPORTED = [
     (h.sorts_an_array_in_place, (np.ones(2),), "a.sort()", "np.sort"),
     (h.copies_into, (np.ones(2),), "np.copyto", "np.where"),
     (h.writes_out, (np.ones(2),), "np.multiply", "assign the result"),
+    # (`out` by position: ignored, the value and the derivative were those of `a` before the call)
+    (h.writes_out_by_position, (np.ones(2),), "np.exp(x, a)", "assign the result"),
+    (h.writes_out_of_a_function_by_position, (np.ones(2),), "np.cumsum", "assign the result"),
+    (h.writes_out_of_a_method_by_position, (np.ones(2),), "x.clip", "assign the result"),
     (h.adds_at, (np.ones(2),), "np.add.at", "item assignment"),
     (h.calls_setitem, (np.ones(2),), "a.__setitem__", "item assignment"),
     (h.puts, (np.ones(2),), "np.put", "item assignment"),
@@ -134,6 +138,8 @@ UNSUPPORTED = [
     (h.picks_a_function_at_a_run_time_index, (1.0, 1), "ACTIVATIONS[i]", "fns[0](x) if i == 0"),
     (h.writes_an_element_of_an_array_row, (1.0,), "y[0][1]", "y[i, j] = ..."),
     (h.writes_an_element_of_a_run_time_list_item, (np.ones(2),), "rows[1][0]", "xs[i] = row"),
+    # (`xs + ys` of one-item lists was differentiated as an item-by-item sum: 3.0 for both, not 1.0 and 2.0)
+    (h.joins_lists_built_at_run_time, (np.ones(2),), "xs + ys", "np.array(xs)"),
 ]
 if sys.version_info >= (3, 10):
     from errors_match_helper import uses_match

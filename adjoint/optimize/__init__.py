@@ -4,7 +4,7 @@ from .copyprop import propagate_copies, substitute_in_return
 from .cse import eliminate_common_subexpressions, without_common_subexpressions
 from .dce import eliminate_dead_code
 from .fuse import fuse_temporaries
-from .inplace import write_in_place
+from .inplace import memory_sharers, write_in_place
 from .shapeonly import compute_shapes_only
 from .shapes import may_be_arrays
 from .simplify import simplify
@@ -26,4 +26,4 @@ def optimize(function, scalar_params=(), float_params=()):
 
 
 __all__ = ["optimize", "accumulate_in_place", "compute_shapes_only", "simplify", "propagate_copies", "substitute_in_return",
-           "eliminate_dead_code", "fuse_temporaries", "write_in_place", "may_be_arrays", "eliminate_common_subexpressions", "without_common_subexpressions"]
+           "eliminate_dead_code", "fuse_temporaries", "write_in_place", "memory_sharers", "may_be_arrays", "eliminate_common_subexpressions", "without_common_subexpressions"]

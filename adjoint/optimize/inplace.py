@@ -57,6 +57,23 @@ def write_in_place(function):
     return count
 
 
+def memory_sharers(function):
+    """A function giving, for a variable, the variables whose memory its value may share (it
+    included): what it was computed from by operations that may hand on an operand or a view
+    (`unbroadcast(g, x)` is `g` when the shapes agree), through branches and loops."""
+    sources = _Analysis(function).sources
+
+    def sharers(var):
+        seen, work = {var}, [var]
+        while work:
+            for source in sources.get(work.pop(), ()):
+                if source not in seen:
+                    seen.add(source)
+                    work.append(source)
+        return seen
+    return sharers
+
+
 class _Analysis:
     def __init__(self, function):
         self.blocks = []          # (statement list, the loop whose body it is or None)
@@ -203,8 +220,10 @@ def _memory_sources(expr):
     if isinstance(expr, Apply):
         if _makes_new(expr):  # (nested too: `unbroadcast(item_cotangent(g, i, x), v)` shares nothing with `g`)
             return []
+        if expr.fn is rt.add_at:  # (its total, added into, or a new array)
+            return _memory_sources(expr.args[0])
         positions = shape_reads(expr, exact_dtype=True)
-        return [var for i, arg in enumerate(expr.args) if positions is not None and i not in positions
+        return [var for i, arg in enumerate(expr.args) if i not in positions
                 for var in _memory_sources(arg)] + [var for _, value in expr.kwargs for var in _memory_sources(value)]
     if isinstance(expr, Pack):
         return [var for item in expr.items for var in _memory_sources(item)]
@@ -223,7 +242,7 @@ def _reads_of(expr, stmt):
         elif isinstance(node, Apply):
             positions = shape_reads(node, exact_dtype=True)
             for i, arg in enumerate(node.args):
-                stack.append((arg, "shape" if positions is None or i in positions else "value"))
+                stack.append((arg, "shape" if i in positions else "value"))
             stack.extend((value, "value") for _, value in node.kwargs)
         elif isinstance(node, Pack):
             stack.extend((item, "kept") for item in node.items)

@@ -75,7 +75,7 @@ def _reads(body):
             elif isinstance(node, Apply):
                 positions = shape_reads(node, exact_dtype=False)  # (a computed Shape's dtype is numpy's guess)
                 for i, arg in enumerate(node.args):
-                    if isinstance(arg, Var) and not (positions is None or i in positions):
+                    if isinstance(arg, Var) and i not in positions:
                         found[arg] = False
                 for _, value in node.kwargs:
                     if isinstance(value, Var):

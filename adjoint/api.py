@@ -4,7 +4,7 @@ import inspect
 import numpy as np
 
 from . import codegen
-from .errors import InvalidArgument, NoDerivativeRule, NonScalarOutput, UnsupportedSyntax
+from .errors import InvalidArgument, NoDerivativeRule, NonScalarOutput, UnsupportedSyntax, function_at
 from .forward import forward
 from . import runtime
 from .ir import Apply, Assign, Const, Return
@@ -53,7 +53,7 @@ class Grad(Structured, Transform):
         super().__init__(fn, wrt)
 
     def derive(self, primal, fn):
-        where = f"{primal.name} ({primal.source.filename}, line {primal.source.first_line})"
+        where = function_at(primal.name, primal.source.filename, primal.source.first_line)
         return reverse(primal, self.wrt, seed="one", with_value=self.with_value, single=self.single,
                        expect_scalar=where)
 
@@ -179,10 +179,10 @@ def _non_scalar(value, where="the function"):
 
 
 def _where(fn):
-    """`fn` as the errors name a function: `f (path/to/file.py, line 3)`."""
+    """`fn` as the errors name a function (`errors.function_at`), or its name where it has no code."""
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     name = getattr(fn, "__qualname__", "the function")
-    return name if code is None else f"{name} ({code.co_filename}, line {code.co_firstlineno})"
+    return name if code is None else function_at(name, code.co_filename, code.co_firstlineno)
 
 
 def _one_pass(x):

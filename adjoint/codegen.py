@@ -331,9 +331,13 @@ class Generator:
     def assign(self, target, expr):
         return ast.Assign([ast.Name(self.name(target), ast.Store())], self.expr(expr))
 
+    def differing(self, pairs):
+        """The (target, value) pairs whose names differ: those a copy must be written for."""
+        return [(t, v) for t, v in pairs if not (isinstance(v, Var) and self.name(v) == self.name(t))]
+
     def copies(self, pairs):
         """`target = value` for each pair whose names differ, as one parallel assignment."""
-        pairs = [(t, v) for t, v in pairs if not (isinstance(v, Var) and self.name(v) == self.name(t))]
+        pairs = self.differing(pairs)
         if not pairs:
             return []
         if self.ssa:
@@ -407,7 +411,7 @@ class Generator:
         *definitions, inner = region
         if not all(isinstance(s, Assign) and s.target is not None for s in definitions):
             return None
-        if self.short_circuit(inner) is not None or self.copies(merge_copies):
+        if self.short_circuit(inner) is not None or self.differing(merge_copies):
             return None
         test = self.folded({s.target: s.expr for s in definitions}, inner.cond)
         if test is None:

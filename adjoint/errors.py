@@ -59,6 +59,11 @@ class Location:
         return where
 
 
+def function_at(name, filename, line):
+    """A function as the errors name it: `f (path/to/file.py, line 3)`."""
+    return f"{name} ({filename}, line {line})"
+
+
 def located(cls, message, location, advice=None):
     """Build an error of class `cls` whose text names the place and the remedy."""
     parts = [message]

@@ -81,7 +81,7 @@ class _Analysis:
         self.sources = {}         # variable -> the variables whose memory its value may share
         self.reads = {}           # variable -> [(statement, the block holding it, position, how)]
         self.enclosing = {}       # id(statement list) -> (enclosing list, position of the statement holding it)
-        self.index(function.body, None, None)
+        self.index(function.body, None)
         self.derived = {}         # variable -> the variables among whose sources it is
         for other, sources in self.sources.items():
             for source in sources:
@@ -89,7 +89,7 @@ class _Analysis:
 
     # -- indexing ------------------------------------------------------------------------------
 
-    def index(self, body, loop, outer):
+    def index(self, body, loop):
         self.blocks.append((body, loop))
         for position, stmt in enumerate(body):
             if isinstance(stmt, Assign) and stmt.target is not None:
@@ -109,7 +109,7 @@ class _Analysis:
                     self.reads.setdefault(var, []).append((stmt, body, position, how))
             for region in regions(stmt):
                 self.enclosing[id(region)] = (body, position)
-                self.index(region, stmt if isinstance(stmt, Loop) and region is stmt.body else None, body)
+                self.index(region, stmt if isinstance(stmt, Loop) and region is stmt.body else None)
 
     def sharing(self, var):
         """The variables whose value may share memory with `var`'s (it included), derived from it."""

@@ -31,19 +31,18 @@ def compute_shapes_only(function, scalar_params=()):
     while changed:
         changed = False
         reads = _reads(function.body)
-        for var, shape_reads in reads.items():
+        for var, only_shape in reads.items():
             stmt = definitions.get(var)
-            if stmt is None or not shape_reads or _shape_helper(stmt.expr) is None:
+            helper = None if stmt is None or not only_shape else _shape_helper(stmt.expr)
+            if helper is None:
                 continue
             if shapes is None:
                 shapes = ShapeClasses(function, set(scalar_params))
             if shapes.of(var) == SCALAR:
                 continue
-            helper = _shape_helper(stmt.expr)
-            if helper is not None:
-                stmt.expr = Apply(helper, stmt.expr.args)
-                replaced += 1
-                changed = True
+            stmt.expr = Apply(helper, stmt.expr.args)
+            replaced += 1
+            changed = True
     return replaced
 
 

@@ -56,6 +56,9 @@ structural(rt.list_without_last, "xs", vjp=dict(xs="without_last_cotangent(g, xs
 structural(rt.last_cotangent, "v, xs: const", vjp=dict(v="list_last(g)"), jvp=dict(v="last_cotangent(dv, xs)"))
 structural(rt.without_last_cotangent, "v, xs: const", vjp=dict(v="g[:-1]"),
            jvp=dict(v="without_last_cotangent(dv, xs)"))
+structural(rt.pushed_cotangent, "v, last, xs: const", vjp=dict(v="g[:-1]", last="g[-1]"),
+           jvp=dict(v="pushed_cotangent(dv, zeros_grad(last), xs)", last="pushed_cotangent(zeros_grad(v), dlast, xs)"))
+RULES[rt.pushed_cotangent].joint_jvp = template("pushed_cotangent(dv, dlast, xs)")
 structural(rt.stack_list, "xs, axis=0", vjp=dict(xs="list_cotangent(g, axis)"),
            jvp=dict(xs="stack_list(dxs, axis)"))
 structural(rt.list_cotangent, "v, axis=0", vjp=dict(v="np.moveaxis(g, 0, axis)"),

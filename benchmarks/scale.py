@@ -1,4 +1,5 @@
-"""Scale: compile time as functions grow, deep nesting, and the memory of a long loop.
+"""Scale: compile time as functions grow, deep nesting, the memory of a long loop, and a second
+derivative through a loop as its trips grow.
 
 Functions of N statements are written to a file and compiled once each; the time is from
 `adjoint.grad(f)` to the first gradient. The long loop's memory is the peak that tracemalloc
@@ -10,8 +11,9 @@ import tempfile
 import time
 import tracemalloc
 
-import adjoint
+import numpy as np
 
+import adjoint
 from adjoint.compare import median_seconds
 
 from .timing import markdown_table
@@ -57,6 +59,24 @@ def f(k, x):
     return x
 """
 
+SECOND_ORDER_LOOP = """
+import adjoint
+import numpy as np
+
+
+def loss(w, n):
+    h = w
+    for i in range(n):
+        h = np.tanh(h * 0.9 + 0.1)
+    return np.sum(h * h)
+
+
+def f(w, n):
+    g = adjoint.grad(loss)(w, n)
+    return np.sum(g * g)
+"""
+SECOND_ORDER_TRIPS = (1000, 8000)
+
 
 def load(source, directory, name):
     path = os.path.join(directory, f"{name}.py")
@@ -100,11 +120,18 @@ def run(budget=0.3):
         gradient(2.0, 0.5)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
+        penalty = adjoint.grad(load(SECOND_ORDER_LOOP, directory, "second_order_loop"))
+        w = np.linspace(-0.5, 0.5, 16)
+        trip_times = [median_seconds(lambda: penalty(w, n), repeats=3, budget=0) / n for n in SECOND_ORDER_TRIPS]
     per_trip = 8 + 24  # the tape's pointer and the float object it keeps alive
     memory = (f"\n\nA 1,000,000-trip `while` loop over Python floats, reverse mode: {seconds:.2f} s per gradient "
               f"({seconds / primal:.1f}× the function itself), peak memory {peak / 2 ** 20:.1f} MB while it runs: "
               f"its tape holds one float per trip, {per_trip * 10 ** 6 / 2 ** 20:.1f} MB.")
-    return "## Scale\n\n" + table + memory
+    second_order = (f"\n\nA gradient of a gradient-norm penalty through a loop (`grad` of a function calling `grad`, "
+                    f"16 weights): {trip_times[0] * 1e6:.1f} µs a trip at {SECOND_ORDER_TRIPS[0]:,} trips, "
+                    f"{trip_times[1] * 1e6:.1f} µs a trip at {SECOND_ORDER_TRIPS[1]:,} "
+                    f"({trip_times[1] / trip_times[0]:.2f}× as much: 1 is linear in the trips).")
+    return "## Scale\n\n" + table + memory + second_order
 
 
 if __name__ == "__main__":

@@ -367,6 +367,8 @@ if hasattr(rt, "list_append"):  # lists built at run time (lower_data.py)
         rt.last_cotangent: [case("last_cotangent(x, new_list([y, y]))", signed(2), signed(2), wrt=0)],
         rt.without_last_cotangent: [case("without_last_cotangent(x, new_list([y, y, y]))", signed(2, 2), signed(2),
                                          wrt=0)],
+        rt.pushed_cotangent: [case("pushed_cotangent(x, y, new_list([z, z, z]))", signed(2, 2), signed(2), signed(2),
+                                   wrt=(0, 1))],
     })
 if hasattr(rt, "item_cotangent"):  # `x[index] = v` into an integer array stores no derivative (lower_data.py)
     CASES.update({

@@ -157,3 +157,34 @@ def test_derivatives_of_a_power_in_base_and_exponent():
     assert xxy == pytest.approx(x ** (y - 2) * (2 * y - 1 + y * (y - 1) * log), rel=1e-12)
     xyy = adjoint.grad(adjoint.grad(adjoint.grad(float_power, wrt=0), wrt=1), wrt=1)(x, y)
     assert xyy == pytest.approx(x ** (y - 1) * (y * log ** 2 + 2 * log), rel=1e-12)
+
+
+# -- the cotangent of a popped list, row by row -----------------------------------------------
+
+def test_the_cotangent_of_a_popped_list_grows_a_row_a_trip():
+    """grad of a gradient: the inner backward sweep pops its tape, so the outer one builds the tape's
+    cotangent an item a trip. It writes one row into a buffer (pushed_cotangent), where the sum of two
+    stacks of zeros the tape's length made the loop quadratic in its trips."""
+    penalty = cases.PENALTIES[cases.loss_over_range]
+    gradient = adjoint.grad(penalty)
+    w = np.array([0.3, -0.5, 0.8])
+    gradient(w, 4)
+    text = adjoint.source(gradient)
+    assert "pushed_cotangent(" in text and "last_cotangent(" not in text
+    for trips in (0, 1, 4):
+        adjoint.check_grad(penalty, w, trips)
+
+
+def test_pushed_cotangent_keeps_every_version_it_handed_out():
+    storage = [np.ones(2), 2 * np.ones(2), 3 * np.ones(2)]  # versions of a list, as the loop popped them
+    xs = [adjoint.runtime.ListValue(storage, n) for n in (1, 2, 3)]
+    one = adjoint.runtime.pushed_cotangent(np.zeros((0, 2)), np.array([1.0, 1.0]), xs[0])
+    two = adjoint.runtime.pushed_cotangent(one, np.array([2.0, 2.0]), xs[1])
+    three = adjoint.runtime.pushed_cotangent(two, np.array([3.0, 3.0]), xs[2])
+    assert one.base is two.base is three.base  # the newest version grew into the rows after it
+    other = adjoint.runtime.pushed_cotangent(two, np.array([-3.0, -3.0]), xs[2])  # not the newest: a copy
+    assert other.base is not three.base
+    np.testing.assert_array_equal(one, [[1, 1]])
+    np.testing.assert_array_equal(two, [[1, 1], [2, 2]])
+    np.testing.assert_array_equal(three, [[1, 1], [2, 2], [3, 3]])
+    np.testing.assert_array_equal(other, [[1, 1], [2, 2], [-3, -3]])

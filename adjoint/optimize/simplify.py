@@ -131,6 +131,9 @@ class Rewriter:
                 return self.rewrite(Apply(operator.neg, (a,)))
         elif fn is operator.add:
             a, b = args
+            pushed = self.pushed_cotangent(a, b) or self.pushed_cotangent(b, a)
+            if pushed is not None:
+                return pushed
             if _number(a, 0) and not self.is_boolean(b):
                 return b
             if _number(b, 0) and not self.is_boolean(a):
@@ -212,6 +215,17 @@ class Rewriter:
             return Const(float(factor)) if self.shapes.of(x) == SCALAR \
                 else Apply(rt.broadcast_like, (Const(float(factor)), x))
         return self.rewrite(Apply(operator.mul, (Const(factor), self.rewrite(Apply(operator.pow, (x, Const(n - k)))))))
+
+    def pushed_cotangent(self, rest, last):
+        """`without_last_cotangent(g, xs) + last_cotangent(h, xs)` (the cotangent of a list a loop pops,
+        in a backward sweep differentiated again) is `pushed_cotangent(g, h, xs)`: one row written a
+        trip, not two stacks of zeros and their sum."""
+        rest, last = self.defined_as(rest), self.defined_as(last)
+        if isinstance(rest, Apply) and rest.fn is rt.without_last_cotangent and not rest.kwargs \
+                and isinstance(last, Apply) and last.fn is rt.last_cotangent and not last.kwargs \
+                and rest.args[1] is last.args[1]:
+            return Apply(rt.pushed_cotangent, (rest.args[0], last.args[0], rest.args[1]))
+        return None
 
     def reciprocal_squared(self, numerator, y):
         """`r / y` (or `-r / y`) for `r = 1 / y` is `r * r`: the gradient of `1 / y` costs a product,

@@ -1,4 +1,6 @@
 """Whole programs: in-place updates and lists, as lowering emits them (see lower_data.py)."""
+import weakref
+
 import numpy as np
 
 from .core import (Shape, _grad_dtype, _hits_each_element_once, _is_basic_index, _shape,
@@ -172,6 +174,34 @@ def without_last_cotangent(g, xs):
     if len(xs) > 1:  # (`g` of an empty list that never held an item is shaped (0,): nothing to write)
         out[:-1] = g
     return out
+
+
+def pushed_cotangent(g, last, xs):
+    """`without_last_cotangent(g, xs) + last_cotangent(last, xs)`: the cotangent of the list `xs`
+    from `g`, that of `xs` without its last item, and `last`, that of the item. The backward sweep
+    of a loop that pops `xs` (a derivative differentiated again) builds it an item a trip: its rows
+    go into one buffer with room for every item `xs`'s storage has held, and each version is a view
+    of the rows so far. Only the newest view grows, into rows no version holds (O(1) a trip, where
+    the stack of zeros plus the sum cost O(trips), so the loop O(trips²))."""
+    refuse_items_of_different_shapes(xs, 0, -1)
+    n = len(xs)
+    buffer = g.base if type(g) is np.ndarray else None
+    newest = _newest_views.get(id(buffer)) if buffer is not None else None
+    if newest is not None and newest() is g and len(g) == n - 1 and len(buffer) >= n:
+        buffer[n - 1] = last
+    else:
+        storage = len(xs._items) if type(xs) is ListValue else 0
+        buffer = np.zeros((max(n, storage, 2 * n),) + np.shape(last), np.result_type(g, last, float))
+        weakref.finalize(buffer, _newest_views.pop, id(buffer), None)
+        if n > 1:
+            buffer[:n - 1] = g
+        buffer[n - 1] = last
+    view = buffer[:n]
+    _newest_views[id(buffer)] = weakref.ref(view)
+    return view
+
+
+_newest_views = {}  # id of a buffer of pushed_cotangent's (while it lives) -> its newest view
 
 
 def sum_cotangent(g, xs):

@@ -931,9 +931,9 @@ def run_ir(fn, primal, function, scalar_params, args):
     return codegen.compile_function(text, "derivative", bindings, fn.__globals__, "test pass")(*args), text
 
 
-@pytest.mark.parametrize("fn, args, scalars", [(diffuse, (np.linspace(0, 1, 9) ** 2, 0.1), 0),
-                                               (squares, (np.linspace(-1, 2, 6),), 0)])
-def test_an_item_assignment_into_a_new_array_nobody_else_reads_writes_in_place(fn, args, scalars):
+@pytest.mark.parametrize("fn, args, scalars, writes", [(diffuse, (np.linspace(0, 1, 9) ** 2, 0.1), 0, 1),
+                                                       (squares, (np.linspace(-1, 2, 6),), 0, 2)])
+def test_an_item_assignment_into_a_new_array_nobody_else_reads_writes_in_place(fn, args, scalars, writes):
     """`u = u.copy(); u[1:-1] = ...` copied u twice per step (np.copy, then setitem's own copy), and
     `out[i] = ...` in a loop copied `out` on every trip: the copy keeps the old version valid for a
     later read, but here the old version is read only before the assignment (`u[1:-1]`), or only for
@@ -943,7 +943,7 @@ def test_an_item_assignment_into_a_new_array_nobody_else_reads_writes_in_place(f
     copies = sum(1 for stmt in forward.body if isinstance(stmt, Assign) and isinstance(stmt.expr, Apply)
                  and stmt.expr.fn is rt.setitem)
     assert copies == 1 and calls(function, rt.setitem_into) == 0
-    assert write_in_place(function) == 1
+    assert write_in_place(function) == writes  # (squares: its backward sweep zeroes `g[i]` in place too)
     assert not any(isinstance(stmt, Assign) and isinstance(stmt.expr, Apply) and stmt.expr.fn is rt.setitem
                    for stmt in forward.body)
     (grad,), text = run_ir(fn, primal, function, scalar_params, args)
@@ -1187,6 +1187,27 @@ def test_the_backward_sweep_of_a_filled_array_zeroes_its_items_in_place():
     (grad,), text = run_ir(fill_from_neighbours, primal, function, scalar_params, (x,))
     np.testing.assert_allclose(grad, numerical_grad(fill_from_neighbours, [x], 0), rtol=1e-6, atol=1e-8, err_msg=text)
     assert adjoint.check_grad(fill_from_neighbours, x) < 1e-6
+
+
+def fill_scaled(x, n):
+    out = np.zeros((n, 2))
+    for i in range(n):
+        out[i, :] = x * i
+    return np.sum(out * out)
+
+
+def test_a_fill_whose_item_adjoint_folds_into_a_later_line_still_zeroes_in_place():
+    """`out[i, :] = x * i` backwards: `x`'s adjoint reads `g[i, :]` for `x * i`, a temporary that
+    folding moved into the line after `setitem(g, i, 0.0)`, so the zeroing copied `g` every trip
+    (quadratic). Such a read keeps its line before the update (fuse.py)."""
+    primal, function, scalar_params = in_place_ir(fill_scaled)
+    write_in_place(function)
+    backward = [stmt for stmt in all_statements(function.body) if isinstance(stmt, Loop) and stmt.mirror is not None][0]
+    assert calls_in(backward.body, rt.setitem_into) == 1 and calls_in(backward.body, rt.setitem) == 0
+    x = np.array([0.5, -1.5])
+    (grad,), text = run_ir(fill_scaled, primal, function, scalar_params, (x, 5))
+    np.testing.assert_allclose(grad, 2 * x * sum(i * i for i in range(5)), rtol=1e-14, err_msg=text)
+    adjoint.check_grad(fill_scaled, x, 5)
 
 
 def calls_in(statements, fn):

@@ -16,7 +16,8 @@ import operator
 import numpy as np
 
 from .. import runtime as rt
-from ..ir import Apply, Assign, Attribute, If, Loop, Pack, Return, Var, all_statements, children, statement_uses
+from ..ir import (Apply, Assign, Attribute, If, Loop, Pack, Return, Var, all_statements, children, statement_uses,
+                  variables)
 
 _EFFECTS = {rt.add_at, rt.setitem_into, rt.list_append}  # change an argument in place
 
@@ -45,6 +46,7 @@ def _block(body, uses):
             stmt = stmt.replace(test=_block(stmt.test, uses), body=_block(stmt.body, uses))
         if pending:
             stmt = _substituted(stmt, pending, folded)
+            _keep_reads_before_update(stmt, pending)
         if isinstance(stmt, Return) and results:
             stmt = Return(_returned(stmt.value, results, folded), stmt.loc)
         if isinstance(stmt, Assign):
@@ -57,6 +59,17 @@ def _block(body, uses):
         out.append(stmt)
     # a temporary still pending is read elsewhere (inside a loop, by a merge): it keeps its line
     return [stmt for stmt in out if not (isinstance(stmt, Assign) and stmt.target in folded)]
+
+
+def _keep_reads_before_update(stmt, pending):
+    """A temporary that reads an array `stmt` updates (`g2 = setitem(g, i, 0.0)`) keeps its line
+    before it: folded into a later line, its read would come after the update, which could then not
+    write into the array itself (optimize/inplace.py runs next) but would copy it, on every trip of
+    the backward sweep of a loop that fills an array."""
+    if isinstance(stmt, Assign) and isinstance(stmt.expr, Apply) and stmt.expr.fn is rt.setitem:
+        updated = stmt.expr.args[0]
+        for temporary in [t for t, expr in pending.items() if updated in variables(expr)]:
+            del pending[temporary]
 
 
 def _foldable(target, expr, uses, settled):

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import runtime as rt
 from ..ir import (Apply, Assign, If, Loop, Pack, Return, Var, all_statements, hashable, regions,
-                  statement_expressions, variables)
+                  statement_expressions)
 from .dce import has_effect
 from .shapes import shape_reads
 
@@ -35,7 +35,7 @@ _FRESH = frozenset([operator.add, operator.sub, operator.mul, operator.truediv, 
                     operator.eq, operator.ne, np.copy, rt.setitem, rt.unindex, rt.zeros_grad, np.zeros, np.ones,
                     np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.sum, np.mean,
                     np.prod, np.dot, np.matmul, np.arange, np.linspace, np.eye, builtins.float, builtins.len,
-                    rt.item_cotangent])
+                    rt.item_cotangent, rt.matmul_vjp_left, rt.matmul_vjp_right, rt.dot_vjp_left, rt.dot_vjp_right])
 # calls whose result is a spread that numpy marks read-only (`setitem_into` copies it before writing)
 _READ_ONLY = frozenset([rt.repeat_to, np.broadcast_to])
 
@@ -97,13 +97,13 @@ class _Analysis:
                 self.sources[stmt.target] = _memory_sources(stmt.expr)
             elif isinstance(stmt, If):
                 for merge in stmt.merges:
-                    self.sources[merge.target] = [v for value in merge.values for v in variables(value)]
+                    self.sources[merge.target] = [v for value in merge.values for v in _memory_sources(value)]
             elif isinstance(stmt, Loop):
                 for phi in stmt.carried:
-                    self.sources[phi.target] = [v for value in phi.values for v in variables(value)]
+                    self.sources[phi.target] = [v for value in phi.values for v in _memory_sources(value)]
                 values = {phi.target: phi.values for phi in stmt.carried}
                 for out, header in stmt.exits:  # after the last trip: what entered, or the last trip's
-                    self.sources[out] = [v for value in values.get(header, (header,)) for v in variables(value)]
+                    self.sources[out] = [v for value in values.get(header, (header,)) for v in _memory_sources(value)]
             for expr in statement_expressions(stmt):
                 for var, how in _reads_of(expr, stmt):
                     self.reads.setdefault(var, []).append((stmt, body, position, how))

@@ -30,6 +30,8 @@ CASES = [
     (programs.enumerate_into_one_name, (RNG.uniform(-1, 1, 4),)),
     (programs.zip_into_one_name, (RNG.uniform(-1, 1, 3), RNG.uniform(-1, 1, 3))),
     (programs.global_named_by_a_name_changed_in_a_loop, (RNG.uniform(-1, 1, (2, 3)), RNG.uniform(-1, 1, 3))),
+    (programs.loop_of_powers_by_one, (RNG.uniform(-1, 1, 3), 0.4)),
+    (programs.loop_of_powers_by_one, (0.7, -1.2)),
 ]
 
 

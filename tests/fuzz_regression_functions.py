@@ -292,3 +292,12 @@ def loop_of_powers_by_one(x0, x1):
     for _ in range(3):
         x0 = x0 ** 1
     return np.sum(x0) * x1
+
+
+def scaled_by_its_first_row(x0):
+    """hvp: the tangent of the gradient starts as `unbroadcast(d_t1 * 2.0, x0)`, x0's first row
+    spread over its rows (a read-only broadcast), and `add_at` added the scatter of x0[0] into it in
+    place (ValueError: read-only; found by the hvp fuzz check, seed 427)."""
+    x0 = x0 * x0[0]
+    a = np.sum(x0)
+    return np.sum(x0) + a

@@ -283,3 +283,21 @@ def product_of_a_row_that_becomes_zero(x0):
     for i in range(3):
         x0 = np.multiply((x0 * (0.1 * i)) ** 3, np.sin(x0) + np.prod(x0 * np.array([0.4, -0.3, 0.7])))
     return x0 + x0
+
+
+def loop_of_powers_by_one(x0, x1):
+    """`x0 ** 1` folds to `x0`, so the forward sweep's loop does nothing and went, with its carried
+    `x0`; the backward sweep's `x0 ** 0` still read it (NameError; found by the fuzz harness, seed
+    425)."""
+    for _ in range(3):
+        x0 = x0 ** 1
+    return np.sum(x0) * x1
+
+
+def scaled_by_its_first_row(x0):
+    """hvp: the tangent of the gradient starts as `unbroadcast(d_t1 * 2.0, x0)`, x0's first row
+    spread over its rows (a read-only broadcast), and `add_at` added the scatter of x0[0] into it in
+    place (ValueError: read-only; found by the hvp fuzz check, seed 427)."""
+    x0 = x0 * x0[0]
+    a = np.sum(x0)
+    return np.sum(x0) + a

@@ -30,6 +30,10 @@ CASES = [
     (programs.enumerate_into_one_name, (RNG.uniform(-1, 1, 4),)),
     (programs.zip_into_one_name, (RNG.uniform(-1, 1, 3), RNG.uniform(-1, 1, 3))),
     (programs.global_named_by_a_name_changed_in_a_loop, (RNG.uniform(-1, 1, (2, 3)), RNG.uniform(-1, 1, 3))),
+    (programs.loop_of_powers_by_one, (RNG.uniform(-1, 1, 3), 0.4)),
+    (programs.loop_of_powers_by_one, (0.7, -1.2)),
+    (programs.scaled_by_its_first_row, (RNG.uniform(-1, 1, 3),)),
+    (programs.scaled_by_its_first_row, (RNG.uniform(-1, 1, (2, 3)),)),
 ]
 
 
@@ -96,3 +100,11 @@ def test_second_derivative_through_a_product_of_zeros_is_not_nan():
     gradient = adjoint.grad(programs.product_of_a_row_that_becomes_zero)
     by_differences = (gradient(x + 1e-6) - gradient(x - 1e-6)) / 2e-6
     assert adjoint.hvp(programs.product_of_a_row_that_becomes_zero)(x, 1.0) == pytest.approx(by_differences, abs=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3)])
+def test_second_derivative_adds_into_a_spread_total_as_a_new_array(shape):
+    x, v = RNG.uniform(-1, 1, shape), RNG.uniform(0.5, 1.5, shape)
+    gradient = adjoint.grad(programs.scaled_by_its_first_row)
+    by_differences = (gradient(x + 1e-6 * v) - gradient(x - 1e-6 * v)) / 2e-6
+    np.testing.assert_allclose(adjoint.hvp(programs.scaled_by_its_first_row)(x, v), by_differences, rtol=1e-6, atol=1e-8)

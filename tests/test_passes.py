@@ -461,6 +461,19 @@ def test_a_fancy_scatter_adds_with_plus_equals_only_where_no_element_is_named_tw
     np.testing.assert_array_equal(rt.add_at(np.ones((4, 3)), g, np.zeros((4, 3)), index), expected + 1.0)
 
 
+@pytest.mark.parametrize("index, g", [(0, 2.0), (1, np.array([1.0, 2.0, 3.0])), (np.array([0, 0]), np.ones((2, 3)))])
+def test_add_at_adds_to_a_spread_total_as_a_new_array(index, g):
+    """`unbroadcast` spreads a gradient over the axes it lacks as a read-only broadcast: a total
+    accumulate.py takes for new may be one, and one element of it stands for a whole column."""
+    row = np.array([0.5, -1.0, 0.25])
+    total = rt.unbroadcast(row, np.zeros((2, 3)))
+    expected = np.broadcast_to(row, (2, 3)) + rt.unindex(g, np.zeros((2, 3)), index)
+    np.testing.assert_array_equal(rt.add_at(total, g, np.zeros((2, 3)), index), expected)
+    np.testing.assert_array_equal(row, [0.5, -1.0, 0.25])
+    number = rt.unbroadcast(np.float64(0.5), np.zeros(3))  # a number spread over a vector
+    np.testing.assert_array_equal(rt.add_at(number, np.float64(2.0), np.zeros(3), 1), [0.5, 2.5, 0.5])
+
+
 def filtered(a, xs):
     h = 0.0
     s = 0.0

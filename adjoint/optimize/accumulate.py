@@ -70,9 +70,10 @@ def _block(body, uses, once, owned):
 
 def _fresh(var, definitions, uses, readers, owned):
     """Is `var` a new array (or number) that nothing can see change? `unbroadcast` hands back its
-    argument or a new sum of it, so it is fresh when its argument is and every other read of that
-    argument came before, by an operation that makes a new array (not a view). A loop's total or a
-    branch's merge is fresh when it is in `owned` (see `_owned_carriers`)."""
+    argument, a new sum of it or a read-only broadcast of it (spread over axes it lacks, which
+    `add_at` then adds to as a new array), so it is fresh when its argument is and every other read
+    of that argument came before, by an operation that makes a new array (not a view). A loop's
+    total or a branch's merge is fresh when it is in `owned` (see `_owned_carriers`)."""
     if var in owned:
         return True
     expr = definitions.get(var)

@@ -5,7 +5,8 @@ reads it; a branch or loop stays if anything inside it is live, and then its
 condition or bounds are live too.
 """
 from .. import runtime as rt
-from ..ir import Apply, Assign, If, Loop, Return, regions, statement_uses, variables, walk
+from ..ir import (Apply, Assign, If, Loop, Return, map_expressions, regions, statement_uses, substitute,
+                  variables, walk)
 from ..rules import is_nondiff, rule_for
 
 # runtime helpers called for the error they may raise, not for their value: kept even when generated
@@ -46,8 +47,17 @@ def eliminate_dead_code(function):
         stmt, needs = source
         keep(stmt)
         work.extend(needs)
-    removed = []
-    function.body = _sweep(function.body, live, kept, removed)
+    removed, replaced = [], {}
+    function.body = _sweep(function.body, live, kept, removed, replaced)
+    if replaced:
+        # a carried value of a loop that went can still be read by another loop (the backward
+        # sweep of `for _ in range(3): x = x ** 1` reads `x` for its `x ** 0`): it is the value
+        # that entered the loop
+        for target, source in list(replaced.items()):
+            while source in replaced:
+                source = replaced[source]
+            replaced[target] = source
+        function.body = map_expressions(function.body, lambda e: substitute(e, replaced))
     if removed:  # what only fed the loops that went (a trip counter, say) may be dead now
         return eliminate_dead_code(function)
     return function
@@ -80,7 +90,7 @@ def _all(body):
             yield from _all(region)
 
 
-def _sweep(body, live, kept, removed):
+def _sweep(body, live, kept, removed, replaced):
     out = []
     for stmt in body:
         if id(stmt) not in kept and not isinstance(stmt, Return):
@@ -91,16 +101,17 @@ def _sweep(body, live, kept, removed):
             if isinstance(stmt.expr, Apply) and any(stmt.expr.fn is check for check in CHECKS):
                 stmt = Assign(None, stmt.expr, stmt.loc)  # (its value is None)
         if isinstance(stmt, If):
-            stmt = stmt.replace(then=_sweep(stmt.then, live, kept, removed),
-                                orelse=_sweep(stmt.orelse, live, kept, removed),
+            stmt = stmt.replace(then=_sweep(stmt.then, live, kept, removed, replaced),
+                                orelse=_sweep(stmt.orelse, live, kept, removed, replaced),
                                 merges=[m for m in stmt.merges if m.target in live])
         elif isinstance(stmt, Loop):
             stmt = stmt.replace(
-                test=_sweep(stmt.test, live, kept, removed), body=_sweep(stmt.body, live, kept, removed),
+                test=_sweep(stmt.test, live, kept, removed, replaced), body=_sweep(stmt.body, live, kept, removed, replaced),
                 carried=[phi for phi in stmt.carried if phi.target in live],
                 exits=[(out_var, header) for out_var, header in stmt.exits if out_var in live])
             if _does_nothing(stmt):  # its values leave it as they came in
                 entering = {phi.target: phi.values[0] for phi in stmt.carried}
+                replaced.update(entering)
                 out.extend(Assign(out_var, entering[header]) for out_var, header in stmt.exits)
                 removed.append(stmt)
                 continue

@@ -267,10 +267,16 @@ def add_at(total, g, x, index):
     """`total + unindex(g, x, index)`, for a `total` nobody else holds (see optimize/accumulate.py)."""
     if type(index) is int and type(total) is np.ndarray and type(x) is np.ndarray and total.shape == x.shape \
             and (type(g) is float and total.dtype.kind == "f" or type(g) is np.float64 and total.dtype == _FLOAT):
-        total[index] += g  # one element of a loop's total (xs[t]): no test below needed
-        return total
+        try:
+            total[index] += g  # one element of a loop's total (xs[t]): no test below needed
+            return total
+        except ValueError:  # (read-only, as numpy refuses before writing: see below)
+            pass
+    # (a total that `unbroadcast` spread over axes its gradient lacked is a read-only broadcast of
+    # it, one element standing for a whole row: it is added to as a new array)
     if isinstance(x, (tuple, list)) or not isinstance(total, np.ndarray) or total.shape != _shape(x) or not (
-            type(g) is np.ndarray and g.dtype == total.dtype or np.result_type(total, g) == total.dtype):
+            type(g) is np.ndarray and g.dtype == total.dtype or np.result_type(total, g) == total.dtype) \
+            or not total.flags.writeable:
         return total + unindex(g, x, index)
     _add_into(total, index, g)
     return total

@@ -106,7 +106,8 @@ def _sweep(body, live, kept, removed, replaced):
                                 merges=[m for m in stmt.merges if m.target in live])
         elif isinstance(stmt, Loop):
             stmt = stmt.replace(
-                test=_sweep(stmt.test, live, kept, removed, replaced), body=_sweep(stmt.body, live, kept, removed, replaced),
+                test=_sweep(stmt.test, live, kept, removed, replaced),
+                body=_sweep(stmt.body, live, kept, removed, replaced),
                 carried=[phi for phi in stmt.carried if phi.target in live],
                 exits=[(out_var, header) for out_var, header in stmt.exits if out_var in live])
             if _does_nothing(stmt):  # its values leave it as they came in

@@ -161,7 +161,9 @@ class Rewriter:
                 and not self.is_boolean(args[0]):
             return self.known_power_slope(args[0], args[1].value, args[2].value if len(args) > 2 else 1)
         elif fn is rt.falling_slope and _number(args[1], 1, 2):  # 1 and 2y - 1, differentiable as they are
-            return Const(1) if args[1].value == 1 else Apply(operator.sub, (Apply(operator.mul, (Const(2), args[0])), Const(1)))
+            if args[1].value == 1:
+                return Const(1)
+            return Apply(operator.sub, (Apply(operator.mul, (Const(2), args[0])), Const(1)))
         elif fn is operator.neg:
             inner = args[0]
             if isinstance(inner, Apply) and inner.fn is operator.neg:

@@ -210,7 +210,7 @@ class Rewriter:
     def known_power_slope(self, x, n, k):
         """`power_slope(x, n, k)` for numbers n and k, as plain arithmetic: `c * x ** (n - k)`, with the
         constant it ends at (c, or 0) a constant."""
-        factor = math.prod(n - i for i in range(k))
+        factor = rt.falling_factorial(n, k)
         if factor == 0:
             return Const(0.0) if self.shapes.of(x) == SCALAR else Apply(rt.zeros_grad, (x,))
         if n == k:

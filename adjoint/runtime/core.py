@@ -340,15 +340,21 @@ def power_slope(x, y, k=1):
     product is 0 (an integer y below k): there x ** y is a polynomial of degree under k, while
     `0 * x ** (y - k)` would be nan (or an error, for Python numbers) at x = 0. Its own derivative
     in x is the (k + 1)-th, so the derivatives of x ** n end at 0 from order n + 1 on."""
-    factor = y
-    for i in range(1, k):
-        factor = factor * (y - i)
+    factor = falling_factorial(y, k)
     if isinstance(factor, np.ndarray) and factor.ndim:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(factor == 0, zeros_grad(x), factor * x ** (y - k))
     if factor == 0:
         return zeros_grad(x)
     return factor * x ** (y - k)
+
+
+def falling_factorial(y, k):
+    """y (y - 1) ... (y - k + 1), for numbers and arrays `y`."""
+    factor = y
+    for i in range(1, k):
+        factor = factor * (y - i)
+    return factor
 
 
 def falling_slope(y, k):
